@@ -1,0 +1,3 @@
+from amnesty.cli import main
+
+main()

@@ -13,7 +13,7 @@ import sys
 from amnesty.cli.app import app, state
 from amnesty.errors import AmnestyError
 
-COMMAND_MODULES = ("registry", "decree", "demo", "workflow", "audit")
+COMMAND_MODULES = ("registry", "registry_generate", "decree", "demo", "workflow", "audit")
 
 for _name in COMMAND_MODULES:
     try:

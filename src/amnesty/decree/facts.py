@@ -1,0 +1,289 @@
+"""The facts a decree may speak of: the vocabulary shared by the language
+(name resolution, type checking, suggestions), the SQL compiler and the
+reference interpreter.
+
+Each fact is computed at the run's as-of date from the registry. Person facts
+are usable anywhere; ``conviction.*`` and ``event.*`` facts only inside a
+quantifier over that collection. Profile attributes join them by name
+(``person.<attr>`` and ``conviction.<attr>``), typed by the profile.
+
+``unknown`` says when the fact is unknown (null): the engine and the interpreter
+must agree on it exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal as L
+
+from amnesty.decree.ir import Type
+from amnesty.registry.profiles import Profile
+from amnesty.registry.schema import BOOLEAN, DATE, DOUBLE, INTEGER, VARCHAR
+
+Scope = L["person", "conviction", "event"]
+
+
+@dataclass(frozen=True)
+class FactDef:
+    name: str
+    type: Type
+    scope: Scope
+    doc: str
+    unknown: str = "never"
+    values: tuple[str, ...] | None = None  # closed vocabulary, for checks and suggestions
+
+
+def _f(
+    name: str,
+    type: Type,
+    scope: Scope,
+    doc: str,
+    unknown: str = "never",
+    values: tuple[str, ...] | None = None,
+) -> FactDef:
+    return FactDef(name, type, scope, doc, unknown, values)
+
+
+CORE_FACTS: tuple[FactDef, ...] = (
+    # -- the person ---------------------------------------------------------------
+    _f("person.id", "string", "person", "Registry id."),
+    _f("person.sex", "string", "person", "M or F.", "sex not recorded", ("M", "F")),
+    _f(
+        "person.birth_date",
+        "date",
+        "person",
+        "Date of birth (only when recorded to the day).",
+        "birth date not recorded, or recorded only to the month or year",
+    ),
+    _f(
+        "person.age",
+        "int",
+        "person",
+        "Completed years at the as-of date (calendar: a 29 February birthday falls on "
+        "28 February in common years unless the profile says 1 March).",
+        "birth date not recorded, or partial and the age differs across its range",
+    ),
+    _f("person.citizenship", "string", "person", "ISO 3166-1 alpha-3.", "not recorded"),
+    _f(
+        "person.authority",
+        "string",
+        "person",
+        "Custody authority the person is held under.",
+        "not recorded",
+    ),
+    # -- where the person is held ---------------------------------------------------
+    _f(
+        "facility.id",
+        "string",
+        "person",
+        "Facility holding or supervising the person.",
+        "not recorded",
+    ),
+    _f("facility.type", "string", "person", "Its type.", "facility not recorded"),
+    _f("facility.authority", "string", "person", "Its authority.", "facility not recorded"),
+    _f(
+        "facility.division",
+        "string",
+        "person",
+        "Division the facility lies in.",
+        "facility not recorded",
+    ),
+    _f(
+        "facility.province",
+        "string",
+        "person",
+        "Province-level ancestor (province or special city) of the facility's division.",
+        "facility not recorded",
+    ),
+    # -- health: the latest assessment on or before the as-of date ---------------------
+    _f(
+        "health.severity",
+        "string",
+        "person",
+        "Severity of illness.",
+        "no assessment on or before the as-of date, or severity not recorded",
+        ("none", "mild", "moderate", "severe", "terminal"),
+    ),
+    _f(
+        "health.able_to_work",
+        "bool",
+        "person",
+        "Fit for labour.",
+        "no assessment, or fitness not recorded",
+    ),
+    _f("health.assessed_on", "date", "person", "Date of that assessment.", "no assessment"),
+    # -- the aggregate sentence over all the person's convictions ------------------------
+    _f("sentence.count", "int", "person", "Number of recorded convictions (0 when none)."),
+    _f(
+        "sentence.start",
+        "date",
+        "person",
+        "Earliest start of any conviction.",
+        "no conviction recorded",
+    ),
+    _f(
+        "sentence.end",
+        "date",
+        "person",
+        "Latest end of any term conviction (start + term_months, calendar).",
+        "no conviction recorded, or a life or death sentence among them",
+    ),
+    _f(
+        "sentence.served",
+        "duration",
+        "person",
+        "From sentence.start to the as-of date.",
+        "no conviction recorded",
+    ),
+    _f(
+        "sentence.remaining",
+        "duration",
+        "person",
+        "From the as-of date to sentence.end.",
+        "as sentence.end",
+    ),
+    _f(
+        "sentence.term",
+        "duration",
+        "person",
+        "From sentence.start to sentence.end.",
+        "as sentence.end",
+    ),
+    _f(
+        "sentence.total_months",
+        "int",
+        "person",
+        "Sum of term_months over all convictions.",
+        "no conviction recorded, or a life or death sentence among them",
+    ),
+    _f("sentence.life", "bool", "person", "Any life sentence."),
+    _f("sentence.death", "bool", "person", "Any death sentence."),
+    # -- one conviction (inside `any|all|none|count convictions (...)`) ----------------
+    _f("conviction.id", "string", "conviction", "Registry id."),
+    _f("conviction.offence_code", "string", "conviction", "Offence code."),
+    _f("conviction.category", "string", "conviction", "Offence category from the catalogue."),
+    _f(
+        "conviction.gravity",
+        "string",
+        "conviction",
+        "Gravity class.",
+        "not in the catalogue",
+        ("small", "medium", "grave", "especially_grave"),
+    ),
+    _f(
+        "conviction.intent",
+        "string",
+        "conviction",
+        "Intentional or negligent.",
+        "not in the catalogue",
+        ("intentional", "negligent"),
+    ),
+    _f(
+        "conviction.code_in_force",
+        "bool",
+        "conviction",
+        "The offence code is in force on the as-of date (not repealed).",
+    ),
+    _f(
+        "conviction.offence_date",
+        "date",
+        "conviction",
+        "When the offence was committed.",
+        "not recorded",
+    ),
+    _f(
+        "conviction.kind",
+        "string",
+        "conviction",
+        "Sentence kind.",
+        "never",
+        ("term", "life", "death", "suspended", "deferred", "non_custodial"),
+    ),
+    _f(
+        "conviction.term_months", "int", "conviction", "Term in months.", "life and death sentences"
+    ),
+    _f("conviction.start", "date", "conviction", "First day of the sentence."),
+    _f(
+        "conviction.end",
+        "date",
+        "conviction",
+        "start + term_months (calendar).",
+        "life and death sentences",
+    ),
+    _f("conviction.served", "duration", "conviction", "From start to the as-of date."),
+    _f(
+        "conviction.remaining",
+        "duration",
+        "conviction",
+        "From the as-of date to end.",
+        "life and death sentences",
+    ),
+    _f(
+        "conviction.term",
+        "duration",
+        "conviction",
+        "From start to end.",
+        "life and death sentences",
+    ),
+    # -- one custody event on or before the as-of date (inside `... events (...)`) -------
+    _f(
+        "event.type",
+        "string",
+        "event",
+        "Event type.",
+        "never",
+        (
+            "admission",
+            "transfer",
+            "release",
+            "commutation",
+            "repatriation",
+            "defection_attempt",
+            "pardon",
+            "death",
+            "temporary_release",
+            "return",
+        ),
+    ),
+    _f("event.date", "date", "event", "When it happened."),
+    _f(
+        "event.country",
+        "string",
+        "event",
+        "For a repatriation: the country returned from.",
+        "not recorded (or not a repatriation)",
+    ),
+    _f("event.decree", "string", "event", "For a release or pardon: the decree.", "not recorded"),
+)
+
+_SCHEMA_TO_FACT_TYPE: dict[str, Type] = {
+    VARCHAR: "string",
+    INTEGER: "int",
+    BOOLEAN: "bool",
+    DATE: "date",
+    DOUBLE: "int",
+}
+
+
+def catalogue(profile: Profile) -> dict[str, FactDef]:
+    """All facts a decree for ``profile`` may use, by canonical name."""
+    facts = {f.name: f for f in CORE_FACTS}
+    for col in profile.person_attributes:
+        facts[f"person.{col.name}"] = FactDef(
+            f"person.{col.name}",
+            _SCHEMA_TO_FACT_TYPE[col.type],
+            "person",
+            col.doc,
+            col.unknown or "not recorded",
+            col.values,
+        )
+    for col in profile.conviction_attributes:
+        facts[f"conviction.{col.name}"] = FactDef(
+            f"conviction.{col.name}",
+            _SCHEMA_TO_FACT_TYPE[col.type],
+            "conviction",
+            col.doc,
+            col.unknown or "not recorded",
+            col.values,
+        )
+    return facts

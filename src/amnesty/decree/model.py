@@ -1,0 +1,99 @@
+"""A decree as amnesty understands it: metadata, clauses and undertakings, with
+every predicate already resolved and type-checked into :mod:`amnesty.decree.ir`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Literal as L
+
+from amnesty.decree.ir import Expr
+from amnesty.errors import Position
+
+ClauseKind = L["grant", "exclude", "require", "refer"]
+Relief = L["release", "conditional_release", "temporary_release", "commutation"]
+DEFAULT_RELIEF_RANKING: tuple[Relief, ...] = (
+    "release",
+    "conditional_release",
+    "temporary_release",
+    "commutation",
+)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a clause comes from, and whether it rests on the source or an assumption."""
+
+    citation: str  # e.g. "S-KP1", "Resolution 6576-6 GD, para 2(a)"
+    basis: L["source", "assumption"] = "source"
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class CommutationTerms:
+    """What a commutation grant does to the sentence."""
+
+    fraction_of_remaining: str | None = None  # e.g. "1/2": the remaining term cut by it
+    to_months: int | None = None  # the remaining term cut to this many months
+    death_to_life: bool = False
+
+
+@dataclass(frozen=True)
+class Clause:
+    id: str
+    kind: ClauseKind
+    predicate: Expr
+    text: str  # the legal text, verbatim or as reported
+    source: Source
+    relief: Relief | None = None  # grants only
+    until: dt.date | None = None  # temporary_release: the return date
+    commutation: CommutationTerms | None = None
+    contested: bool = False
+    if_empty: bool | None = None  # the clause's stated value for "all of no convictions"
+    pos: Position | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Undertaking:
+    id: str
+    text: str
+    who: Expr | None  # None: everyone released must sign
+    pos: Position | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which facilities the decree covers; persons outside are ineligible with
+    blocking clause ``scope``. Empty tuples mean "no restriction on this axis"."""
+
+    facility_types: tuple[str, ...] = ()
+    facilities: tuple[str, ...] = ()
+    divisions: tuple[str, ...] = ()  # any ancestor division of the facility
+    authorities: tuple[str, ...] = ()  # the person's custody authority
+    predicate: Expr | None = None  # the scope as one IR expression (derived)
+
+
+@dataclass(frozen=True)
+class Decree:
+    id: str
+    title: str
+    jurisdiction: str  # the registry profile it is written for
+    occasion: str
+    authority: str  # issuing authority
+    signed: dt.date | None
+    as_of: dt.date  # the reference date for ages and time served
+    execution_window: tuple[dt.date, dt.date] | None
+    scope: Scope
+    clauses: tuple[Clause, ...]
+    undertakings: tuple[Undertaking, ...]
+    relief_ranking: tuple[Relief, ...] = DEFAULT_RELIEF_RANKING
+    readings: dict[str, str] = field(default_factory=dict)  # reading name -> description
+    applied_reading: str | None = None
+    source_path: str = ""
+    content_hash: str = ""  # sha256 of the file bytes
+
+    def clause(self, clause_id: str) -> Clause:
+        for c in self.clauses:
+            if c.id == clause_id:
+                return c
+        raise KeyError(clause_id)

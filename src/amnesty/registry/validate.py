@@ -1,0 +1,313 @@
+"""Validate a staged registry with set-based SQL inside DuckDB.
+
+Input: ``raw_<table>`` (every column VARCHAR, plus ``__row``) made by
+:mod:`amnesty.registry.sources`. Output: ``typed_<table>`` (each column cast to
+its schema type) and one table ``rejections(tbl, row, col, value, rule)`` holding
+every broken rule. Each rule is one SELECT over whole tables; no Python loops
+over rows. A rule's text starts with its name (``type:``, ``foreign_key:``...),
+which the summary groups by.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from amnesty.registry.profiles import Profile
+from amnesty.registry.schema import BOOLEAN, DATE, DOUBLE, INTEGER, VARCHAR, Column, Table
+from amnesty.registry.sources import ROW, quote_ident, quote_literal
+
+REJECTIONS_DDL = (
+    "CREATE OR REPLACE TABLE rejections "
+    "(tbl VARCHAR, row BIGINT, col VARCHAR, value VARCHAR, rule VARCHAR)"
+)
+
+# Typed from text. An integer must look like one: DuckDB's cast would round "1.5".
+_INTEGER_TEXT = "[+-]?[0-9]+"
+
+
+def typed_expr(column: Column, raw: str) -> str:
+    if column.type == VARCHAR:
+        return raw
+    if column.type == INTEGER:
+        return (
+            f"CASE WHEN regexp_full_match(trim({raw}), '{_INTEGER_TEXT}') "
+            f"THEN TRY_CAST(trim({raw}) AS INTEGER) END"
+        )
+    if column.type in (DATE, BOOLEAN, DOUBLE):
+        return f"TRY_CAST(trim({raw}) AS {column.type})"
+    raise AssertionError(column.type)
+
+
+_EXPECTED = {
+    INTEGER: "expected a whole number",
+    DATE: "expected a date YYYY-MM-DD",
+    BOOLEAN: "expected true or false",
+    DOUBLE: "expected a number",
+}
+
+
+def create_typed(conn: Any, table: Table) -> None:
+    cols = ", ".join(
+        f"{typed_expr(c, quote_ident(c.name))} AS {quote_ident(c.name)}" for c in table.columns
+    )
+    conn.execute(
+        f"CREATE OR REPLACE TABLE typed_{table.name} AS SELECT {ROW}, {cols} FROM raw_{table.name}"
+    )
+
+
+def _select(table: str, col: str | None, value: str, rule: str, rest: str, row: str = ROW) -> str:
+    """One rule as ``SELECT tbl, row, col, value, rule`` (``rest`` is FROM ... WHERE ...)."""
+    col_sql = "NULL" if col is None else quote_literal(col)
+    return (
+        f"SELECT {quote_literal(table)} AS tbl, {row} AS row, {col_sql} AS col, "
+        f"CAST({value} AS VARCHAR) AS value, {rule} AS rule {rest}"
+    )
+
+
+def _text(value: str) -> str:
+    """SQL for a value quoted in a rule message."""
+    return f"'''' || CAST({value} AS VARCHAR) || ''''"
+
+
+def column_rules(table: Table, profile: Profile, loaded: Sequence[str]) -> list[str]:
+    """Type, non-null, vocabulary, minimum and reference rules of one table's columns."""
+    t, typed = table.name, f"typed_{table.name}"
+    out: list[str] = []
+    for c in table.columns:
+        q = quote_ident(c.name)
+        if c.type != VARCHAR:
+            rule = quote_literal(f"type: {_EXPECTED[c.type]} ({c.type})")
+            out.append(
+                _select(
+                    t,
+                    c.name,
+                    q,
+                    rule,
+                    f"FROM raw_{t} WHERE {q} IS NOT NULL AND {typed_expr(c, q)} IS NULL",
+                )
+            )
+        if not c.nullable:
+            rule = quote_literal("not_null: a value is required")
+            out.append(_select(t, c.name, "NULL", rule, f"FROM raw_{t} WHERE {q} IS NULL"))
+        values = c.values
+        if values is None and c.name in ("authority", "custody_authority") and profile.authorities:
+            values = profile.authorities
+        if values is not None:
+            listed = ", ".join(quote_literal(v) for v in values)
+            rule = quote_literal(f"vocabulary: expected one of {', '.join(values)}")
+            out.append(
+                _select(
+                    t,
+                    c.name,
+                    q,
+                    rule,
+                    f"FROM {typed} WHERE {q} IS NOT NULL AND {q} NOT IN ({listed})",
+                )
+            )
+        if c.min_value is not None:
+            rule = quote_literal(f"min_value: expected at least {c.min_value}")
+            out.append(_select(t, c.name, q, rule, f"FROM {typed} WHERE {q} < {c.min_value}"))
+        if c.references is not None and c.references[0] in loaded:
+            ref_table, ref_col = c.references
+            if (t, c.name) == ("convictions", "offence_code"):
+                rule = (
+                    f"'unknown_offence: offence code ' || {_text(q)} || "
+                    "' is not in the offence catalogue'"
+                )
+            else:
+                rule = f"'foreign_key: no {ref_table} row has {ref_col} ' || {_text(q)}"
+            out.append(
+                _select(
+                    t,
+                    c.name,
+                    q,
+                    rule,
+                    f"FROM {typed} a WHERE {q} IS NOT NULL AND NOT EXISTS "
+                    f"(SELECT 1 FROM typed_{ref_table} b WHERE b.{quote_ident(ref_col)} = a.{q})",
+                )
+            )
+    return out
+
+
+def key_rule(table: Table) -> str:
+    """Every row whose key occurs more than once, naming the other rows."""
+    k = quote_ident(table.key)
+    typed = f"typed_{table.name}"
+    rule = f"'primary_key: {table.key} ' || {_text('t.' + k)} || ' occurs in rows ' || d.rows"
+    return _select(
+        table.name,
+        table.key,
+        f"t.{k}",
+        rule,
+        f"FROM {typed} t JOIN (SELECT {k}, string_agg(CAST({ROW} AS VARCHAR), ', ' "
+        f"ORDER BY {ROW}) AS rows FROM {typed} WHERE {k} IS NOT NULL GROUP BY {k} "
+        f"HAVING count(*) > 1) d USING ({k})",
+        row=f"t.{ROW}",
+    )
+
+
+def check_rules(table: Table) -> list[str]:
+    """The table's row checks; the first column a check names carries the rejection."""
+    out = []
+    for check in table.checks:
+        named = sorted(
+            (m.start(), c.name)
+            for c in table.columns
+            if (m := re.search(rf"\b{re.escape(c.name)}\b", check.sql))
+        )
+        col = named[0][1] if named else None
+        shown = " || ', ' || ".join(
+            f"'{n}=' || coalesce(CAST({quote_ident(n)} AS VARCHAR), 'null')" for _, n in named
+        )
+        rule = f"'check {check.name}: {check.doc} (' || {shown or repr('')} || ')'"
+        value = quote_ident(col) if col else "NULL"
+        out.append(
+            _select(
+                table.name,
+                col,
+                value,
+                rule,
+                f"FROM typed_{table.name} WHERE NOT coalesce(({check.sql}), true)",
+            )
+        )
+    return out
+
+
+def cross_table_rules(tables: Sequence[Table], loaded: Sequence[str]) -> list[str]:
+    """Rules across tables: offence codes in force, dates against the birth date."""
+    out: list[str] = []
+    if {"convictions", "offences"} <= set(loaded):
+        for cond, message in (
+            (
+                "o.valid_to IS NOT NULL AND c.offence_date > o.valid_to",
+                "' was repealed on ' || CAST(o.valid_to AS VARCHAR) || ', before the offence date'",
+            ),
+            (
+                "c.offence_date < o.valid_from",
+                "' came into force on ' || CAST(o.valid_from AS VARCHAR) || "
+                "', after the offence date'",
+            ),
+        ):
+            rule = f"'offence_in_force: offence code ' || {_text('c.offence_code')} || {message}"
+            out.append(
+                _select(
+                    "convictions",
+                    "offence_code",
+                    "c.offence_code",
+                    rule,
+                    "FROM typed_convictions c JOIN typed_offences o USING (offence_code) "
+                    f"WHERE {cond}",
+                    row=f"c.{ROW}",
+                )
+            )
+    if "persons" not in loaded:
+        return out
+    if "events" in loaded:
+        rule = (
+            "'birth_after_first_event: birth date ' || CAST(p.birth_date AS VARCHAR) || "
+            "' is after the person''s first event on ' || CAST(f.first AS VARCHAR)"
+        )
+        out.append(
+            _select(
+                "persons",
+                "birth_date",
+                "p.birth_date",
+                rule,
+                "FROM typed_persons p JOIN (SELECT person_id, min(event_date) AS first "
+                "FROM typed_events GROUP BY person_id) f USING (person_id) "
+                "WHERE p.birth_date > f.first",
+                row=f"p.{ROW}",
+            )
+        )
+    for table in tables:
+        if table.name not in loaded or table.name == "persons":
+            continue
+        if not any(c.references == ("persons", "person_id") for c in table.columns):
+            continue
+        for c in table.columns:
+            if c.type != DATE:
+                continue
+            q = quote_ident(c.name)
+            rule = (
+                f"'before_birth: {c.name} ' || CAST(x.{q} AS VARCHAR) || "
+                "' is before the person''s birth date ' || CAST(p.birth_date AS VARCHAR)"
+            )
+            out.append(
+                _select(
+                    table.name,
+                    c.name,
+                    f"x.{q}",
+                    rule,
+                    f"FROM typed_{table.name} x JOIN typed_persons p USING (person_id) "
+                    f"WHERE x.{q} < p.birth_date",
+                    row=f"x.{ROW}",
+                )
+            )
+    return out
+
+
+def validate(conn: Any, tables: Sequence[Table], profile: Profile, loaded: Sequence[str]) -> None:
+    """Type every loaded table and fill ``rejections`` with every broken rule."""
+    for table in tables:
+        if table.name in loaded:
+            create_typed(conn, table)
+    selects: list[str] = []
+    for table in tables:
+        if table.name in loaded:
+            selects += column_rules(table, profile, loaded)
+            selects.append(key_rule(table))
+            selects += check_rules(table)
+    selects += cross_table_rules(tables, loaded)
+    for select in selects:
+        conn.execute(f"INSERT INTO rejections {select}")
+
+
+def cascade(conn: Any, tables: Sequence[Table], loaded: Sequence[str]) -> None:
+    """Reject rows that reference a rejected row, until nothing more changes.
+
+    Runs once per round over every reference (a handful of set-based statements);
+    rounds repeat only for chains such as divisions within divisions.
+    """
+    refs = [
+        (t, c)
+        for t in tables
+        if t.name in loaded
+        for c in t.columns
+        if c.references is not None and c.references[0] in loaded
+    ]
+    while True:
+        added = 0
+        for t, c in refs:
+            assert c.references is not None
+            ref_table, ref_col = c.references
+            q, rq = quote_ident(c.name), quote_ident(ref_col)
+            rule = (
+                f"'depends_on_rejected: {ref_table} row ' || CAST(r.{ROW} AS VARCHAR) || "
+                f"' ({ref_col} ' || {_text('r.' + rq)} || ') was rejected'"
+            )
+            select = _select(
+                t.name,
+                c.name,
+                f"x.{q}",
+                rule,
+                f"FROM typed_{t.name} x JOIN typed_{ref_table} r ON r.{rq} = x.{q} "
+                f"WHERE r.{ROW} IN (SELECT row FROM rejections WHERE tbl = '{ref_table}') "
+                f"AND x.{ROW} NOT IN (SELECT row FROM rejections WHERE tbl = '{t.name}')",
+                row=f"x.{ROW}",
+            )
+            result = conn.execute(f"INSERT INTO rejections {select}").fetchone()
+            added += int(result[0]) if result else 0
+        if added == 0:
+            return
+
+
+def create_clean(conn: Any, table: Table) -> None:
+    """``clean_<table>``: the typed rows no rule rejected, without the row number."""
+    cols = ", ".join(quote_ident(c.name) for c in table.columns)
+    conn.execute(
+        f"CREATE OR REPLACE TABLE clean_{table.name} AS SELECT {cols} FROM typed_{table.name} "
+        f"WHERE {ROW} NOT IN (SELECT row FROM rejections WHERE tbl = '{table.name}' "
+        "AND row IS NOT NULL)"
+    )

@@ -1,0 +1,235 @@
+"""Spark SQL backend: the same compiled decree, run by Spark over Parquet files.
+
+For registries past one machine. The registry is a directory with one Parquet
+file (or Spark-written Parquet directory) per table, named ``<table>.parquet``
+as ``amnesty registry generate`` writes them; each is registered as a temporary
+view under the table's name, so the compiled query (the engine's SQLGlot tree
+emitted in the ``spark`` dialect) reads it exactly as it reads DuckDB's tables.
+Determinations are written back as Parquet, by the executors, never collected
+on the driver unless a caller asks for an Arrow table.
+
+Local mode (``local[N]``) needs only Java 17+ and PySpark; on a cluster, pass
+``--spark-master spark://host:7077`` (or ``yarn``, ``k8s://...``) or run under
+``spark-submit``, which sets the master itself. See ``docs/scale.md``.
+
+PySpark is optional (``pip install 'amnesty[spark]'``): it is imported only when a
+Spark backend is built, and its absence is a :class:`~amnesty.errors.ConfigError`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from amnesty.errors import ConfigError, EngineError, RegistryError
+from amnesty.registry.schema import TABLE_NAMES
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+DIALECT = "spark"
+LOG4J_CONFIG = Path(__file__).with_name("spark_log4j2.properties")
+
+# Settings every amnesty session gets. Dates are compared as dates and the
+# as-of date is a literal, but Spark still renders timestamps and casts through
+# the session time zone, so it is pinned: a run must not depend on the host's zone.
+BASE_CONF: dict[str, str] = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    # Parquet as amnesty writes it: plain dates, no legacy calendar rebasing.
+    "spark.sql.parquet.datetimeRebaseModeInWrite": "CORRECTED",
+    "spark.sql.parquet.datetimeRebaseModeInRead": "CORRECTED",
+}
+
+
+def _require_pyspark() -> Any:
+    try:
+        import pyspark.sql
+    except ImportError as exc:
+        raise ConfigError(
+            "the Spark engine needs PySpark: install amnesty with the spark extra "
+            "(pip install 'amnesty[spark]') and Java 17 or newer"
+        ) from exc
+    return pyspark.sql
+
+
+def java_available() -> bool:
+    """True when a Java runtime can be found (``JAVA_HOME`` or ``java`` on the PATH)."""
+    home = os.environ.get("JAVA_HOME")
+    if home and (Path(home) / "bin" / "java").exists():
+        return True
+    return shutil.which("java") is not None
+
+
+def session(
+    master: str | None = None,
+    *,
+    app_name: str = "amnesty",
+    shuffle_partitions: int | None = None,
+    driver_memory: str | None = None,
+    conf: Mapping[str, str] | None = None,
+) -> SparkSession:
+    """A SparkSession configured for amnesty (or the running one, under spark-submit).
+
+    ``master`` defaults to ``$AMNESTY_SPARK_MASTER``, then to what ``spark-submit``
+    set, then to ``local[*]``. ``shuffle_partitions`` defaults to twice the local
+    cores in local mode (Spark's default of 200 is made for clusters and costs
+    seconds on a laptop) and is left to Spark on a cluster.
+    """
+    sql = _require_pyspark()
+    if not java_available():
+        raise ConfigError(
+            "the Spark engine needs Java 17 or newer: install a JDK and set JAVA_HOME "
+            "or put java on the PATH"
+        )
+    master = master or os.environ.get("AMNESTY_SPARK_MASTER")
+    under_submit = "PYSPARK_GATEWAY_PORT" in os.environ  # spark-submit already chose a master
+    if master is None and not under_submit:
+        master = "local[*]"
+    local = master is not None and master.startswith("local")
+    if local:
+        # A laptop's hostname often resolves to a loopback address; say which one to use
+        # instead of letting Spark warn about it on every start.
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+
+    builder = sql.SparkSession.builder.appName(app_name)
+    if master is not None:
+        builder = builder.master(master)
+    settings = dict(BASE_CONF)
+    log4j = f"-Dlog4j2.configurationFile={LOG4J_CONFIG.as_uri()}"
+    settings["spark.driver.extraJavaOptions"] = log4j
+    if local:
+        cores = _local_cores(master or "local[*]")
+        settings["spark.sql.shuffle.partitions"] = str(shuffle_partitions or max(2, 2 * cores))
+    elif shuffle_partitions:
+        settings["spark.sql.shuffle.partitions"] = str(shuffle_partitions)
+    if driver_memory:
+        settings["spark.driver.memory"] = driver_memory
+    settings.update(conf or {})
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    try:
+        spark = builder.getOrCreate()
+    except Exception as exc:  # the JVM did not start: say so without a Java stack trace
+        where = master or "from spark-submit"
+        raise ConfigError(f"cannot start Spark (master {where}): {_short(exc)}") from exc
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def _local_cores(master: str) -> int:
+    inner = master.removeprefix("local").strip("[]").split(",")[0]
+    if inner in ("", "*"):
+        return os.cpu_count() or 1
+    try:
+        return max(1, int(inner))
+    except ValueError:
+        return os.cpu_count() or 1
+
+
+def registry_paths(directory: Path, tables: Iterable[str] = TABLE_NAMES) -> dict[str, Path]:
+    """``<table>.parquet`` for every registry table in ``directory``; a missing one is
+    a :class:`RegistryError` that names it."""
+    if not directory.is_dir():
+        raise RegistryError(
+            f"--registry {directory}: not a directory; expected one <table>.parquet per table "
+            "(amnesty registry generate --out DIR writes one)"
+        )
+    paths = {name: directory / f"{name}.parquet" for name in tables}
+    missing = [name for name, path in paths.items() if not path.exists()]
+    if missing:
+        raise RegistryError(
+            f"--registry {directory}: missing {', '.join(f'{m}.parquet' for m in missing)}; "
+            "expected one Parquet file (or Spark Parquet directory) per registry table"
+        )
+    return paths
+
+
+class SparkBackend:
+    """Runs compiled Spark SQL in one SparkSession over registry tables as temp views."""
+
+    name = "spark"
+    dialect = DIALECT
+    # Operations the compiled query must not rely on here (see the Backend protocol).
+    UNSUPPORTED: frozenset[str] = frozenset({"temporary_tables", "transactions", "indexes"})
+
+    def __init__(self, spark: SparkSession, registry: Path | None = None) -> None:
+        self.spark = spark
+        self.registry: Path | None = None
+        if registry is not None:
+            self.register_registry(registry)
+
+    @classmethod
+    def local(cls, registry: Path | None = None, *, master: str | None = None) -> SparkBackend:
+        """A backend on a fresh (or the running) session; see :func:`session`."""
+        return cls(session(master), registry)
+
+    # -- data ------------------------------------------------------------------------
+
+    def register_registry(self, directory: Path, tables: Iterable[str] = TABLE_NAMES) -> None:
+        """Register ``<table>.parquet`` of ``directory`` as temp views named by table."""
+        for name, path in registry_paths(Path(directory), tables).items():
+            try:
+                self.spark.read.parquet(str(path)).createOrReplaceTempView(name)
+            except Exception as exc:
+                raise RegistryError(
+                    f"{path}: Spark cannot read it as Parquet: {_short(exc)}"
+                ) from exc
+        self.registry = Path(directory)
+
+    def register_arrow(self, name: str, table: pa.Table) -> None:
+        """Register an in-memory Arrow table as a temp view (small tables, tests)."""
+        self.spark.createDataFrame(table).createOrReplaceTempView(name)
+
+    # -- running ---------------------------------------------------------------------
+
+    def frame(self, sql: str) -> DataFrame:
+        """The compiled query as a lazy Spark DataFrame (analysed, not run)."""
+        try:
+            return self.spark.sql(sql)
+        except Exception as exc:
+            raise EngineError(f"Spark refused the compiled query: {_short(exc)}") from exc
+
+    def execute(self, sql: str) -> None:
+        """Run a statement for its effect."""
+        try:
+            self.spark.sql(sql).collect()
+        except Exception as exc:
+            raise EngineError(f"Spark failed: {_short(exc)}") from exc
+
+    def fetch_arrow(self, sql: str) -> pa.Table:
+        """Run a query and collect its result on the driver as an Arrow table."""
+        df = self.frame(sql)
+        try:
+            return df.toArrow()
+        except Exception as exc:
+            raise EngineError(
+                f"Spark failed while running the compiled query: {_short(exc)}"
+            ) from exc
+
+    def write_parquet(self, sql: str, out: Path) -> None:
+        """Run a query and write its result as a Parquet directory (by the executors)."""
+        df = self.frame(sql)
+        try:
+            df.write.mode("overwrite").parquet(str(out))
+        except Exception as exc:
+            raise EngineError(f"Spark failed while writing {out}: {_short(exc)}") from exc
+
+    def close(self) -> None:
+        """Stop the session (a no-op under spark-submit, which owns it)."""
+        if "PYSPARK_GATEWAY_PORT" not in os.environ:
+            self.spark.stop()
+
+
+def _short(exc: BaseException) -> str:
+    """The first lines of a Spark error, without the JVM stack trace."""
+    text = str(exc).strip()
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("at ")]
+    return " ".join(lines[:3])[:800] or type(exc).__name__

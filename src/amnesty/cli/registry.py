@@ -1,7 +1,161 @@
-"""``amnesty registry ...``: generate, import and show a prison registry."""
+"""``amnesty registry ...``: import and show a prison registry (``generate`` lives in
+``registry_generate``)."""
 
 from __future__ import annotations
 
-from amnesty.cli.app import group
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from amnesty.cli.app import DbOption, FormatOption, group
+from amnesty.cli.output import Format, console, emit_document, emit_rows, to_json
+from amnesty.errors import ImportRejected
+from amnesty.registry.importer import SHOWN_REJECTIONS, count_rejections, import_registry
+from amnesty.registry.show import registry_summary
 
 registry_app = group("registry", "Generate, import and inspect a prison registry.")
+
+
+def default_rejects(path: Path) -> Path:
+    """Beside the extract folder, never inside it (it would read as an unknown table)."""
+    resolved = path.resolve()
+    return resolved.parent / f"{resolved.name}.rejects.csv"
+
+
+@registry_app.command("import")
+def import_command(
+    path: Annotated[Path, typer.Argument(help="Folder of <table>.parquet|csv|jsonl files.")],
+    profile: Annotated[
+        str | None,
+        typer.Option("--profile", help="Profile; default manifest.json's, else core."),
+    ] = None,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option("--skip-invalid", help="Import the valid rows; list the rest in --rejects."),
+    ] = False,
+    rejects: Annotated[
+        Path | None,
+        typer.Option("--rejects", help="Where every rejection goes; default <PATH>.rejects.csv."),
+    ] = None,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Validate a registry extract and make it the registry, atomically."""
+    rejects_path = rejects or default_rejects(path)
+    try:
+        with _progress(fmt) as progress:
+            report = import_registry(
+                db, path, profile, skip_invalid, rejects_path, progress=progress
+            )
+    except ImportRejected as exc:
+        _print_rejections(exc, fmt)
+        raise
+    doc = {
+        "status": report.status,
+        "profile": report.profile,
+        "source": report.source,
+        "snapshot_id": report.snapshot_id,
+        "content_hash": report.content_hash,
+        "row_counts": report.row_counts,
+        "rejected": len(report.rejections),
+        "rejects_file": str(report.rejects_path) if report.rejects_path else None,
+    }
+    if fmt in (Format.json, Format.jsonl):
+        print(to_json(doc))
+    else:
+        verb = "Unchanged" if report.status == "unchanged" else "Imported"
+        console().print(
+            f"{verb}: registry snapshot {report.snapshot_id} ({report.profile}), "
+            f"hash {report.content_hash}"
+        )
+        rows = [{"table": t, "rows": n} for t, n in report.row_counts.items()]
+        emit_rows(rows, fmt)
+    if report.rejections:
+        print(
+            f"Warning: skipped {len(report.rejections)} rejected row(s); "
+            f"all are listed in {report.rejects_path}",
+            file=sys.stderr,
+        )
+
+
+@registry_app.command("show")
+def show_command(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
+    """Counts by table, facility type and authority, province; the current snapshot."""
+    doc = registry_summary(db)
+    if fmt in (Format.json, Format.jsonl):
+        print(to_json(doc))
+        return
+    snap = doc["snapshot"]
+    console().print(
+        f"Registry snapshot {snap['snapshot_id']} ({snap['profile']}), "
+        f"hash {snap['content_hash']}, imported {snap['imported_at']} from {snap['source']}"
+    )
+    emit_document(
+        doc,
+        fmt,
+        tables=(
+            ("tables", "Rows by table"),
+            ("by_facility", "Persons held by facility type and authority"),
+            ("by_province", "Persons held by province"),
+        ),
+    )
+
+
+def _print_rejections(exc: ImportRejected, fmt: Format) -> None:
+    """The summary on stderr: counts per table and rule, then the first few."""
+    err = console(stderr=True)
+    counts = count_rejections(exc.rejections)
+    if fmt in (Format.json, Format.jsonl):
+        print(
+            to_json(
+                {
+                    "status": "rejected",
+                    "rejected": len(exc.rejections),
+                    "counts": [{"table": t, "rule": r, "count": n} for t, r, n in counts],
+                    "first": [vars(r) for r in exc.rejections[:SHOWN_REJECTIONS]],
+                }
+            )
+        )
+        return
+    err.print("Rejections by table and rule:", markup=False)
+    for table, rule, n in counts:
+        err.print(f"  {table:<20} {rule:<26} {n}", markup=False)
+    err.print(f"First {min(SHOWN_REJECTIONS, len(exc.rejections))}:", markup=False)
+    for r in exc.rejections[:SHOWN_REJECTIONS]:
+        err.print(f"  {r}", markup=False)
+
+
+class _progress:
+    """A Rich progress bar on a terminal; nothing when piped or for machine output."""
+
+    def __init__(self, fmt: Format) -> None:
+        self.bar: Progress | None = None
+        if fmt is Format.table and sys.stderr.isatty():
+            self.bar = Progress(
+                TextColumn("{task.description:<28}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console(stderr=True),
+                transient=True,
+            )
+        self.task: Any = None
+
+    def __enter__(self) -> Any:
+        if self.bar is None:
+            return None
+        self.bar.start()
+        self.task = self.bar.add_task("importing", total=None)
+
+        def update(step: str, done: int, total: int) -> None:
+            assert self.bar is not None
+            self.bar.update(self.task, description=step, completed=done, total=total)
+
+        return update
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()

@@ -97,7 +97,7 @@ def import_registry(
     import duckdb
 
     url = db_url if isinstance(db_url, DatabaseURL) else resolve_db(db_url)
-    source = Path(path)
+    source = Path(path).resolve()
     prof = profile_for(source, profile)
     tables = prof.tables()
     rejects = Path(rejects_path) if rejects_path is not None else None

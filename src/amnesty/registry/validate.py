@@ -163,13 +163,19 @@ def check_rules(table: Table) -> list[str]:
         )
         rule = f"'check {check.name}: {check.doc} (' || {shown or repr('')} || ')'"
         value = quote_ident(col) if col else "NULL"
+        # A value that did not cast is already rejected; its null must not fail a check too.
+        listed = ", ".join(quote_literal(n) for _, n in named) or "NULL"
+        untyped = (
+            f"{ROW} NOT IN (SELECT row FROM rejections WHERE tbl = {quote_literal(table.name)} "
+            f"AND col IN ({listed}) AND rule LIKE 'type:%')"
+        )
         out.append(
             _select(
                 table.name,
                 col,
                 value,
                 rule,
-                f"FROM typed_{table.name} WHERE NOT coalesce(({check.sql}), true)",
+                f"FROM typed_{table.name} WHERE NOT coalesce(({check.sql}), true) AND {untyped}",
             )
         )
     return out

@@ -1,0 +1,91 @@
+"""What the imported registry holds: counts for ``amnesty registry show``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from amnesty.errors import ConfigError
+from amnesty.registry.schema import TABLE_NAMES
+from amnesty.registry.snapshot import current_snapshot
+from amnesty.store.db import DatabaseURL, connect_duckdb, resolve_db
+
+BY_FACILITY = """
+SELECT f.facility_type, f.authority, count(DISTINCT f.facility_id) AS facilities,
+       count(p.person_id) AS persons
+FROM facilities f LEFT JOIN persons p ON p.facility_id = f.facility_id
+GROUP BY f.facility_type, f.authority
+ORDER BY f.facility_type, f.authority
+"""
+
+# Each division's province-level ancestor (itself when it is one): walk up the
+# parent chain, keep the ancestors at level province or special_city.
+BY_PROVINCE = """
+WITH RECURSIVE chain(start_id, division_id) AS (
+    SELECT division_id, division_id FROM divisions
+    UNION ALL
+    SELECT c.start_id, d.parent_id
+    FROM chain c JOIN divisions d ON d.division_id = c.division_id
+    WHERE d.parent_id IS NOT NULL
+),
+province_of AS (
+    SELECT c.start_id, min(d.division_id) AS province_id
+    FROM chain c JOIN divisions d ON d.division_id = c.division_id
+    WHERE d.level IN ('province', 'special_city')
+    GROUP BY c.start_id
+)
+SELECT pv.division_id AS province_id, pv.name_romanised AS province, pv.level,
+       count(p.person_id) AS persons
+FROM persons p
+LEFT JOIN facilities f ON f.facility_id = p.facility_id
+LEFT JOIN province_of po ON po.start_id = f.division_id
+LEFT JOIN divisions pv ON pv.division_id = po.province_id
+GROUP BY pv.division_id, pv.name_romanised, pv.level
+ORDER BY persons DESC, province_id NULLS LAST
+"""
+
+
+def registry_summary(db_url: str | DatabaseURL | None) -> dict[str, Any]:
+    """Counts by table, by facility type and authority, by province, and the snapshot."""
+    url = db_url if isinstance(db_url, DatabaseURL) else resolve_db(db_url)
+    if url.is_duckdb:
+        conn = connect_duckdb(url, read_only=url.target != ":memory:")
+    else:
+        from amnesty.registry.postgres import connect
+
+        conn = connect(url)
+    try:
+        return summarise(conn)
+    finally:
+        conn.close()
+
+
+def _rows(conn: Any, sql: str) -> list[dict[str, Any]]:
+    cur = conn.execute(sql)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def summarise(conn: Any) -> dict[str, Any]:
+    """The summary over an open DuckDB or psycopg connection."""
+    snapshot = current_snapshot(conn)
+    if snapshot is None:
+        raise ConfigError(
+            "no registry imported in this database yet; run amnesty registry import DIR"
+        )
+    tables = [
+        {"table": name, "rows": int(_rows(conn, f"SELECT count(*) AS n FROM {name}")[0]["n"])}
+        for name in TABLE_NAMES
+    ]
+    imported_at = snapshot.imported_at
+    return {
+        "snapshot": {
+            "snapshot_id": snapshot.snapshot_id,
+            "content_hash": snapshot.content_hash,
+            "profile": snapshot.profile,
+            "source": snapshot.source,
+            "imported_at": imported_at.isoformat() if imported_at is not None else None,
+        },
+        "tables": tables,
+        "by_facility": _rows(conn, BY_FACILITY),
+        "by_province": _rows(conn, BY_PROVINCE),
+    }

@@ -1,0 +1,203 @@
+"""Users, their roles and facility scope, and the check every step makes.
+
+A user holds one or more roles; a role grants nothing else implicitly (an
+admin manages accounts but does not review or approve, so four-eyes rules stay
+meaningful). A facility officer acts only for the facilities in their scope.
+The first user of an empty database is created without ``--as`` (bootstrap)
+and must be an admin; after that only an admin adds users.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from amnesty.errors import ConfigError, PermissionDenied
+from amnesty.store.db import DatabaseURL
+from amnesty.store.engine import get_engine
+from amnesty.store.migrate import migrate
+from amnesty.store.tables import users
+from amnesty.store.transaction import audit_refusal, transaction
+
+
+class Role(StrEnum):
+    admin = "admin"
+    drafter = "drafter"
+    analyst = "analyst"
+    reviewer = "reviewer"
+    approver = "approver"
+    facility_officer = "facility_officer"
+    auditor = "auditor"
+
+
+BOOTSTRAP_ACTOR = "(bootstrap)"
+
+
+@dataclass(frozen=True)
+class User:
+    user_id: int
+    name: str
+    roles: tuple[Role, ...]
+    facilities: tuple[str, ...]  # empty: every facility
+    active: bool
+    created_at: dt.datetime
+    created_by: str | None
+
+    def has(self, role: Role | str) -> bool:
+        return Role(role) in self.roles
+
+    def covers(self, facility: str) -> bool:
+        return not self.facilities or facility in self.facilities
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "user_id": self.user_id,
+            "name": self.name,
+            "roles": [r.value for r in self.roles],
+            "facilities": list(self.facilities),
+            "active": self.active,
+            "created_at": self.created_at,
+            "created_by": self.created_by,
+        }
+
+
+def parse_roles(names: Iterable[str]) -> tuple[Role, ...]:
+    roles: list[Role] = []
+    for name in names:
+        try:
+            role = Role(name.strip().replace("-", "_"))
+        except ValueError:
+            known = ", ".join(r.value for r in Role)
+            raise ConfigError(f"unknown role {name!r}; expected one of: {known}") from None
+        if role not in roles:
+            roles.append(role)
+    return tuple(roles)
+
+
+def add_user(
+    url: str | DatabaseURL,
+    name: str,
+    roles: Sequence[str | Role],
+    facilities: Sequence[str] = (),
+    *,
+    actor: str | None = None,
+) -> User:
+    """Create a user; ``actor`` must be an admin unless the database has no user yet."""
+    parsed = parse_roles(str(r) for r in roles)
+    if not name.strip():
+        raise ConfigError("a user needs a name")
+    if not parsed:
+        raise ConfigError(f"user {name!r}: give at least one --role")
+    if Role.facility_officer in parsed and not facilities:
+        raise ConfigError(
+            f"user {name!r}: a facility_officer needs at least one --facility to act for"
+        )
+    db = migrate(url)
+    with get_engine(db).connect() as connection:
+        empty = connection.execute(sa.select(sa.func.count()).select_from(users)).scalar_one() == 0
+    if empty:
+        if Role.admin not in parsed:
+            raise ConfigError(
+                f"user {name!r}: the first user must be an admin (--role admin), "
+                "who then adds everyone else"
+            )
+        acting = actor or BOOTSTRAP_ACTOR
+    else:
+        if actor is None:
+            raise PermissionDenied(
+                "adding a user needs an admin: pass --as ADMIN or set AMNESTY_USER"
+            )
+        require(db, actor, Role.admin, action="user.add", entity=("user", name))
+        acting = actor
+    entity = ("user", name)
+    with transaction(db, acting, action="user.add", entity=entity) as tx:
+        if _find(tx.connection, name) is not None:
+            raise ConfigError(f"user {name!r} already exists; pick another name")
+        now = dt.datetime.now(dt.UTC)
+        row = {
+            "name": name,
+            "roles": json.dumps([r.value for r in parsed]),
+            "facilities": json.dumps(list(facilities)),
+            "active": True,
+            "created_at": now,
+            "created_by": None if empty and actor is None else acting,
+        }
+        tx.connection.execute(users.insert().values(**row))
+        user = _find(tx.connection, name)
+        assert user is not None
+        tx.audit(after=user.as_dict())
+    return user
+
+
+def list_users(url: str | DatabaseURL) -> list[User]:
+    db = migrate(url)
+    with get_engine(db).connect() as connection:
+        rows = connection.execute(sa.select(users).order_by(users.c.name)).mappings().all()
+    return [_user(row) for row in rows]
+
+
+def get_user(url: str | DatabaseURL, name: str) -> User | None:
+    db = migrate(url)
+    with get_engine(db).connect() as connection:
+        return _find(connection, name)
+
+
+def require(
+    url: str | DatabaseURL,
+    actor: str | User | None,
+    role: Role | str | Sequence[Role | str],
+    *,
+    facility: str | None = None,
+    action: str,
+    entity: tuple[str, str] = ("", ""),
+) -> User:
+    """The acting user, if they hold ``role`` (any of several) and cover ``facility``.
+
+    Otherwise the refusal is audited and :class:`PermissionDenied` raised. Call
+    it before opening the step's transaction.
+    """
+    db = migrate(url)
+    wanted = parse_roles([role] if isinstance(role, str) else [str(r) for r in role])
+    name = actor.name if isinstance(actor, User) else actor
+    if not name:
+        raise PermissionDenied(f"{action} needs a named user: pass --as USER or set AMNESTY_USER")
+    user = get_user(db, name)
+    problem = None
+    if user is None:
+        problem = f"no user named {name!r}; an admin adds users with amnesty user add"
+    elif not user.active:
+        problem = f"user {name!r} is deactivated"
+    elif not any(user.has(r) for r in wanted):
+        need = " or ".join(r.value for r in wanted)
+        problem = f"user {name!r} lacks the role {need} needed for {action}"
+    elif facility is not None and not user.covers(facility):
+        scope = ", ".join(user.facilities)
+        problem = f"user {name!r} acts for {scope}, not for facility {facility}"
+    if problem is not None:
+        audit_refusal(db, name, action, entity, problem)
+        raise PermissionDenied(problem)
+    assert user is not None
+    return user
+
+
+def _find(connection: Connection, name: str) -> User | None:
+    row = connection.execute(sa.select(users).where(users.c.name == name)).mappings().first()
+    return None if row is None else _user(row)
+
+
+def _user(row: sa.RowMapping) -> User:
+    return User(
+        user_id=row["user_id"],
+        name=row["name"],
+        roles=parse_roles(json.loads(row["roles"])),
+        facilities=tuple(json.loads(row["facilities"])),
+        active=bool(row["active"]),
+        created_at=row["created_at"],
+        created_by=row["created_by"],
+    )

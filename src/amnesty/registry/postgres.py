@@ -26,7 +26,9 @@ def connect(url: DatabaseURL) -> Any:
 
     target = url.target.replace("postgresql+psycopg://", "postgresql://", 1)
     try:
-        return psycopg.connect(target)
+        # Autocommit, so that ``transaction()`` below is a real BEGIN ... COMMIT
+        # rather than a savepoint inside an implicit transaction that close() discards.
+        return psycopg.connect(target, autocommit=True)
     except psycopg.Error as exc:
         raise ConfigError(f"cannot connect to {url}: {str(exc).splitlines()[0]}") from exc
 
@@ -49,8 +51,10 @@ def replace_registry(
             pg.execute(f"DROP TABLE IF EXISTS {t.name}")
             pg.execute(table_ddl(t, "postgres"))
             cols = ", ".join(quote_ident(c.name) for c in t.columns)
-            reader = staging.execute(f"SELECT {cols} FROM clean_{t.name}").to_arrow_reader(
-                BATCH_ROWS
+            reader = (
+                staging.cursor()
+                .sql(f"SELECT {cols} FROM clean_{t.name}")
+                .to_arrow_reader(BATCH_ROWS)
             )
             with (
                 pg.cursor() as cur,

@@ -89,10 +89,11 @@ def _canonical(table: Table, prefix: str = "") -> str:
 
 def table_digest(conn: Any, table: Table, relation: str) -> tuple[int, str]:
     """Row count and content digest of one table, computed inside DuckDB."""
-    row = conn.execute(
+    rows = conn.execute(
         f"SELECT count(*), sha256(coalesce(string_agg(sha256({_canonical(table)}), chr(10) "
         f"ORDER BY {quote_ident(table.key)}), '')) FROM {relation}"
-    ).fetchone()
+    ).fetchall()
+    row = rows[0] if rows else None
     assert row is not None
     return int(row[0]), str(row[1])
 

@@ -1,0 +1,64 @@
+"""``amnesty registry show``: counts by table, facility type and authority, province."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from import_fixtures import registry, write
+
+from amnesty.cli import run
+from amnesty.registry.importer import import_registry
+from amnesty.registry.show import registry_summary
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "show.duckdb"
+    import_registry(str(path), write(registry(), tmp_path / "src"))
+    return path
+
+
+def test_json_document(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["registry", "show", "--db", str(db), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert set(doc) == {"snapshot", "tables", "by_facility", "by_province"}
+    assert doc["snapshot"]["profile"] == "kp-2015"
+    assert len(doc["snapshot"]["content_hash"]) == 64
+    assert {"table": "persons", "rows": 4} in doc["tables"]
+    assert doc["by_facility"] == [
+        {
+            "facility_type": "labour_training_centre",
+            "authority": "MPS",
+            "facilities": 1,
+            "persons": 1,
+        },
+        {"facility_type": "penitentiary", "authority": "MPS", "facilities": 1, "persons": 2},
+        {
+            "facility_type": "political_prison_camp",
+            "authority": "MSS",
+            "facilities": 1,
+            "persons": 1,
+        },
+    ]
+    # F1 lies in county C1 under province P1, F2 in P1 itself, F3 in the special city.
+    assert doc["by_province"] == [
+        {"province_id": "P1", "province": "Name P1", "level": "province", "persons": 3},
+        {"province_id": "SC", "province": "Name SC", "level": "special_city", "persons": 1},
+    ]
+
+
+def test_table_output(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["registry", "show", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "Persons held by province" in out
+    assert "political_prison_camp" in out
+    assert registry_summary(str(db))["snapshot"]["content_hash"] in out
+
+
+def test_show_before_any_import_says_what_to_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["registry", "show", "--db", str(tmp_path / "none.duckdb")]) == 1
+    assert "Error: --db" in capsys.readouterr().err

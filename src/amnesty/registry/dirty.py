@@ -240,8 +240,8 @@ class _Damage:
             odd = odd[~self.used[table][odd] & ~self.used[table][odd - 1]]
             picked = self.claim(table, odd, k[i])
             self.used[table][picked - 1] = True
-            keys = self.col(table, key)
-            self.put("duplicate_key", table, key, picked, lambda r, keys=keys: str(keys[r - 1]))
+            keys: list[str] = self.tables[table].column(key).to_pylist()
+            self.put("duplicate_key", table, key, picked, _previous_of(keys))
 
         self.put(
             "term_without_months",
@@ -305,7 +305,7 @@ class _Damage:
         n = offences.num_rows
         for i in range(min(self.per_class, 3)):
             code = f"BROKEN-{i + 1}"
-            row = {c: None for c in offences.column_names}
+            row: dict[str, Any] = {c: None for c in offences.column_names}
             row.update(
                 offence_code=code,
                 title=code,
@@ -355,3 +355,7 @@ def _as_date(value: Any) -> dt.date:
     if isinstance(value, dt.date):
         return value
     return to_date(int(np.datetime64(value, "D").astype(np.int64)))
+
+
+def _previous_of(keys: list[str]) -> Callable[[int], Any]:
+    return lambda r: keys[r - 1]

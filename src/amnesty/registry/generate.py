@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from amnesty.errors import ConfigError
-from amnesty.registry import dirty
+from amnesty.registry.dirty import Fault, inject
 from amnesty.registry.generators import builders
 from amnesty.registry.profiles import get_profile
 
@@ -105,9 +105,9 @@ def generate(
 
     tables = build(prof, persons, seed)
     step("build tables")
-    faults: list[dirty.Fault] = []
+    faults: list[Fault] = []
     if dirty_rate > 0:
-        tables, faults = dirty.inject(prof, tables, dirty_rate, seed)
+        tables, faults = inject(prof, tables, dirty_rate, seed)
         step("inject faults")
 
     files = []

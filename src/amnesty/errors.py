@@ -80,10 +80,13 @@ class Position:
 class DecreeError(AmnestyError):
     """A decree problem, positioned where the position is known."""
 
-    def __init__(self, message: str, position: Position | None = None, hint: str = "") -> None:
+    def __init__(
+        self, message: str, position: Position | None = None, hint: str = "", code: str = ""
+    ) -> None:
         self.message = message
         self.position = position
         self.hint = hint
+        self.code = code  # the class of problem, e.g. "unknown-name", for tests and --format json
         text = f"{position}: {message}" if position else message
         if hint:
             text += f" ({hint})"

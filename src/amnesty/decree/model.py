@@ -59,6 +59,7 @@ class Undertaking:
     text: str
     who: Expr | None  # None: everyone released must sign
     pos: Position | None = field(default=None, compare=False)
+    source: Source | None = None  # where the condition comes from (added by the front end)
 
 
 @dataclass(frozen=True)

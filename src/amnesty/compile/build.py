@@ -1,0 +1,77 @@
+"""Pass ``build_decree``: the checked drafts -> a :class:`~amnesty.decree.model.Decree`.
+
+Runs only when no earlier pass found an error, so every predicate is typed IR.
+A contested clause becomes an :class:`~amnesty.decree.ir.Contested` node holding
+every reading it gives, the applied one named.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from amnesty.compile.scope import scope_predicate
+from amnesty.compile.unit import ClauseDraft, Unit
+from amnesty.decree import ir
+from amnesty.decree.model import Clause, ClauseKind, Decree, Undertaking
+
+
+def build_decree(unit: Unit) -> Decree | None:
+    if unit.errors:
+        return None
+    meta = unit.meta
+    window = meta.get("execution_window")
+    return Decree(
+        id=meta["id"],
+        title=meta["title"],
+        jurisdiction=meta["jurisdiction"],
+        occasion=meta.get("occasion", ""),
+        authority=meta.get("authority", ""),
+        signed=meta.get("signed"),
+        as_of=meta["as_of"],
+        execution_window=(window[0], window[1]) if window else None,
+        scope=replace(unit.scope, predicate=scope_predicate(unit.scope)),
+        clauses=tuple(_clause(unit, c) for c in unit.clauses),
+        undertakings=tuple(
+            Undertaking(
+                id=u.id,
+                text=u.text,
+                who=u.who.expr if u.who is not None else None,
+                source=u.source,
+                pos=unit.syntax.locator.table(u.path),
+            )
+            for u in unit.undertakings
+        ),
+        relief_ranking=meta["relief_ranking"],
+        readings=dict(unit.readings),
+        applied_reading=unit.applied_reading,
+        source_path=unit.syntax.file,
+        content_hash=unit.syntax.content_hash,
+    )
+
+
+def _clause(unit: Unit, draft: ClauseDraft) -> Clause:
+    predicate: ir.Expr
+    if draft.readings:
+        readings = tuple((name, p.expr) for name, p in draft.readings.items() if p.expr is not None)
+        predicate = ir.Contested(
+            applied=unit.applied_reading or readings[0][0],
+            readings=readings,
+            pos=unit.syntax.locator.key((*draft.path, "readings")),
+        )
+    else:
+        assert draft.predicate is not None and draft.predicate.expr is not None
+        predicate = draft.predicate.expr
+    kind: ClauseKind = draft.kind  # type: ignore[assignment]
+    return Clause(
+        id=draft.id,
+        kind=kind,
+        predicate=predicate,
+        text=draft.text,
+        source=draft.source,
+        relief=draft.relief,
+        until=draft.until,
+        commutation=draft.commutation,
+        contested=draft.contested,
+        if_empty=draft.if_empty,
+        pos=unit.syntax.locator.table(draft.path),
+    )

@@ -1,0 +1,250 @@
+"""Review, rosters and releases end to end, on DuckDB and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from amnesty.errors import Conflict, IllegalTransition, PermissionDenied
+from amnesty.store.engine import get_engine
+from amnesty.store.tables import audit_events, releases, rosters
+from amnesty.workflow import review
+from amnesty.workflow.releases import (
+    execute_release,
+    execute_roster,
+    record_undertaking,
+    revoke_release,
+)
+from amnesty.workflow.rosters import approve_roster, get_roster, prepare_roster, withdraw_roster
+from casework_world import IN_WINDOW, World, build_world
+
+
+@pytest.fixture
+def world(backend_url: str) -> World:
+    return build_world(backend_url)
+
+
+def _approved(world: World) -> int:
+    roster = prepare_roster(world.url, "off1", world.run_id, "F1")
+    approve_roster(world.url, "appr1", roster.roster_id)
+    return roster.roster_id
+
+
+def _refusals(world: World, action: str) -> list[str]:
+    with get_engine(world.url).connect() as conn:
+        return list(
+            conn.execute(
+                sa.select(audit_events.c.reason).where(
+                    audit_events.c.action == action, audit_events.c.outcome == "refused"
+                )
+            ).scalars()
+        )
+
+
+def test_review_decide_reopen_and_conflict(world: World) -> None:
+    queue = review.review_queue(world.url, world.run_id)
+    assert [c.person_id for c in queue] == ["P03"] and queue[0].state == "open"
+    with pytest.raises(IllegalTransition, match="written reason"):
+        review.decide(world.url, "rev1", world.run_id, "P03", "eligible", "  ")
+    review.decide(world.url, "rev1", world.run_id, "P03", "eligible", "health report seen")
+    with pytest.raises(Conflict, match="already decided eligible by rev1"):
+        review.decide(world.url, "rev2", world.run_id, "P03", "ineligible", "disagree")
+    review.reopen(world.url, "rev2", world.run_id, "P03", "new medical evidence")
+    review.decide(world.url, "rev2", world.run_id, "P03", "ineligible", "not terminally ill")
+    history = review.case_history(world.url, world.run_id, "P03")
+    assert [(r.version, r.kind, r.outcome) for r in history] == [
+        (1, "decide", "eligible"),
+        (2, "reopen", None),
+        (3, "decide", "ineligible"),
+    ]
+    with pytest.raises(PermissionDenied):
+        review.decide(world.url, "off1", world.run_id, "P03", "eligible", "x")
+    with pytest.raises(IllegalTransition, match="only review cases"):
+        review.decide(world.url, "rev1", world.run_id, "P01", "eligible", "x")
+    assert len(_refusals(world, "review.decide")) == 4
+
+
+def test_roster_four_eyes_and_review_outcomes(world: World) -> None:
+    review.decide(world.url, "rev1", world.run_id, "P03", "eligible", "ok")
+    roster = prepare_roster(world.url, "appr1", world.run_id, "F1")
+    _, entries = get_roster(world.url, roster.roster_id)
+    assert [e.person_id for e in entries] == ["P01", "P02", "P03", "P06", "P07"]
+    with pytest.raises(IllegalTransition, match="four eyes"):
+        approve_roster(world.url, "appr1", roster.roster_id)
+    with pytest.raises(IllegalTransition, match="already has roster"):
+        prepare_roster(world.url, "off1", world.run_id, "F1")
+    with pytest.raises(PermissionDenied, match="not for facility F1"):
+        prepare_roster(world.url, "off2", world.run_id, "F1")
+    approved = approve_roster(world.url, "appr2", roster.roster_id)
+    assert approved.status == "approved" and approved.approved_by == "appr2"
+    assert _refusals(world, "roster.approve")
+
+
+def test_release_flow_and_idempotence(world: World) -> None:
+    roster_id = _approved(world)
+    with pytest.raises(IllegalTransition, match="undertaking pledge not yet recorded"):
+        execute_release(
+            world.url,
+            "off1",
+            world.run_id,
+            "P01",
+            release_date=IN_WINDOW,
+            evaluator=world.evaluator,
+        )
+    record_undertaking(world.url, "off1", world.run_id, "P01", "pledge", refused=True)
+    with pytest.raises(IllegalTransition, match="refused"):
+        execute_release(
+            world.url,
+            "off1",
+            world.run_id,
+            "P01",
+            release_date=IN_WINDOW,
+            evaluator=world.evaluator,
+        )
+    record_undertaking(
+        world.url, "off1", world.run_id, "P01", "pledge", signed_on=IN_WINDOW, witness="Pak"
+    )
+    first = execute_release(
+        world.url, "off1", world.run_id, "P01", release_date=IN_WINDOW, evaluator=world.evaluator
+    )
+    again = execute_release(
+        world.url, "off1", world.run_id, "P01", release_date=IN_WINDOW, evaluator=world.evaluator
+    )
+    assert not first.already and again.already
+    assert first.release.certificate_no == again.release.certificate_no == "kp-2015-10/000001"
+    rows = world.sql("SELECT event_type, decree_id, run_id FROM events WHERE person_id = 'P01'")
+    assert sorted(r[0] for r in rows) == ["admission", "release"]
+    report = execute_roster(
+        world.url, "off1", roster_id, release_date=IN_WINDOW, evaluator=world.evaluator
+    )
+    assert report.already == ["P01"] and report.released == ["P02", "P06", "P07"]
+    numbers = world.sql("SELECT certificate_no FROM releases ORDER BY certificate_no")
+    assert [n[0] for n in numbers] == [f"kp-2015-10/00000{i}" for i in range(1, 5)]
+    with pytest.raises(IllegalTransition, match="has been executed"):
+        withdraw_roster(world.url, "appr2", roster_id, "mistake")
+
+
+def test_illegal_steps_are_refused_audited_and_change_nothing(world: World) -> None:
+    roster = prepare_roster(world.url, "off1", world.run_id, "F1")
+    with pytest.raises(IllegalTransition, match="not approved"):
+        execute_release(
+            world.url,
+            "off1",
+            world.run_id,
+            "P02",
+            release_date=IN_WINDOW,
+            evaluator=world.evaluator,
+        )
+    approve_roster(world.url, "appr2", roster.roster_id)
+    with pytest.raises(IllegalTransition, match="outside decree"):
+        execute_release(
+            world.url, "off1", world.run_id, "P02",
+            release_date=dt.date(2015, 11, 1), evaluator=world.evaluator,
+        )  # fmt: skip
+    with pytest.raises(PermissionDenied, match="not for facility F1"):
+        execute_release(
+            world.url,
+            "off2",
+            world.run_id,
+            "P02",
+            release_date=IN_WINDOW,
+            evaluator=world.evaluator,
+        )
+    with pytest.raises(PermissionDenied, match="lacks the role"):
+        execute_release(
+            world.url,
+            "rev1",
+            world.run_id,
+            "P02",
+            release_date=IN_WINDOW,
+            evaluator=world.evaluator,
+        )
+    assert world.sql("SELECT count(*) FROM releases")[0][0] == 0
+    assert len(_refusals(world, "release.execute")) == 4
+    late = execute_release(
+        world.url, "off1", world.run_id, "P02",
+        release_date=dt.date(2015, 11, 1), override_reason="hospital transfer delayed",
+        evaluator=world.evaluator,
+    )  # fmt: skip
+    assert late.release.override_reason == "hospital transfer delayed"
+
+
+def test_draft_decree_runs_lead_to_nothing(backend_url: str) -> None:
+    world = build_world(backend_url, signed=False)
+    with pytest.raises(IllegalTransition, match="is a draft"):
+        prepare_roster(world.url, "off1", world.run_id, "F1")
+    with get_engine(world.url).connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(rosters)).scalar_one() == 0
+    assert _refusals(world, "roster.prepare")
+
+
+def test_recheck_stops_releases_on_registry_changes(world: World) -> None:
+    roster_id = _approved(world)
+    world.sql(
+        "INSERT INTO events (event_id, person_id, event_type, event_date) "
+        "VALUES ('D1', 'P02', 'death', DATE '2015-10-05')"
+    )
+    world.sql("UPDATE persons SET facility_id = 'F2' WHERE person_id = 'P06'")
+    world.sql(
+        "INSERT INTO convictions VALUES ('C-new', 'P07', 'T1', DATE '2015-10-02', 'term', 12, "
+        "DATE '2015-10-03', NULL)"
+    )
+    world.today["P01"] = {"outcome": "ineligible", "relief": None, "grounds": []}
+    report = execute_roster(
+        world.url, "off1", roster_id, release_date=IN_WINDOW, evaluator=world.evaluator
+    )
+    stopped = dict(report.stopped)
+    assert report.released == []
+    assert "died on 2015-10-05" in stopped["P02"]
+    assert "now held at facility F2" in stopped["P06"]
+    assert "new conviction C-new" in stopped["P07"]
+    assert "undertaking pledge" in stopped["P01"]
+    record_undertaking(
+        world.url, "off1", world.run_id, "P01", "pledge", signed_on=IN_WINDOW, witness="Pak"
+    )
+    with pytest.raises(IllegalTransition, match="is ineligible"):
+        execute_release(
+            world.url,
+            "off1",
+            world.run_id,
+            "P01",
+            release_date=IN_WINDOW,
+            evaluator=world.evaluator,
+        )
+    assert world.sql("SELECT count(*) FROM releases")[0][0] == 0
+
+
+def test_repealed_offence_code_stops_the_release(world: World) -> None:
+    _approved(world)
+    world.sql("UPDATE offences SET valid_to = DATE '2015-10-05' WHERE offence_code = 'T1'")
+    with pytest.raises(IllegalTransition, match="offence code T1 .* repealed"):
+        execute_release(
+            world.url,
+            "off1",
+            world.run_id,
+            "P02",
+            release_date=IN_WINDOW,
+            evaluator=world.evaluator,
+        )
+
+
+def test_revocation_returns_the_person_to_custody(world: World) -> None:
+    _approved(world)
+    execute_release(
+        world.url, "off1", world.run_id, "P02", release_date=IN_WINDOW, evaluator=world.evaluator
+    )
+    revoke_release(
+        world.url, "appr1", world.run_id, "P02", reason="wrong person", return_date=IN_WINDOW
+    )
+    with pytest.raises(IllegalTransition, match="already revoked"):
+        revoke_release(world.url, "appr1", world.run_id, "P02", reason="x", return_date=IN_WINDOW)
+    kinds = world.sql(
+        "SELECT event_type FROM events WHERE person_id = 'P02' ORDER BY event_date, event_id"
+    )
+    assert [k[0] for k in kinds] == ["admission", "return", "release"] or "return" in [
+        k[0] for k in kinds
+    ]
+    with get_engine(world.url).connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(releases)).scalar_one() == 1

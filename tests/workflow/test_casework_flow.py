@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
+from casework_world import IN_WINDOW, World, build_world
 
 from amnesty.errors import Conflict, IllegalTransition, PermissionDenied
 from amnesty.store.engine import get_engine
@@ -18,7 +19,6 @@ from amnesty.workflow.releases import (
     revoke_release,
 )
 from amnesty.workflow.rosters import approve_roster, get_roster, prepare_roster, withdraw_roster
-from casework_world import IN_WINDOW, World, build_world
 
 
 @pytest.fixture
@@ -219,7 +219,7 @@ def test_recheck_stops_releases_on_registry_changes(world: World) -> None:
 def test_repealed_offence_code_stops_the_release(world: World) -> None:
     _approved(world)
     world.sql("UPDATE offences SET valid_to = DATE '2015-10-05' WHERE offence_code = 'T1'")
-    with pytest.raises(IllegalTransition, match="offence code T1 .* repealed"):
+    with pytest.raises(IllegalTransition, match=r"offence code T1 .* repealed"):
         execute_release(
             world.url,
             "off1",

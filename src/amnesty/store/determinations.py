@@ -81,7 +81,8 @@ def to_stored(table: pa.Table) -> pa.Table:
     }
     for name in LIST_COLUMNS:
         columns[name] = _json_lists(table.column(name).combine_chunks())
-    return pa.table(columns)
+    stored = pa.table(columns)
+    return stored.append_column("row_hash", row_hashes(digest_lines(stored)))
 
 
 def _json_lists(values: pa.Array) -> pa.Array:
@@ -113,20 +114,36 @@ def _json_scalars(values: pa.Array) -> pa.Array:
     return pc.fill_null(quoted, "null")
 
 
-def digest_batches(batches: Iterable[pa.RecordBatch]) -> str:
-    """The run digest over stored rows (``STORED_COLUMNS``), batches in person_id order."""
+def digest_lines(rows: pa.Table | pa.RecordBatch) -> pa.Array:
+    """Each stored row's digest line: its canonical JSON array and a newline."""
+    parts: list[Any] = ["["]
+    for i, name in enumerate(STORED_COLUMNS):
+        column = rows.column(name)
+        if isinstance(column, pa.ChunkedArray):
+            column = column.combine_chunks()
+        parts.append(_json_scalars(column) if name in SCALAR_COLUMNS else column)
+        parts.append("," if i < len(STORED_COLUMNS) - 1 else "]\n")
+    lines = pc.binary_join_element_wise(*parts, "").cast(pa.string())
+    if lines.null_count:
+        raise EngineError("determinations: a list column is null in the stored rows")
+    return lines
+
+
+def row_hashes(lines: pa.Array) -> pa.Array:
+    """First 16 hex digits of each line's sha256 (``row_hash``)."""
+    sha = hashlib.sha256
+    return pa.array(
+        [sha(line.encode("utf-8")).hexdigest()[:16] for line in lines.to_pylist()], pa.string()
+    )
+
+
+def digest_batches(batches: Iterable[pa.RecordBatch | pa.Table]) -> str:
+    """The run digest over stored rows, given in person_id order."""
     digest = hashlib.sha256()
     for batch in batches:
         if batch.num_rows == 0:
             continue
-        parts: list[Any] = ["["]
-        for i, name in enumerate(STORED_COLUMNS):
-            column = batch.column(name)
-            parts.append(_json_scalars(column) if name in SCALAR_COLUMNS else column)
-            parts.append("," if i < len(STORED_COLUMNS) - 1 else "]\n")
-        lines = pc.binary_join_element_wise(*parts, "").cast(pa.string())
-        if lines.null_count:
-            raise EngineError("determinations: a list column is null in the stored rows")
+        lines = digest_lines(batch)
         # A string array's value buffer holds its strings end to end: exactly the lines.
         offsets = pa.Array.from_buffers(
             pa.int32(), len(lines) + 1, [None, lines.buffers()[1]], offset=lines.offset
@@ -138,6 +155,16 @@ def digest_batches(batches: Iterable[pa.RecordBatch]) -> str:
 
 def digest_stored(stored: pa.Table) -> str:
     return digest_batches(stored.select(list(STORED_COLUMNS)).to_batches(200_000))
+
+
+def changed_rows(batches: Iterable[pa.RecordBatch]) -> list[str]:
+    """person_ids whose stored content no longer matches their ``row_hash``."""
+    changed: list[str] = []
+    for batch in batches:
+        recomputed = row_hashes(digest_lines(batch))
+        differs = pc.invert(pc.equal(recomputed, batch.column("row_hash")).fill_null(False))
+        changed.extend(pc.filter(batch.column("person_id"), differs).to_pylist())
+    return changed
 
 
 def insert_stored(connection: Connection, db: DatabaseURL, run_id: str, stored: pa.Table) -> None:
@@ -166,10 +193,15 @@ def insert_stored(connection: Connection, db: DatabaseURL, run_id: str, stored: 
 
 
 def stored_batches(
-    connection: Connection, db: DatabaseURL, run_id: str, batch_rows: int = 100_000
+    connection: Connection,
+    db: DatabaseURL,
+    run_id: str,
+    batch_rows: int = 100_000,
+    with_row_hash: bool = False,
 ) -> Iterator[pa.RecordBatch]:
     """A run's stored rows (``STORED_COLUMNS``) in digest order, streamed in batches."""
-    columns = ", ".join(STORED_COLUMNS)
+    names = [*STORED_COLUMNS, "row_hash"] if with_row_hash else list(STORED_COLUMNS)
+    columns = ", ".join(names)
     raw: Any = connection.connection.driver_connection
     if db.is_duckdb:
         yield from raw.sql(
@@ -177,7 +209,7 @@ def stored_batches(
             params=[run_id],
         ).to_arrow_reader(batch_rows)
         return
-    schema = pa.schema([(c, pa.string()) for c in STORED_COLUMNS])
+    schema = pa.schema([(c, pa.string()) for c in names])
     # A named (server-side) cursor streams; COLLATE "C" sorts by code point whatever the locale.
     with raw.cursor(name="amnesty_determinations_out") as cursor:
         cursor.execute(

@@ -108,6 +108,9 @@ determinations = sa.Table(
     sa.Column("referred", sa.Text, nullable=False),
     sa.Column("unknown", sa.Text, nullable=False),
     sa.Column("undertakings", sa.Text, nullable=False),
+    # sha256 of the row's digest line, first 16 hex digits: lets audit verify name
+    # the person whose row was edited when the run digest no longer matches
+    sa.Column("row_hash", sa.Text, nullable=False),
 )
 
 # --- case work: sketched here, completed (by a new revision) with review/rosters/releases ---

@@ -37,6 +37,7 @@ class Role(StrEnum):
 
 
 BOOTSTRAP_ACTOR = "(bootstrap)"
+ANONYMOUS_ACTOR = "(anonymous)"
 
 
 @dataclass(frozen=True)
@@ -110,9 +111,9 @@ def add_user(
         acting = actor or BOOTSTRAP_ACTOR
     else:
         if actor is None:
-            raise PermissionDenied(
-                "adding a user needs an admin: pass --as ADMIN or set AMNESTY_USER"
-            )
+            reason = "adding a user needs an admin: pass --as ADMIN or set AMNESTY_USER"
+            audit_refusal(db, ANONYMOUS_ACTOR, "user.add", ("user", name), reason)
+            raise PermissionDenied(reason)
         require(db, actor, Role.admin, action="user.add", entity=("user", name))
         acting = actor
     entity = ("user", name)
@@ -166,7 +167,9 @@ def require(
     wanted = parse_roles([role] if isinstance(role, str) else [str(r) for r in role])
     name = actor.name if isinstance(actor, User) else actor
     if not name:
-        raise PermissionDenied(f"{action} needs a named user: pass --as USER or set AMNESTY_USER")
+        reason = f"{action} needs a named user: pass --as USER or set AMNESTY_USER"
+        audit_refusal(db, ANONYMOUS_ACTOR, action, entity, reason)
+        raise PermissionDenied(reason)
     user = get_user(db, name)
     problem = None
     if user is None:

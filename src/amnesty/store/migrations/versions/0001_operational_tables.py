@@ -83,6 +83,7 @@ def upgrade() -> None:
         sa.Column("referred", sa.Text, nullable=False),
         sa.Column("unknown", sa.Text, nullable=False),
         sa.Column("undertakings", sa.Text, nullable=False),
+        sa.Column("row_hash", sa.Text, nullable=False),
     )
     op.create_table(
         "review_decisions",

@@ -1,0 +1,89 @@
+"""``amnesty audit verify|export|checkpoint``: the tamper-evident chain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from amnesty.audit.checkpoint import DEFAULT_KEY_FILE, read_checkpoint_file, read_public_key
+from amnesty.audit.log import create_checkpoint, export_chain
+from amnesty.audit.verify import verify
+from amnesty.cli.app import AsOption, DbOption, FormatOption, group
+from amnesty.cli.output import Format, console, emit_rows, to_json
+from amnesty.cli.session import acting_user, open_store
+from amnesty.errors import AuditError, PermissionDenied
+
+audit_app = group("audit", "Verify, export and checkpoint the audit chain.")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option("--checkpoint", help="A checkpoint file held outside the database."),
+    ] = None,
+    public_key: Annotated[
+        str | None,
+        typer.Option("--public-key", help="Trusted Ed25519 public key (hex or key file)."),
+    ] = None,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Recompute the chain; check determinations, releases and checkpoints against it."""
+    url = open_store(db)
+    held = [read_checkpoint_file(p) for p in checkpoint or []]
+    trusted = read_public_key(public_key) if public_key else None
+    report = verify(url, checkpoints=held, trusted_key=trusted)
+    if fmt in (Format.json, Format.jsonl):
+        print(to_json(report.as_dict()))
+    elif report.problems:
+        emit_rows([{"where": p.where, "problem": p.what} for p in report.problems], fmt)
+    if report.problems:
+        more = f" (and {len(report.problems) - 1} more)" if len(report.problems) > 1 else ""
+        raise AuditError(f"audit chain does not verify: {report.problems[0]}{more}")
+    console(stderr=True).print(
+        f"audit chain verifies: {report.events} events (head {report.head_seq} "
+        f"{report.head_hash[:16]}…), {report.runs} runs, {report.releases} releases, "
+        f"{report.checkpoints} checkpoints"
+    )
+
+
+@audit_app.command("export")
+def audit_export(
+    out: Annotated[Path, typer.Option("--out", help="JSON Lines file to write.")],
+    db: DbOption = None,
+) -> None:
+    """Write the chain as JSON Lines for an outside auditor (docs/workflow.md)."""
+    count = export_chain(open_store(db), out)
+    console(stderr=True).print(f"wrote {count} events to {out}")
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            "--key", help=f"Ed25519 key (PEM), created 0600 if absent; default {DEFAULT_KEY_FILE}."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Where to write the checkpoint file for the auditor."),
+    ] = None,
+    db: DbOption = None,
+    as_user: AsOption = None,
+) -> None:
+    """Sign the chain head (auditor or admin); keep the file and the public key apart."""
+    url = open_store(db)
+    actor = acting_user(as_user)
+    if actor is None:
+        raise PermissionDenied("audit checkpoint needs --as USER (an auditor or admin)")
+    cp = create_checkpoint(url, actor, key or Path(DEFAULT_KEY_FILE))
+    target = out or Path(f"audit-checkpoint-{cp.seq}.json")
+    target.write_text(to_json(cp.as_json()) + "\n", encoding="utf-8")
+    console(stderr=True).print(
+        f"checkpoint at event {cp.seq} ({cp.hash[:16]}…) written to {target}; "
+        f"public key {cp.public_key.hex()}"
+    )

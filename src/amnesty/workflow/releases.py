@@ -93,6 +93,11 @@ class BatchReport:
     stopped: list[tuple[str, str]] = field(default_factory=list)  # (person, reason)
 
 
+def release_entity(run_id: str, person_id: str) -> str:
+    """The audit entity id of a release, ``RUN_ID:PERSON_ID``, as ``audit verify`` reads it."""
+    return f"{run_id}:{person_id}"
+
+
 # --- undertakings ---
 
 
@@ -178,7 +183,7 @@ def execute_release(
     ``evaluator=None`` skips the engine re-evaluation (the registry checks still run).
     """
     action = "release.execute"
-    entity = ("release", f"{run_id}/{person_id}")
+    entity = ("release", release_entity(run_id, person_id))
     db = migrate(url)
     facility = _facility_for_scope(db, run_id, person_id)
     require(db, actor, Role.facility_officer, facility=facility, action=action, entity=entity)
@@ -233,7 +238,7 @@ def execute_release(
                 certificate_no=number, release_id=release_id, issued_by=actor, issued_at=now
             )
         )
-        tx.audit(entity=("release", str(release_id)), after={**row, "new_end_date": new_end})
+        tx.audit(after={**row, "new_end_date": new_end})
         fault_point("before_commit")
     fault_point("after_commit")
     return ReleaseResult(Release(**row), already=False)
@@ -323,7 +328,7 @@ def revoke_release(
 ) -> dict[str, Any]:
     """Undo a release made in error: a revocation record and a ``return`` event."""
     action = "release.revoke"
-    entity = ("release", f"{run_id}/{person_id}")
+    entity = ("release", release_entity(run_id, person_id))
     require(url, actor, (Role.approver, Role.admin), action=action, entity=entity)
     if not reason.strip():
         _refuse(url, actor, action, entity, "revoking a release needs a written reason (--reason)")
@@ -360,7 +365,7 @@ def revoke_release(
             run_id=run_id,
             note=f"release revoked: {reason.strip()}",
         )
-        tx.audit(entity=("release", str(release.release_id)), before=release.as_dict(), after=row)
+        tx.audit(before=release.as_dict(), after={**release.as_dict(), "revocation": row})
         return row
 
 

@@ -84,7 +84,7 @@ def _check_whole(world: World) -> list[str]:
 def _finish_and_verify(world: World, roster_id: int) -> None:
     dispose_engine(world.url)
     done = _child(world.url, roster_id, None)
-    out, err = done.communicate(timeout=120)
+    _out, err = done.communicate(timeout=120)
     assert done.returncode == 0, err
     released = _check_whole(world)
     assert sorted(released) == [p for p in F1_ELIGIBLE if p != "P01"]

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from casework_world import IN_WINDOW, World, build_world
+from pypdf import PdfReader
 
+from amnesty.audit.verify import verify
+from amnesty.cli import run as cli_run
 from amnesty.errors import Conflict, IllegalTransition, PermissionDenied
 from amnesty.store.engine import get_engine
 from amnesty.store.tables import audit_events, releases, rosters
 from amnesty.workflow import review
+from amnesty.workflow.certificate_store import print_certificates
 from amnesty.workflow.releases import (
     execute_release,
     execute_roster,
@@ -248,3 +253,31 @@ def test_revocation_returns_the_person_to_custody(world: World) -> None:
     ]
     with get_engine(world.url).connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(releases)).scalar_one() == 1
+
+
+def test_certificates_from_the_store_and_the_cli(world: World, tmp_path: Path) -> None:
+    _approved(world)
+    execute_release(
+        world.url, "off1", world.run_id, "P02", release_date=IN_WINDOW, evaluator=world.evaluator
+    )
+    paths = print_certificates(world.url, "off1", tmp_path, person_id="P02")
+    text = PdfReader(paths[0]).pages[0].extract_text()
+    assert "리영호" in text and "kp-2015-10/000001" in text and "Persons convicted" in text
+    code = cli_run(
+        ["certificate", "--out", str(tmp_path / "batch"), "--facility", "F1", "--as", "off1",
+         "--db", world.url.target]
+    )  # fmt: skip
+    assert code == 0
+    assert len(list((tmp_path / "batch").glob("*.pdf"))) == 1
+    assert verify(world.url).ok
+
+
+def test_cli_refusal_prints_error_and_exits_1(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    roster = prepare_roster(world.url, "off1", world.run_id, "F1")
+    code = cli_run(
+        ["roster", "approve", str(roster.roster_id), "--as", "off1", "--db", world.url.target]
+    )
+    assert code == 1
+    assert "Error: " in capsys.readouterr().err

@@ -13,7 +13,15 @@ import sys
 from amnesty.cli.app import app, state
 from amnesty.errors import AmnestyError
 
-COMMAND_MODULES = ("registry", "registry_generate", "decree", "demo", "workflow", "audit")
+COMMAND_MODULES = (
+    "registry",
+    "registry_generate",
+    "decree",
+    "demo",
+    "workflow",
+    "audit",
+    "casework",
+)
 
 for _name in COMMAND_MODULES:
     try:

@@ -1,0 +1,258 @@
+"""``amnesty review|roster|release|certificate``: case work from the command line.
+
+Every state-changing command takes ``--as USER`` (else ``$AMNESTY_USER``) and
+``--db``; the library does the checking and the auditing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from amnesty.cli.app import AsOption, DbOption, FormatOption, group
+from amnesty.cli.output import Format, emit_rows
+from amnesty.cli.session import acting_user, open_store
+from amnesty.errors import ConfigError
+from amnesty.workflow import releases as rel
+from amnesty.workflow import review as rev
+from amnesty.workflow import rosters as ros
+from amnesty.workflow.certificate_store import print_certificates
+
+review_app = group("review", "The review queue: cases the engine referred to a person.")
+roster_app = group("roster", "Facility rosters: prepare, approve (four eyes), withdraw.")
+release_app = group("release", "Execution: undertakings, releases, revocations.")
+certificate_app = group("certificate", "Release certificates as PDF.")
+
+RunOption = Annotated[str, typer.Option("--run", help="Run id (amnesty run list).")]
+ReasonOption = Annotated[str, typer.Option("--reason", help="Written reason (required).")]
+
+
+def _user(as_user: str | None) -> str:
+    name = acting_user(as_user)
+    if not name:
+        raise ConfigError("this command changes state: pass --as USER or set AMNESTY_USER")
+    return name
+
+
+def _date(text: str | None, option: str) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"{option} {text!r}: expected a date YYYY-MM-DD") from None
+
+
+def _required_date(text: str, option: str) -> dt.date:
+    day = _date(text, option)
+    assert day is not None
+    return day
+
+
+@review_app.command("list")
+def review_list(
+    run: RunOption,
+    state: Annotated[str | None, typer.Option("--state", help="open or decided")] = None,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """The run's review cases and where each stands."""
+    cases = rev.review_queue(open_store(db), run, state)
+    emit_rows([c.as_row() for c in cases], fmt, title=f"Review queue of {run}")
+
+
+@review_app.command("decide")
+def review_decide(
+    run: RunOption,
+    person: Annotated[str, typer.Argument(help="Person id.")],
+    outcome: Annotated[str, typer.Argument(help="eligible or ineligible")],
+    reason: ReasonOption,
+    as_user: AsOption = None,
+    db: DbOption = None,
+) -> None:
+    """Decide one case, with a written reason."""
+    record = rev.decide(open_store(db), _user(as_user), run, person, outcome, reason)
+    print(f"{person}: decided {record.outcome} (version {record.version})")
+
+
+@review_app.command("reopen")
+def review_reopen(
+    run: RunOption,
+    person: Annotated[str, typer.Argument(help="Person id.")],
+    reason: ReasonOption,
+    as_user: AsOption = None,
+    db: DbOption = None,
+) -> None:
+    """Reopen a decided case (the decision stays in its history)."""
+    record = rev.reopen(open_store(db), _user(as_user), run, person, reason)
+    print(f"{person}: reopened (version {record.version})")
+
+
+@roster_app.command("show")
+def roster_show(
+    roster: Annotated[int | None, typer.Argument(help="Roster id; omit to list.")] = None,
+    run: Annotated[str | None, typer.Option("--run")] = None,
+    facility: Annotated[str | None, typer.Option("--facility")] = None,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """List rosters, or show one roster's entries."""
+    url = open_store(db)
+    if roster is None:
+        rows = [r.as_dict() for r in ros.list_rosters(url, run, facility)]
+        emit_rows(
+            rows,
+            fmt,
+            columns=[
+                "roster_id",
+                "run_id",
+                "facility_id",
+                "generation",
+                "status",
+                "prepared_by",
+                "approved_by",
+            ],
+        )
+        return
+    found, entries = ros.get_roster(url, roster)
+    emit_rows(
+        [{"person_id": e.person_id, "relief": e.relief} for e in entries],
+        fmt,
+        title=f"Roster {found.roster_id} ({found.status}) of {found.facility_id}, "
+        f"run {found.run_id}",
+    )
+
+
+@roster_app.command("prepare")
+def roster_prepare(
+    run: RunOption,
+    facility: Annotated[str, typer.Option("--facility")],
+    as_user: AsOption = None,
+    db: DbOption = None,
+) -> None:
+    """Prepare the facility's roster from the run (eligible plus decided reviews)."""
+    roster = ros.prepare_roster(open_store(db), _user(as_user), run, facility)
+    print(f"roster {roster.roster_id} prepared for {facility} (generation {roster.generation})")
+
+
+@roster_app.command("approve")
+def roster_approve(
+    roster: Annotated[int, typer.Argument(help="Roster id.")],
+    as_user: AsOption = None,
+    db: DbOption = None,
+) -> None:
+    """Approve a roster someone else prepared."""
+    done = ros.approve_roster(open_store(db), _user(as_user), roster)
+    print(f"roster {done.roster_id} approved by {done.approved_by}")
+
+
+@roster_app.command("withdraw")
+def roster_withdraw(
+    roster: Annotated[int, typer.Argument(help="Roster id.")],
+    reason: ReasonOption,
+    as_user: AsOption = None,
+    db: DbOption = None,
+) -> None:
+    """Withdraw a roster before anyone on it is released."""
+    done = ros.withdraw_roster(open_store(db), _user(as_user), roster, reason)
+    print(f"roster {done.roster_id} withdrawn")
+
+
+@release_app.command("undertake")
+def release_undertake(
+    run: RunOption,
+    person: Annotated[str, typer.Argument(help="Person id.")],
+    undertaking: Annotated[str, typer.Argument(help="Undertaking id from the decree.")],
+    signed_on: Annotated[str | None, typer.Option("--signed-on", help="YYYY-MM-DD")] = None,
+    witness: Annotated[str | None, typer.Option("--witness")] = None,
+    refused: Annotated[bool, typer.Option("--refused", help="The person refused to sign.")] = False,
+    as_user: AsOption = None,
+    db: DbOption = None,
+) -> None:
+    """Record an undertaking as signed (date, witness) or refused."""
+    row = rel.record_undertaking(
+        open_store(db),
+        _user(as_user),
+        run,
+        person,
+        undertaking,
+        signed_on=_date(signed_on, "--signed-on"),
+        witness=witness,
+        refused=refused,
+    )
+    print(f"{person}: undertaking {undertaking} {row['status']}")
+
+
+@release_app.command("execute")
+def release_execute(
+    run: Annotated[str | None, typer.Option("--run")] = None,
+    person: Annotated[str | None, typer.Option("--person")] = None,
+    roster: Annotated[int | None, typer.Option("--roster", help="Release a whole roster.")] = None,
+    date: Annotated[str, typer.Option("--date", help="Release date YYYY-MM-DD.")] = "",
+    override_reason: Annotated[str | None, typer.Option("--override-reason")] = None,
+    new_end_date: Annotated[str | None, typer.Option("--new-end-date")] = None,
+    as_user: AsOption = None,
+    db: DbOption = None,
+) -> None:
+    """Release one person (--run, --person) or a whole approved roster (--roster)."""
+    if not date:
+        raise ConfigError("give the release date: --date YYYY-MM-DD")
+    url, actor, day = open_store(db), _user(as_user), _required_date(date, "--date")
+    if roster is not None:
+        report = rel.execute_roster(
+            url, actor, roster, release_date=day, override_reason=override_reason
+        )
+        print(
+            f"roster {roster}: {len(report.released)} released, "
+            f"{len(report.already)} already, {len(report.stopped)} stopped"
+        )
+        for pid, why in report.stopped:
+            print(f"  stopped {pid}: {why}")
+        return
+    if not (run and person):
+        raise ConfigError("give --run RUN --person PERSON, or --roster ROSTER")
+    result = rel.execute_release(
+        url, actor, run, person, release_date=day, override_reason=override_reason,
+        new_end_date=_date(new_end_date, "--new-end-date"),
+    )  # fmt: skip
+    state = "already released" if result.already else "released"
+    print(f"{person}: {state}, certificate {result.release.certificate_no}")
+
+
+@release_app.command("revoke")
+def release_revoke(
+    run: RunOption,
+    person: Annotated[str, typer.Argument(help="Person id.")],
+    reason: ReasonOption,
+    return_date: Annotated[str, typer.Option("--return-date", help="YYYY-MM-DD")],
+    as_user: AsOption = None,
+    db: DbOption = None,
+) -> None:
+    """Revoke a release made in error: the person returns to custody."""
+    rel.revoke_release(
+        open_store(db), _user(as_user), run, person, reason=reason,
+        return_date=_required_date(return_date, "--return-date"),
+    )  # fmt: skip
+    print(f"{person}: release revoked; return to custody recorded")
+
+
+@certificate_app.callback(invoke_without_command=True)
+def certificate(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the PDFs.")],
+    person: Annotated[str | None, typer.Option("--person")] = None,
+    facility: Annotated[
+        str | None, typer.Option("--facility", help="One batch PDF per facility.")
+    ] = None,
+    run: Annotated[str | None, typer.Option("--run")] = None,
+    as_user: AsOption = None,
+    db: DbOption = None,
+) -> None:
+    """Print certificates: one per person, or a batch per facility."""
+    paths = print_certificates(
+        open_store(db), _user(as_user), out, run_id=run, person_id=person, facility_id=facility
+    )
+    for path in paths:
+        print(path)

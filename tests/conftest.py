@@ -17,6 +17,7 @@ Fixtures:
 - ``duck_url``    a fresh DuckDB file path for one test
 - ``backend_url`` parametrized over ``duckdb`` and ``postgresql`` (the latter marked
   ``postgres``): a fresh empty database of either kind
+- ``determinations_factory`` small determinations tables shaped like the engine's
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
+
+from amnesty.store.determinations import DETERMINATION_SCHEMA
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -98,9 +102,8 @@ class ThrowawayPostgres:
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
             "-c max_connections=200"
         )
-        start = self._run(
-            "pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w", "start"
-        )
+        log = str(self.root / "log")
+        start = self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", log, "-w", "start")
         if start.returncode:
             log = (self.root / "log").read_text() if (self.root / "log").exists() else ""
             raise RuntimeError(f"pg_ctl start failed: {start.stderr.strip()} {log[-2000:]}")
@@ -133,7 +136,7 @@ class PgServer:
 
     def create_database(self, prefix: str = "amnesty_test") -> str:
         name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-        self._admin(f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING \'UTF8\'')
+        self._admin(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")
         self.created.append(name)
         return self.admin_url(name)
 
@@ -222,3 +225,31 @@ def wait_for(predicate: object, timeout: float = 10.0) -> None:
             return
         time.sleep(0.05)
     raise TimeoutError("condition not met in time")
+
+
+def make_determinations(persons: int = 6, flip: str | None = None) -> pa.Table:
+    """A small engine-shaped determinations table; ``flip`` makes that person ineligible."""
+    rows = []
+    for i in range(persons):
+        pid = f"P{i:04d}"
+        review = i % 3 == 0
+        rows.append(
+            {
+                "person_id": pid,
+                "facility_id": f"F{i % 2}",
+                "outcome": "ineligible" if pid == flip else ("review" if review else "eligible"),
+                "relief": None if pid == flip else "release",
+                "grounds": [] if review else ["theft-first-offence"],
+                "blocking": ["mss-custody"] if pid == flip else [],
+                "referred": [],
+                "unknown": [{"clause": "health", "missing": ["health.severity"]}] if review else [],
+                "undertakings": ["pledge-no-reoffence"] if i % 2 else [],
+            }
+        )
+    return pa.Table.from_pylist(rows, schema=DETERMINATION_SCHEMA)
+
+
+@pytest.fixture
+def determinations_factory() -> object:
+    """``make_determinations(persons=6, flip=None)``: small engine-shaped determinations."""
+    return make_determinations

@@ -52,7 +52,7 @@ rule's text starts with its name:
 | `primary_key` | every row whose key occurs more than once, naming the rows |
 | `foreign_key` | a reference to a row that does not exist |
 | `unknown_offence` | a conviction whose offence code is not in the catalogue |
-| `check <name>` | a row breaking one of the table's checks below |
+| `check <name>` | a row breaking one of the table's checks below, reported on the column the check names |
 | `offence_in_force` | an offence date outside the code's validity (`offence code 'X' was repealed on D, before the offence date`) |
 | `birth_after_first_event` | a birth date after the person's first event |
 | `before_birth` | a dated fact about a person (event, conviction, assessment) before their birth date |
@@ -128,7 +128,7 @@ def _table(t: Table) -> list[str]:
     out += _columns(t.columns)
     if t.checks:
         out += ["", "Checks (a null makes a check hold):", ""]
-        out += [f"- `{c.name}`: {c.doc} — `{c.sql}`" for c in t.checks]
+        out += [f"- `{c.name}` (reported on `{c.column}`): {c.doc} — `{c.sql}`" for c in t.checks]
     return [*out, ""]
 
 

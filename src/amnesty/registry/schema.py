@@ -41,11 +41,17 @@ class Column:
 
 @dataclass(frozen=True)
 class Check:
-    """A rule across columns of one row, written as a SQL condition that must hold."""
+    """A rule across columns of one row, written as a SQL condition that must hold.
+
+    ``column`` is the column a violation is reported on: the value that is most
+    likely wrong, or that the fix belongs in (a term sentence without
+    ``term_months`` is reported on ``term_months``, not on ``sentence_kind``).
+    """
 
     name: str
     sql: str  # true for a valid row; null counts as valid
     doc: str
+    column: str  # where a violation is reported; must be a column of the table
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,17 @@ class Table:
     columns: tuple[Column, ...]
     key: str
     checks: tuple[Check, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        names = {c.name for c in self.columns}
+        if self.key not in names:
+            raise ValueError(f"table {self.name}: key {self.key} is not a column")
+        for check in self.checks:
+            if check.column not in names:
+                raise ValueError(
+                    f"table {self.name}: check {check.name} reports on {check.column}, "
+                    "which is not a column"
+                )
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -218,6 +235,7 @@ OFFENCES = Table(
             "valid_range",
             "valid_to IS NULL OR valid_to >= valid_from",
             "valid_to is not before valid_from",
+            column="valid_to",
         ),
     ),
 )
@@ -265,6 +283,7 @@ PERSONS = Table(
             "precision_with_date",
             "(birth_date IS NULL) = (birth_precision IS NULL)",
             "birth_precision is given exactly when birth_date is",
+            column="birth_precision",
         ),
     ),
 )
@@ -314,11 +333,13 @@ CONVICTIONS = Table(
             "term_needs_months",
             "sentence_kind IN ('life', 'death') OR term_months IS NOT NULL",
             "a term sentence has term_months",
+            column="term_months",
         ),
         Check(
             "offence_before_start",
             "offence_date IS NULL OR offence_date <= start_date",
             "the offence is not after the sentence starts",
+            column="offence_date",
         ),
     ),
 )

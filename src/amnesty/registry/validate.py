@@ -149,7 +149,11 @@ def key_rule(table: Table) -> str:
 
 
 def check_rules(table: Table) -> list[str]:
-    """The table's row checks; the first column a check names carries the rejection."""
+    """The table's row checks, each reported on its declared ``Check.column``.
+
+    The rule text shows every column the check's SQL names, so the reader sees the
+    values that disagree; the rejection's column and value are the declared one's.
+    """
     out = []
     for check in table.checks:
         named = sorted(
@@ -157,12 +161,14 @@ def check_rules(table: Table) -> list[str]:
             for c in table.columns
             if (m := re.search(rf"\b{re.escape(c.name)}\b", check.sql))
         )
-        col = named[0][1] if named else None
+        col = check.column
+        if col not in [n for _, n in named]:
+            named.append((-1, col))
         shown = " || ', ' || ".join(
             f"'{n}=' || coalesce(CAST({quote_ident(n)} AS VARCHAR), 'null')" for _, n in named
         )
         rule = f"'check {check.name}: {check.doc} (' || {shown or repr('')} || ')'"
-        value = quote_ident(col) if col else "NULL"
+        value = quote_ident(col)
         # A value that did not cast is already rejected; its null must not fail a check too.
         listed = ", ".join(quote_literal(n) for _, n in named) or "NULL"
         untyped = (

@@ -576,6 +576,12 @@ def _convictions(
     start = np.clip(start, birth[owner] + 5300, AS_OF - 1)
     offence_date = start - uniform_days(rng, 20, 300, m)
     offence_date[smuggling] = start[smuggling] - uniform_days(rng, 20, 150, len(smuggling))
+    # The code must be in force on the offence date (the importer's offence_in_force):
+    # an old record is moved to the code's first month, the offence no earlier than it.
+    valid_from = {o[0]: day(o[6]) for o in OFFENCES}
+    in_force = np.array([valid_from[c] for c in code], dtype=np.int64)
+    start = np.maximum(start, in_force + 30)
+    offence_date = np.maximum(offence_date, in_force)
 
     only_one = counts[owner] == 1
     first = np.where(current, only_one, rank == counts[owner] - 1)

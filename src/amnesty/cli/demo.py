@@ -1,0 +1,41 @@
+"""``amnesty demo``: the founding case end to end on a fresh embedded database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from amnesty.cli.app import app
+from amnesty.cli.output import console
+
+
+@app.command()
+def demo(
+    persons: Annotated[
+        int, typer.Option(help="Persons in the generated registry.", min=100)
+    ] = 100_000,
+    seed: Annotated[int, typer.Option(help="Generator seed.")] = 2015,
+    workdir: Annotated[
+        Path, typer.Option(help="Folder for the demo's database, registry and certificates.")
+    ] = Path("amnesty-demo"),
+) -> None:
+    """Run the October 2015 founding case end to end: registry, two rounds, case work."""
+    from amnesty.demo import run_demo
+
+    out = console()
+    report = run_demo(workdir, persons=persons, seed=seed, say=out.print)
+    out.print(f"\nDone in {report.seconds:.0f} s. Try next:")
+    db = report.db
+    first, second = report.runs[0].run.run_id, report.runs[-1].run.run_id
+    for line in (
+        f"amnesty registry show --db {db}",
+        f"amnesty run list --db {db}",
+        f"amnesty review list {second} --db {db}",
+        f"amnesty explain decrees/kp-2015-10-party-founding.toml <PERSON_ID> --db {db}",
+        f"amnesty audit verify --db {db}",
+        f"open {report.workdir / 'certificates'}",
+    ):
+        out.print(f"  {line}")
+    del first

@@ -1,0 +1,222 @@
+"""The founding case end to end: what ``amnesty demo`` does, importable.
+
+1. generate the kp-2015 registry and import it into a fresh embedded database;
+2. sign and decide the first 2015 round (liberation anniversary, 1 August);
+3. case work on it: demo users decide a few reviews, prepare and approve the
+   rosters of a few facilities, record the undertakings and release;
+4. decide the second round (8 October) over the registry as the releases left
+   it: those released in August are no longer in its population;
+5. case work at Kaechon camp No. 14, where release needs the pledge;
+6. print certificates and verify the audit chain.
+
+Only a few facilities are executed: in the real amnesty execution took days in
+every county, and the demo shows the path, not the volume.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from amnesty.audit.verify import verify
+from amnesty.errors import ConfigError
+from amnesty.registry.generate import generate
+from amnesty.registry.importer import import_registry
+from amnesty.store.db import DatabaseURL, resolve_db
+from amnesty.store.engine import dispose_engine
+from amnesty.workflow import releases, review, rosters
+from amnesty.workflow.certificate_store import print_certificates
+from amnesty.workflow.decrees import sign_decree
+from amnesty.workflow.evaluate import RecordedRun, evaluate_and_record
+from amnesty.workflow.users import add_user
+
+ROUND_1 = "kp-2015-08-liberation.toml"
+ROUND_2 = "kp-2015-10-party-founding.toml"
+KAECHON_14 = "KP-CAMP-14"
+
+# name, roles; the officer's facilities are chosen once the rosters are known
+DEMO_USERS = (
+    ("admin", ("admin",)),
+    ("drafter", ("drafter",)),
+    ("reviewer-kim", ("reviewer",)),
+    ("reviewer-ri", ("reviewer",)),
+    ("approver-pak", ("approver",)),
+)
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class DemoReport:
+    workdir: Path
+    db: str
+    runs: list[RecordedRun] = field(default_factory=list)
+    released: dict[str, int] = field(default_factory=dict)  # run id -> persons released
+    refused: dict[str, int] = field(default_factory=dict)
+    reviews_decided: int = 0
+    certificates: list[Path] = field(default_factory=list)
+    audit_events: int = 0
+    seconds: float = 0.0
+
+
+def decrees_dir() -> Path:
+    """The shipped decrees: in the source tree beside ``src/``, or inside the wheel."""
+    here = Path(__file__).resolve()
+    for candidate in (here.parents[2] / "decrees", here.parent / "_decrees", Path("decrees")):
+        if (candidate / ROUND_2).exists():
+            return candidate
+    raise ConfigError("cannot find the shipped decrees folder (decrees/)")
+
+
+def run_demo(
+    workdir: Path, persons: int = 100_000, seed: int = 2015, say: Say = print
+) -> DemoReport:
+    started = time.perf_counter()
+    workdir = workdir.resolve()
+    registry_dir = workdir / "registry"
+    db_path = workdir / "amnesty.duckdb"
+    _fresh(workdir, db_path, registry_dir)
+    url = resolve_db(str(db_path))
+    report = DemoReport(workdir=workdir, db=str(db_path))
+
+    say(f"1. Generating a kp-2015 registry of {persons:,} persons (seed {seed}) ...")
+    gen = generate("kp-2015", persons, seed, registry_dir)
+    say(f"   {sum(gen.tables.values()):,} rows in {len(gen.tables)} tables, {gen.seconds:.1f} s")
+    imported = import_registry(url, registry_dir)
+    say(f"   imported into {db_path.name}; snapshot {imported.content_hash[:12]}")
+
+    add_user(url, "admin", ["admin"])
+    for name, roles in DEMO_USERS[1:]:
+        add_user(url, name, list(roles), actor="admin")
+
+    decrees = decrees_dir()
+    first = _decide(url, decrees / ROUND_1, report, say, step="2")
+    _casework(url, first, report, say, "officer-aug", _busiest_facilities(first, 3))
+
+    second = _decide(url, decrees / ROUND_2, report, say, step="4")
+    left = second.evaluation.left_out.by_decree
+    say(f"   left out because round 1 released them: {left.get(first.decree.id, 0):,}")
+    _casework(url, second, report, say, "officer-kaechon", [KAECHON_14])
+
+    say("6. Certificates and the audit chain ...")
+    out = workdir / "certificates"
+    report.certificates = print_certificates(
+        url, "officer-kaechon", out, run_id=second.run.run_id, facility_id=KAECHON_14
+    )
+    verification = verify(url)
+    if not verification.ok:
+        first_problem = verification.problems[0]
+        raise ConfigError(f"audit verify failed: {first_problem.where}: {first_problem.what}")
+    report.audit_events = verification.events
+    say(
+        f"   {len(report.certificates)} PDF(s) in {out}; audit chain verified "
+        f"({verification.events:,} events, {verification.releases} releases)"
+    )
+    dispose_engine(url)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _fresh(workdir: Path, db_path: Path, registry_dir: Path) -> None:
+    """The demo always starts from nothing, and only ever deletes its own files."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    for stale in (db_path, db_path.with_suffix(".duckdb.wal")):
+        stale.unlink(missing_ok=True)
+    for folder in (registry_dir, workdir / "certificates"):
+        if folder.exists():
+            shutil.rmtree(folder)
+
+
+def _decide(url: DatabaseURL, path: Path, report: DemoReport, say: Say, step: str) -> RecordedRun:
+    say(f"{step}. Deciding {path.name} ...")
+    recorded = evaluate_and_record(url, path, actor="drafter")
+    sign_decree(url, recorded.decree.id, "admin")
+    report.runs.append(recorded)
+    summary = recorded.evaluation.summary()
+    outcomes = ", ".join(f"{k} {v:,}" for k, v in summary["by_outcome"].items())
+    say(
+        f"   run {recorded.run.run_id}: {summary['persons']:,} persons decided ({outcomes}); "
+        f"{summary['resting_only_on_assumptions']:,} eligible rest only on assumptions"
+    )
+    return recorded
+
+
+def _busiest_facilities(recorded: RecordedRun, n: int) -> list[str]:
+    counts: dict[str, int] = {}
+    det = recorded.evaluation.determinations
+    for fid, outcome in zip(
+        det["facility_id"].to_pylist(), det["outcome"].to_pylist(), strict=True
+    ):
+        if outcome == "eligible" and fid:
+            counts[fid] = counts.get(fid, 0) + 1
+    # the smallest non-trivial rosters keep the demo quick while still showing the path
+    ranked = sorted((c, f) for f, c in counts.items() if c >= 2)
+    return [f for _, f in ranked[:n]]
+
+
+def _casework(
+    url: DatabaseURL,
+    recorded: RecordedRun,
+    report: DemoReport,
+    say: Say,
+    officer: str,
+    facilities: list[str],
+) -> None:
+    run_id = recorded.run.run_id
+    window = recorded.decree.execution_window
+    day = window[0] if window else recorded.evaluation.as_of
+    add_user(url, officer, ["facility_officer"], facilities, actor="admin")
+
+    queue = [c for c in review.review_queue(url, run_id) if c.facility_id in facilities][:4]
+    for i, case in enumerate(queue):
+        reviewer = "reviewer-kim" if i % 2 == 0 else "reviewer-ri"
+        outcome = "eligible" if i % 2 == 0 else "ineligible"
+        review.decide(
+            url,
+            reviewer,
+            run_id,
+            case.person_id,
+            outcome,
+            f"Demo decision: file reviewed, {outcome} on the facts recorded.",
+        )
+        report.reviews_decided += 1
+    step = "3" if len(report.runs) == 1 else "5"
+    say(f"{step}. Case work on {', '.join(facilities)}: {len(queue)} review(s) decided")
+
+    released = refused = 0
+    for facility in facilities:
+        roster = rosters.prepare_roster(url, officer, run_id, facility)
+        rosters.approve_roster(url, "approver-pak", roster.roster_id)
+        _, entries = rosters.get_roster(url, roster.roster_id)
+        for entry in entries:
+            for undertaking in _required(recorded, entry.person_id):
+                releases.record_undertaking(
+                    url,
+                    officer,
+                    run_id,
+                    entry.person_id,
+                    undertaking,
+                    signed_on=day,
+                    witness="Demo witness",
+                )
+        batch = releases.execute_roster(url, officer, roster.roster_id, release_date=day)
+        released += len(batch.released)
+        refused += len(batch.stopped)
+    report.released[run_id] = released
+    report.refused[run_id] = refused
+    say(
+        f"   rosters approved (four eyes), undertakings signed, {released} released, "
+        f"{refused} stopped by the re-check"
+    )
+
+
+def _required(recorded: RecordedRun, person_id: str) -> list[str]:
+    det = recorded.evaluation.determinations
+    ids = det["person_id"].to_pylist()
+    index = ids.index(person_id)
+    value: Any = det["undertakings"][index].as_py()
+    return list(value or [])

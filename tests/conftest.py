@@ -174,7 +174,12 @@ def _split_server_url(url: str) -> str:
 def pg_server() -> Iterator[PgServer]:
     external = os.environ.get("AMNESTY_TEST_PG")
     if external:
-        yield PgServer(_split_server_url(external))
+        server = PgServer(_split_server_url(external))
+        try:
+            server._admin("SELECT 1")
+        except Exception as exc:  # the user asked for this server: say so, never skip
+            pytest.fail(f"AMNESTY_TEST_PG is set but unusable: {exc}", pytrace=False)
+        yield server
         return
     bin_dir = _find_pg_bin()
     if bin_dir is None:

@@ -10,6 +10,10 @@ person_id order (Unicode code point order), each line the canonical JSON array
 ``[person_id, facility_id, outcome, relief, grounds, blocking, referred,
 unknown, undertakings]`` followed by ``\\n``.
 
+Each stored row also keeps ``row_hash``, the first 16 hex digits of the sha256
+of its digest line (newline included): when a run's digest no longer matches,
+``audit verify`` uses it to name the persons whose rows were edited.
+
 Bulk paths: DuckDB reads the Arrow table in place; PostgreSQL gets a CSV
 stream through COPY. Per-row INSERTs would take minutes for a national
 registry.

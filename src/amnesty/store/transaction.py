@@ -136,7 +136,9 @@ def transaction(
         with _writer_lock(db), get_engine(db).begin() as connection:
             yield Transaction(db, connection, actor, action, entity)
     except WorkflowError as refused:
-        audit_refusal(db, actor, action or "unknown", entity, str(refused))
+        if not getattr(refused, "audited", False):  # require() audits its own refusals
+            audit_refusal(db, actor, action or "unknown", entity, str(refused))
+            refused.audited = True  # type: ignore[attr-defined]
         raise
 
 

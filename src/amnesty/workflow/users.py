@@ -184,7 +184,9 @@ def require(
         problem = f"user {name!r} acts for {scope}, not for facility {facility}"
     if problem is not None:
         audit_refusal(db, name, action, entity, problem)
-        raise PermissionDenied(problem)
+        denied = PermissionDenied(problem)
+        denied.audited = True  # type: ignore[attr-defined]  # a transaction must not log it again
+        raise denied
     assert user is not None
     return user
 

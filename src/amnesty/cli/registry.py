@@ -40,15 +40,39 @@ def import_command(
         Path | None,
         typer.Option("--rejects", help="Where every rejection goes; default <PATH>.rejects.csv."),
     ] = None,
+    keep_events: Annotated[
+        bool,
+        typer.Option(
+            "--keep-amnesty-events",
+            help="Re-append the events amnesty wrote since the last import (releases...) "
+            "on top of this extract.",
+        ),
+    ] = False,
+    discard_events: Annotated[
+        bool,
+        typer.Option(
+            "--discard-amnesty-events",
+            help="Drop the events amnesty wrote since the last import.",
+        ),
+    ] = False,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Validate a registry extract and make it the registry, atomically."""
+    if keep_events and discard_events:
+        raise typer.BadParameter("give --keep-amnesty-events or --discard-amnesty-events, not both")
     rejects_path = rejects or default_rejects(path)
     try:
         with _progress(fmt) as progress:
             report = import_registry(
-                db, path, profile, skip_invalid, rejects_path, progress=progress
+                db,
+                path,
+                profile,
+                skip_invalid,
+                rejects_path,
+                progress=progress,
+                keep_amnesty_events=keep_events,
+                discard_amnesty_events=discard_events,
             )
     except ImportRejected as exc:
         _print_rejections(exc, fmt)
@@ -62,6 +86,9 @@ def import_command(
         "row_counts": report.row_counts,
         "rejected": len(report.rejections),
         "rejects_file": str(report.rejects_path) if report.rejects_path else None,
+        "amnesty_rows_kept": len(report.kept),
+        "amnesty_rows_already_in_extract": len(report.already_in_extract),
+        "amnesty_rows_discarded": [{"table": t, "key": k} for t, k in report.discarded],
     }
     if fmt in (Format.json, Format.jsonl):
         print(to_json(doc))
@@ -73,6 +100,20 @@ def import_command(
         )
         rows = [{"table": t, "rows": n} for t, n in report.row_counts.items()]
         emit_rows(rows, fmt)
+    if report.kept or report.already_in_extract:
+        print(
+            f"Kept {len(report.kept)} row(s) amnesty had added since the last import "
+            f"({len(report.already_in_extract)} more were already in the extract)",
+            file=sys.stderr,
+        )
+    if report.discarded:
+        print(
+            f"Warning: discarded {len(report.discarded)} row(s) amnesty had added since the "
+            "last import: "
+            + ", ".join(k for _, k in report.discarded[:5])
+            + (" ..." if len(report.discarded) > 5 else ""),
+            file=sys.stderr,
+        )
     if report.rejections:
         print(
             f"Warning: skipped {len(report.rejections)} rejected row(s); "

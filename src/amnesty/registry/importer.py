@@ -6,6 +6,14 @@ as text, :mod:`validate` applies every rule as set-based SQL). Only when it pass
 (or ``skip_invalid`` drops the rejected rows) does anything touch the target: a
 DuckDB file is attached and written in one transaction; PostgreSQL receives the
 validated tables by COPY in one transaction (:mod:`amnesty.registry.postgres`).
+
+Rows amnesty itself added since the last import (derived snapshots, written by
+:func:`amnesty.registry.snapshot.advance_snapshot` when releases are executed) are
+not in the extract. Replacing the registry would silently drop them, so the import
+is refused unless the caller says what to do: ``keep_amnesty_events`` re-appends
+them on top of the new extract (skipping keys the extract already has) and records
+a derived snapshot for them; ``discard_amnesty_events`` drops them, and the report
+lists them for the workflow to audit.
 """
 
 from __future__ import annotations
@@ -17,13 +25,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from amnesty.errors import ConfigError, ImportRejected, Rejection
+from amnesty.errors import ConfigError, ImportRejected, RegistryError, Rejection
 from amnesty.registry.profiles import Profile, get_profile
 from amnesty.registry.schema import Table
 from amnesty.registry.snapshot import (
     ContentHash,
+    Derived,
+    Sql,
     content_hash,
     current_snapshot,
+    derived_since_import,
+    last_import,
+    record_derived,
     record_snapshot,
     table_ddl,
 )
@@ -31,9 +44,16 @@ from amnesty.registry.sources import (
     column_rejections,
     find_sources,
     load_source,
+    quote_ident,
     quote_literal,
 )
-from amnesty.registry.validate import REJECTIONS_DDL, cascade, create_clean, validate
+from amnesty.registry.validate import (
+    REJECTIONS_DDL,
+    cascade,
+    create_clean,
+    typed_expr,
+    validate,
+)
 from amnesty.store.db import DatabaseURL, resolve_db
 
 Progress = Callable[[str, int, int], None]
@@ -52,6 +72,10 @@ class ImportReport:
     row_counts: dict[str, int]
     rejections: list[Rejection] = field(default_factory=list)
     rejects_path: Path | None = None
+    # Rows amnesty had added since the previous import: (table, key) pairs.
+    kept: list[tuple[str, str]] = field(default_factory=list)  # re-appended
+    already_in_extract: list[tuple[str, str]] = field(default_factory=list)  # kept, not re-added
+    discarded: list[tuple[str, str]] = field(default_factory=list)  # dropped on request
 
     def rejection_counts(self) -> list[tuple[str, str, int]]:
         return count_rejections(self.rejections)
@@ -88,12 +112,19 @@ def import_registry(
     skip_invalid: bool = False,
     rejects_path: str | Path | None = None,
     progress: Progress | None = None,
+    keep_amnesty_events: bool = False,
+    discard_amnesty_events: bool = False,
 ) -> ImportReport:
     """Validate the extract in ``path`` and make it the registry of ``db_url``.
 
     Raises :class:`ImportRejected` (after writing ``rejects_path`` when given) if a
     rule is broken and ``skip_invalid`` is false, or if a whole table is unusable.
+    Raises :class:`RegistryError` if amnesty added rows since the last import
+    (derived snapshots) and neither ``keep_amnesty_events`` nor
+    ``discard_amnesty_events`` says what to do with them.
     """
+    if keep_amnesty_events and discard_amnesty_events:
+        raise ConfigError("--keep-amnesty-events and --discard-amnesty-events exclude each other")
     import duckdb
 
     url = db_url if isinstance(db_url, DatabaseURL) else resolve_db(db_url)
@@ -108,6 +139,9 @@ def import_registry(
     target: _Target | None = None
     try:
         target = _Target.open(url, staging)
+        pending = target.derived()
+        if pending and not (keep_amnesty_events or discard_amnesty_events):
+            raise RegistryError(_pending_message(pending, target.last_import()))
         rejected = _stage_and_validate(staging, source, prof, tables, skip_invalid, step)
         fatal = any(r.row is None for r in rejected) or (rejected and not skip_invalid)
         if rejected and rejects is not None:
@@ -133,12 +167,32 @@ def import_registry(
             rejects if rejected else None,
         )
         current = target.current()
-        if current is not None and current.content_hash == digest.digest:
+        base = target.last_import() if pending else current
+        same = base is not None and base.content_hash == digest.digest
+        if current is not None and same and (not pending or keep_amnesty_events):
+            # The same extract again; any rows amnesty added stay as they are.
             report.status = "unchanged"
             report.snapshot_id = current.snapshot_id
             step("unchanged", done=total)
             return report
-        report.snapshot_id = target.replace(tables, digest, prof.name, str(source), step)
+        kept: list[_Kept] = []
+        if pending and keep_amnesty_events:
+            kept = _stage_kept(staging, tables, pending)
+            report.kept = [(k.table, key) for k in kept for key in k.keys]
+            report.already_in_extract = [(k.table, key) for k in kept for key in k.present]
+        elif pending:
+            report.discarded = [
+                (d.table, key) for d in pending for key in _keys(tables, d.table, d.rows)
+            ]
+        report.snapshot_id = target.replace(
+            tables,
+            digest,
+            prof.name,
+            str(source),
+            step,
+            [d.snapshot_id for d in pending],
+            kept,
+        )
         return report
     finally:
         if target is not None:
@@ -225,10 +279,18 @@ class _Target:
         if self.pg is not None and not self.pg.closed:
             self.pg.close()
 
+    @property
+    def conn_and_qualifier(self) -> tuple[Any, str]:
+        return (self.pg, "") if self.pg is not None else (self.staging, "target.")
+
     def current(self) -> Any:
-        if self.pg is not None:
-            return current_snapshot(self.pg)
-        return current_snapshot(self.staging, "target.")
+        return current_snapshot(*self.conn_and_qualifier)
+
+    def last_import(self) -> Any:
+        return last_import(*self.conn_and_qualifier)
+
+    def derived(self) -> list[Derived]:
+        return derived_since_import(*self.conn_and_qualifier)
 
     def replace(
         self,
@@ -237,15 +299,191 @@ class _Target:
         profile: str,
         source: str,
         step: _Stepper,
+        pending: list[int],
+        kept: list[_Kept],
     ) -> int:
-        stamp = dt.datetime.now(dt.UTC)
+        write = _Write(digest, profile, source, dt.datetime.now(dt.UTC), pending, kept)
         if self.pg is not None:
             from amnesty.registry.postgres import replace_registry
 
-            return replace_registry(
-                self.pg, self.staging, tables, digest, profile, source, stamp, step
+            return replace_registry(self.pg, self.staging, tables, write, step)
+        return _replace_duckdb(self.staging, tables, write, step)
+
+
+@dataclass
+class _Kept:
+    """Rows amnesty added to one table, staged as ``kept_<table>`` for re-appending."""
+
+    table: str
+    keys: list[str]  # re-appended, in the order they were first added
+    encoded: list[str]  # their canonical encodings, same order
+    present: list[str]  # keys the new extract already has: not re-appended
+
+
+@dataclass
+class _Write:
+    """What one import writes, besides the registry tables themselves."""
+
+    digest: ContentHash
+    profile: str
+    source: str
+    stamp: dt.datetime
+    pending: list[int]  # derived snapshot ids seen before the write
+    kept: list[_Kept]
+
+    def begin(self, conn: Any, qualifier: str) -> None:
+        """First thing in the write transaction: lock, and make sure no rows were
+        added by amnesty since ``pending`` was read (they would be lost)."""
+        Sql(conn).lock_snapshots()
+        now = [d.snapshot_id for d in derived_since_import(conn, qualifier)]
+        if now != self.pending:
+            raise RegistryError(
+                "amnesty recorded new registry rows while this import was running "
+                f"(derived snapshots {_ids(now)}); nothing was imported: run the import again"
             )
-        return _replace_duckdb(self.staging, tables, digest, profile, source, stamp, step)
+
+    def finish(self, conn: Any, qualifier: str, append: Callable[[_Kept], None]) -> int:
+        """After the tables: the import snapshot, then the kept rows and their snapshot."""
+        snapshot_id = record_snapshot(
+            conn, qualifier, self.digest, self.profile, self.source, self.stamp
+        )
+        for k in self.kept:
+            if not k.keys:
+                continue
+            append(k)
+            record_derived(
+                Sql(conn),
+                qualifier,
+                table=k.table,
+                encoded=k.encoded,
+                source=f"kept by import {snapshot_id}: {len(k.keys)} {k.table} row(s) "
+                f"amnesty added in snapshots {_ids(self.pending)}",
+                stamp=self.stamp,
+            )
+        return snapshot_id
+
+
+def _ids(ids: list[int]) -> str:
+    return ", ".join(str(i) for i in ids) or "none"
+
+
+def _keys(tables: tuple[Table, ...], table: str, encoded: list[str]) -> list[str]:
+    schema = _table_named(tables, table)
+    i = schema.column_names.index(schema.key)
+    return [str(json.loads(e)[i]) for e in encoded]
+
+
+def _table_named(tables: tuple[Table, ...], name: str) -> Table:
+    for t in tables:
+        if t.name == name:
+            return t
+    raise RegistryError(f"amnesty added rows to {name}, which this profile has no table for")
+
+
+def _pending_message(pending: list[Derived], base: Any) -> str:
+    """How many rows amnesty wrote since the last import, to which tables, for which runs."""
+    from amnesty.registry.profiles import get_profile
+
+    counts: dict[str, int] = {}
+    runs: list[str] = []
+    profile = get_profile(base.profile) if base is not None else None
+    for d in pending:
+        counts[d.table] = counts.get(d.table, 0) + len(d.rows)
+        if profile is None:
+            continue
+        names = profile.table(d.table).column_names
+        if "run_id" in names:
+            i = names.index("run_id")
+            for e in d.rows:
+                run = json.loads(e)[i]
+                if run is not None and run not in runs:
+                    runs.append(run)
+    what = ", ".join(f"{n} {t}" for t, n in counts.items())
+    since = f" (snapshot {base.snapshot_id})" if base is not None else ""
+    return (
+        f"amnesty wrote {what} row(s) to the registry since the last import{since}, "
+        f"by runs {', '.join(runs) or '(none named)'}, in derived snapshots "
+        f"{_ids([d.snapshot_id for d in pending])}; this extract would replace them. "
+        "Re-run with --keep-amnesty-events to re-append them on top of the extract, "
+        "or --discard-amnesty-events to drop them; nothing was imported"
+    )
+
+
+def _stage_kept(staging: Any, tables: tuple[Table, ...], pending: list[Derived]) -> list[_Kept]:
+    """``kept_<table>``: the rows amnesty added, typed from their canonical text, without
+    those the new extract already has by key; their references must resolve in it."""
+    import pyarrow as pa
+
+    by_table: dict[str, list[str]] = {}
+    for d in pending:
+        by_table.setdefault(d.table, []).extend(d.rows)
+    out: list[_Kept] = []
+    for name, encoded in by_table.items():
+        schema = _table_named(tables, name)
+        decoded = [json.loads(e) for e in encoded]
+        if any(len(v) != len(schema.columns) for v in decoded):
+            raise RegistryError(
+                f"rows amnesty added to {name} do not have the columns of this profile's "
+                f"{name} ({', '.join(schema.column_names)}); nothing was imported"
+            )
+        text = pa.table(
+            {
+                **{
+                    c.name: pa.array([v[i] for v in decoded], pa.string())
+                    for i, c in enumerate(schema.columns)
+                },
+                "__order": pa.array(range(len(decoded)), pa.int64()),
+                "__encoded": pa.array(encoded, pa.string()),
+            }
+        )
+        staging.register("kept_text", text)
+        key = quote_ident(schema.key)
+        cols = ", ".join(
+            f"{typed_expr(c, quote_ident(c.name))} AS {quote_ident(c.name)}" for c in schema.columns
+        )
+        staging.execute(
+            f"CREATE OR REPLACE TABLE kept_all_{name} AS SELECT {cols}, __order, __encoded "
+            "FROM kept_text"
+        )
+        staging.unregister("kept_text")
+        staging.execute(
+            f"CREATE OR REPLACE TABLE kept_{name} AS SELECT * FROM kept_all_{name} "
+            f"WHERE {key} NOT IN (SELECT {key} FROM clean_{name}) ORDER BY __order"
+        )
+        present = [
+            str(r[0])
+            for r in staging.execute(
+                f"SELECT {key} FROM kept_all_{name} WHERE {key} IN "
+                f"(SELECT {key} FROM clean_{name}) ORDER BY __order"
+            ).fetchall()
+        ]
+        _check_kept_references(staging, schema, tables)
+        rows = staging.execute(
+            f"SELECT {key}, __encoded FROM kept_{name} ORDER BY __order"
+        ).fetchall()
+        out.append(_Kept(name, [str(r[0]) for r in rows], [r[1] for r in rows], present))
+    return out
+
+
+def _check_kept_references(staging: Any, schema: Table, tables: tuple[Table, ...]) -> None:
+    names = {t.name for t in tables}
+    for c in schema.columns:
+        if c.references is None or c.references[0] not in names:
+            continue
+        ref_table, ref_col = c.references
+        q, rq, key = quote_ident(c.name), quote_ident(ref_col), quote_ident(schema.key)
+        dangling = staging.execute(
+            f"SELECT {key}, {q} FROM kept_{schema.name} k WHERE {q} IS NOT NULL AND NOT EXISTS "
+            f"(SELECT 1 FROM clean_{ref_table} r WHERE r.{rq} = k.{q}) ORDER BY __order"
+        ).fetchall()
+        if dangling:
+            shown = "; ".join(f"{k} ({c.name} {v!r})" for k, v in dangling[:5])
+            more = f" and {len(dangling) - 5} more" if len(dangling) > 5 else ""
+            raise RegistryError(
+                f"{len(dangling)} {schema.name} row(s) amnesty added refer to {ref_table} the "
+                f"new extract does not have: {shown}{more}; nothing was imported. Correct the "
+                "extract, or import with --discard-amnesty-events"
+            )
 
 
 def attach_duckdb(conn: Any, url: DatabaseURL, alias: str) -> None:
@@ -270,22 +508,28 @@ def attach_duckdb(conn: Any, url: DatabaseURL, alias: str) -> None:
 def _replace_duckdb(
     staging: Any,
     tables: tuple[Table, ...],
-    digest: ContentHash,
-    profile: str,
-    source: str,
-    stamp: dt.datetime,
+    write: _Write,
     step: _Stepper,
 ) -> int:
     """One transaction on the attached file: new registry tables plus the snapshot row."""
+
+    def append(k: _Kept) -> None:
+        cols = ", ".join(quote_ident(c.name) for c in _table_named(tables, k.table).columns)
+        staging.execute(
+            f"INSERT INTO target.{k.table} ({cols}) SELECT {cols} FROM kept_{k.table} "
+            "ORDER BY __order"
+        )
+
     staging.execute("BEGIN TRANSACTION")
     try:
+        write.begin(staging, "target.")
         for t in tables:
             # Dropped and created anew: a different profile may bring other columns.
             staging.execute(f"DROP TABLE IF EXISTS target.{t.name}")
             staging.execute(table_ddl(t, "duckdb", "target."))
             staging.execute(f"INSERT INTO target.{t.name} SELECT * FROM clean_{t.name}")
             step(f"writing {t.name}")
-        snapshot_id = record_snapshot(staging, "target.", digest, profile, source, stamp)
+        snapshot_id = write.finish(staging, "target.", append)
         staging.execute("COMMIT")
     except BaseException:
         staging.execute("ROLLBACK")

@@ -8,15 +8,17 @@ PyArrow writes them, so null and empty stay apart.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from amnesty.errors import ConfigError
 from amnesty.registry.schema import Table
-from amnesty.registry.snapshot import ContentHash, record_snapshot, table_ddl
+from amnesty.registry.snapshot import table_ddl
 from amnesty.registry.sources import quote_ident
 from amnesty.store.db import DatabaseURL
+
+if TYPE_CHECKING:
+    from amnesty.registry.importer import _Kept, _Write
 
 BATCH_ROWS = 100_000
 
@@ -37,34 +39,39 @@ def replace_registry(
     pg: Any,
     staging: Any,
     tables: tuple[Table, ...],
-    digest: ContentHash,
-    profile: str,
-    source: str,
-    stamp: dt.datetime,
+    write: _Write,
     step: Any,
 ) -> int:
-    from pyarrow import csv
+    """Replace every registry table, record the snapshot(s): one transaction."""
+    by_name = {t.name: t for t in tables}
 
-    options = csv.WriteOptions(include_header=False)
+    def append(k: _Kept) -> None:
+        _copy(pg, staging, by_name[k.table], f"kept_{k.table}", "ORDER BY __order")
+
     with pg.transaction():
+        write.begin(pg, "")
         for t in tables:
             pg.execute(f"DROP TABLE IF EXISTS {t.name}")
             pg.execute(table_ddl(t, "postgres"))
-            cols = ", ".join(quote_ident(c.name) for c in t.columns)
-            reader = (
-                staging.cursor()
-                .sql(f"SELECT {cols} FROM clean_{t.name}")
-                .to_arrow_reader(BATCH_ROWS)
-            )
-            with (
-                pg.cursor() as cur,
-                cur.copy(f"COPY {t.name} ({cols}) FROM STDIN (FORMAT csv)") as copy,
-            ):
-                for batch in reader:
-                    buffer = io.BytesIO()
-                    csv.write_csv(batch, buffer, options)
-                    copy.write(buffer.getvalue())
+            _copy(pg, staging, t, f"clean_{t.name}")
             step(f"writing {t.name}")
-        return record_snapshot(
-            pg, "", digest, profile, source, stamp, placeholder="%s", dialect="postgres"
-        )
+        return write.finish(pg, "", append)
+
+
+def _copy(pg: Any, staging: Any, table: Table, relation: str, order: str = "") -> None:
+    """Stream ``relation`` of the staging DuckDB into PostgreSQL's ``table`` by COPY."""
+    from pyarrow import csv
+
+    options = csv.WriteOptions(include_header=False)
+    cols = ", ".join(quote_ident(c.name) for c in table.columns)
+    reader = (
+        staging.cursor().sql(f"SELECT {cols} FROM {relation} {order}").to_arrow_reader(BATCH_ROWS)
+    )
+    with (
+        pg.cursor() as cur,
+        cur.copy(f"COPY {table.name} ({cols}) FROM STDIN (FORMAT csv)") as copy,
+    ):
+        for batch in reader:
+            buffer = io.BytesIO()
+            csv.write_csv(batch, buffer, options)
+            copy.write(buffer.getvalue())

@@ -20,12 +20,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from amnesty.registry.schema import BOOLEAN, DATE, DOUBLE, INTEGER, VARCHAR, Table
+from amnesty.errors import ConfigError, RegistryError
+from amnesty.registry.schema import BOOLEAN, DATE, DOUBLE, INTEGER, VARCHAR, Column, Table
 from amnesty.registry.sources import quote_ident
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 HASH_VERSION = "amnesty-registry-v1"
 SNAPSHOTS = "registry_snapshots"
@@ -61,16 +66,101 @@ def table_ddl(table: Table, dialect: str = "duckdb", qualifier: str = "") -> str
     return f"CREATE TABLE {qualifier}{table.name} ({', '.join(cols)})"
 
 
+SNAPSHOT_KINDS = ("import", "derived")
+
+# Columns added after the first release: created with the table, and added to an
+# older table by ``ensure_snapshots_table`` (no migration step needed).
+_LATER_COLUMNS = (
+    ("parent_id", "INTEGER"),
+    ("kind", "VARCHAR DEFAULT 'import'"),
+    ("added_table", "VARCHAR"),
+    ("added_rows", "{json}"),
+)
+
+
 def snapshots_ddl(dialect: str = "duckdb", qualifier: str = "") -> str:
     json_type = "JSONB" if dialect == "postgres" else "JSON"
     stamp = "TIMESTAMPTZ" if dialect == "postgres" else "TIMESTAMP WITH TIME ZONE"
+    later = ", ".join(f"{n} {t.format(json=json_type)}" for n, t in _LATER_COLUMNS)
     return (
         f"CREATE TABLE IF NOT EXISTS {qualifier}{SNAPSHOTS} ("
         "snapshot_id INTEGER PRIMARY KEY, content_hash VARCHAR NOT NULL, "
         "profile VARCHAR NOT NULL, source VARCHAR NOT NULL, "
         f"imported_at {stamp} NOT NULL, row_counts {json_type} NOT NULL, "
-        "is_current BOOLEAN NOT NULL)"
+        f"is_current BOOLEAN NOT NULL, {later})"
     )
+
+
+def ensure_snapshots_table(conn: Any, qualifier: str = "") -> None:
+    """Create ``registry_snapshots``, or add the columns an older one lacks.
+
+    The importer owns this DDL; it runs inside the import's write transaction.
+    ``ADD COLUMN IF NOT EXISTS`` is understood by DuckDB and PostgreSQL alike.
+    """
+    sql = Sql(conn)
+    sql.run(snapshots_ddl(sql.dialect, qualifier))
+    json_type = "JSONB" if sql.dialect == "postgres" else "JSON"
+    present = _snapshot_columns(sql, qualifier)
+    for name, typ in _LATER_COLUMNS:
+        if name not in present:
+            sql.run(
+                f"ALTER TABLE {qualifier}{SNAPSHOTS} ADD COLUMN IF NOT EXISTS "
+                f"{name} {typ.format(json=json_type)}"
+            )
+
+
+def _snapshot_columns(sql: Sql, qualifier: str) -> set[str]:
+    catalog = qualifier.rstrip(".")
+    where = f"table_name = '{SNAPSHOTS}'"
+    if catalog:
+        where += f" AND table_catalog = '{catalog}'"
+    elif sql.dialect == "postgres":
+        where += " AND table_schema = current_schema()"
+    return {
+        str(r[0])
+        for r in sql.rows(f"SELECT column_name FROM information_schema.columns WHERE {where}")
+    }
+
+
+class Sql:
+    """One small face over a DuckDB, psycopg 3 or SQLAlchemy connection.
+
+    Statements are written with ``?`` placeholders (and never contain a literal
+    ``?`` or ``%``); each driver gets its own style. Nothing here commits: the
+    caller's transaction holds every statement.
+    """
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        module = type(conn).__module__
+        if hasattr(conn, "exec_driver_sql"):  # a SQLAlchemy Connection
+            self.kind = "sqlalchemy"
+            self.dialect = "postgres" if conn.dialect.name == "postgresql" else "duckdb"
+        elif module.startswith("psycopg"):
+            self.kind = "psycopg"
+            self.dialect = "postgres"
+        else:
+            self.kind = "duckdb"
+            self.dialect = "duckdb"
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        if self.kind == "duckdb":
+            return self.conn.execute(sql, list(params)) if params else self.conn.execute(sql)
+        if self.kind == "psycopg":
+            return self.conn.execute(sql.replace("?", "%s"), tuple(params) or None)
+        import sqlalchemy as sa
+
+        parts = sql.split("?")
+        named = parts[0] + "".join(f":p{i}{rest}" for i, rest in enumerate(parts[1:]))
+        return self.conn.execute(sa.text(named), {f"p{i}": v for i, v in enumerate(params)})
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in self.run(sql, params).fetchall()]
+
+    def lock_snapshots(self) -> None:
+        """On PostgreSQL, serialise snapshot writers until the transaction ends."""
+        if self.dialect == "postgres":
+            self.run(f"SELECT pg_advisory_xact_lock(hashtext('amnesty-{SNAPSHOTS}'))")
 
 
 def _canonical(table: Table, prefix: str = "") -> str:
@@ -123,28 +213,49 @@ class Snapshot:
     source: str
     imported_at: Any
     row_counts: dict[str, int]
+    kind: str = "import"  # "import" (a full extract) or "derived" (rows amnesty added)
+    parent_id: int | None = None
 
 
 def current_snapshot(conn: Any, qualifier: str = "") -> Snapshot | None:
     """The current registry snapshot, or None before the first import.
 
-    ``conn`` is a DuckDB or psycopg connection (both have ``execute``).
+    ``conn`` is a DuckDB, psycopg or SQLAlchemy connection.
     """
-    import json
-
+    sql = Sql(conn)
     try:
-        row = conn.execute(
-            "SELECT snapshot_id, content_hash, profile, source, imported_at, "
-            f"CAST(row_counts AS VARCHAR) FROM {qualifier}{SNAPSHOTS} WHERE is_current"
-        ).fetchone()
+        result = sql.run(f"SELECT * FROM {qualifier}{SNAPSHOTS} WHERE is_current")
+        names = _column_names(result)
+        found = result.fetchall()  # fetch to the end: DuckDB keeps a half-read result open
     except Exception as exc:  # no snapshots table yet: nothing imported
         if _is_missing_table(exc):
             _rollback_if_postgres(conn)
             return None
         raise
-    if row is None:
+    if not found:
         return None
-    return Snapshot(int(row[0]), row[1], row[2], row[3], row[4], json.loads(row[5]))
+    return _snapshot(dict(zip(names, found[0], strict=True)))
+
+
+def _column_names(result: Any) -> list[str]:
+    if hasattr(result, "keys"):  # SQLAlchemy
+        return list(result.keys())
+    return [d[0] for d in result.description]
+
+
+def _snapshot(r: dict[str, Any]) -> Snapshot:
+    counts = r["row_counts"]
+    parent = r.get("parent_id")
+    return Snapshot(
+        int(r["snapshot_id"]),
+        r["content_hash"],
+        r["profile"],
+        r["source"],
+        r["imported_at"],
+        json.loads(counts) if isinstance(counts, str) else dict(counts),
+        r.get("kind") or "import",
+        None if parent is None else int(parent),
+    )
 
 
 def _is_missing_table(exc: Exception) -> bool:
@@ -164,19 +275,289 @@ def record_snapshot(
     profile: str,
     source: str,
     stamp: dt.datetime,
-    placeholder: str = "?",
-    dialect: str = "duckdb",
 ) -> int:
-    """Mark earlier snapshots not current and add this one; returns its id."""
-    conn.execute(snapshots_ddl(dialect, qualifier))
-    row = conn.execute(
-        f"SELECT coalesce(max(snapshot_id), 0) + 1 FROM {qualifier}{SNAPSHOTS}"
-    ).fetchone()
-    snapshot_id = int(row[0])
-    conn.execute(f"UPDATE {qualifier}{SNAPSHOTS} SET is_current = false WHERE is_current")
-    p = placeholder
-    conn.execute(
-        f"INSERT INTO {qualifier}{SNAPSHOTS} VALUES ({p}, {p}, {p}, {p}, {p}, {p}, true)",
-        (snapshot_id, digest.digest, profile, source, stamp, json.dumps(digest.row_counts)),
+    """Record an import: mark earlier snapshots not current and add this one; its id.
+
+    Runs inside the import's write transaction, after the tables are replaced.
+    """
+    ensure_snapshots_table(conn, qualifier)
+    sql = Sql(conn)
+    sql.lock_snapshots()
+    current = current_snapshot(conn, qualifier)
+    return _insert_snapshot(
+        sql,
+        qualifier,
+        digest.digest,
+        profile,
+        source,
+        stamp,
+        digest.row_counts,
+        kind="import",
+        parent_id=None if current is None else current.snapshot_id,
+    )
+
+
+def _insert_snapshot(
+    sql: Sql,
+    qualifier: str,
+    content_hash: str,
+    profile: str,
+    source: str,
+    stamp: dt.datetime,
+    row_counts: dict[str, int],
+    *,
+    kind: str,
+    parent_id: int | None,
+    added_table: str | None = None,
+    added_rows: list[str] | None = None,
+) -> int:
+    table = f"{qualifier}{SNAPSHOTS}"
+    snapshot_id = int(sql.rows(f"SELECT coalesce(max(snapshot_id), 0) + 1 FROM {table}")[0][0])
+    sql.run(f"UPDATE {table} SET is_current = false WHERE is_current")
+    rows_json = None if added_rows is None else "[" + ",".join(added_rows) + "]"
+    sql.run(
+        f"INSERT INTO {table} (snapshot_id, content_hash, profile, source, imported_at, "
+        "row_counts, is_current, parent_id, kind, added_table, added_rows) "
+        "VALUES (?, ?, ?, ?, ?, ?, true, ?, ?, ?, ?)",
+        (
+            snapshot_id,
+            content_hash,
+            profile,
+            source,
+            stamp,
+            json.dumps(row_counts),
+            parent_id,
+            kind,
+            added_table,
+            rows_json,
+        ),
     )
     return snapshot_id
+
+
+# --- derived snapshots: rows amnesty itself adds to the registry -------------------
+
+DERIVED_VERSION = "amnesty-registry-derived-v1"
+
+_SHORT_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
+
+
+def _json_text(text: str) -> str:
+    """A JSON string exactly as DuckDB's ``to_json`` writes it: UTF-8 as is, only
+    quotes, backslashes and control characters escaped (``\\u001F``, upper-case)."""
+    out = ['"']
+    for ch in text:
+        if ch in _SHORT_ESCAPES:
+            out.append(_SHORT_ESCAPES[ch])
+        elif ch < " ":
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def _value_text(column: Column, value: Any) -> str | None:
+    """One value as canonical text (see the module docstring); None for null."""
+    if value is None:
+        return None
+    if column.type == DATE:
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        if isinstance(value, str):
+            value = dt.date.fromisoformat(value)
+        if not isinstance(value, dt.date):
+            raise RegistryError(f"{column.name}: expected a date, got {value!r}")
+        return value.isoformat()
+    if column.type == BOOLEAN:
+        if not isinstance(value, bool):
+            raise RegistryError(f"{column.name}: expected true or false, got {value!r}")
+        return "true" if value else "false"
+    if column.type == INTEGER:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise RegistryError(f"{column.name}: expected a whole number, got {value!r}")
+        return str(value)
+    if column.type == DOUBLE:
+        number = float(value)
+        if number == 0:
+            return "0.0"  # DuckDB prints -0.0 as 0.0
+        if math.isnan(number):
+            return "nan"
+        return repr(number)
+    return str(value)
+
+
+def canonical_row(table: Table, row: Mapping[str, Any]) -> str:
+    """One row in the canonical encoding the importer hashes: a JSON array of the
+    values as text, in schema column order, without spaces.
+
+    A column missing from ``row`` is null; a key that is not a column is an error.
+    Equal, character for character, to what the importer computes inside DuckDB.
+    """
+    unknown = set(row) - set(table.column_names)
+    if unknown:
+        raise RegistryError(
+            f"{table.name} has no column {', '.join(sorted(unknown))}; "
+            f"expected {', '.join(table.column_names)}"
+        )
+    parts = []
+    for c in table.columns:
+        text = _value_text(c, row.get(c.name))
+        parts.append("null" if text is None else _json_text(text))
+    return "[" + ",".join(parts) + "]"
+
+
+def derived_hash(parent_hash: str, table: str, canonical_rows: Sequence[str]) -> str:
+    """The content hash of a derived snapshot: sha256 over the lines
+    ``amnesty-registry-derived-v1``, the parent's hash, the table name, the number
+    of added rows, then each added row's canonical encoding, in the order added."""
+    lines = [DERIVED_VERSION, parent_hash, table, str(len(canonical_rows)), *canonical_rows]
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def _as_dicts(rows: Any) -> list[Mapping[str, Any]]:
+    if hasattr(rows, "to_pylist"):  # a pyarrow Table or RecordBatch
+        return list(rows.to_pylist())
+    return list(rows)
+
+
+def advance_snapshot(
+    conn: Any,
+    *,
+    table: str,
+    rows: pa.Table | Sequence[Mapping[str, Any]],
+    source: str,
+    stamp: dt.datetime | None = None,
+) -> str:
+    """Record that amnesty added ``rows`` to registry table ``table``; the new hash.
+
+    Call it in the same transaction as the INSERT of those rows, on the same
+    connection (DuckDB, psycopg 3, or a SQLAlchemy ``Connection``), so that the
+    rows and the snapshot that names them commit or roll back together. It adds a
+    ``registry_snapshots`` row of kind ``derived`` whose parent is the current
+    snapshot and makes it current. ``source`` says who added the rows (``"release
+    run R person P"``); ``stamp`` defaults to now (a record time, not a legal date).
+
+    The new hash is :func:`derived_hash` of the current hash, the table name and the
+    rows' :func:`canonical_row` encodings in the given order; the encodings are kept
+    in the snapshot's ``added_rows`` so that an auditor can recompute the chain from
+    the imported snapshot. An empty ``rows`` records nothing and returns the current
+    hash. Raises :class:`RegistryError` before any registry was imported, for a table
+    the profile lacks, or for a value of the wrong type.
+    """
+    return record_derived(
+        Sql(conn),
+        "",
+        table=table,
+        rows=_as_dicts(rows),
+        source=source,
+        stamp=stamp or dt.datetime.now(dt.UTC),
+    )
+
+
+def record_derived(
+    sql: Sql,
+    qualifier: str,
+    *,
+    table: str,
+    rows: list[Mapping[str, Any]] | None = None,
+    encoded: list[str] | None = None,
+    source: str,
+    stamp: dt.datetime,
+) -> str:
+    from amnesty.registry.profiles import get_profile
+
+    sql.lock_snapshots()
+    current = current_snapshot(sql.conn, qualifier)
+    if current is None:
+        raise RegistryError(
+            f"cannot record rows added to {table}: no registry has been imported into this "
+            "database; run amnesty registry import first"
+        )
+    try:
+        schema = get_profile(current.profile).table(table)
+    except (KeyError, ConfigError) as exc:
+        raise RegistryError(
+            f"cannot record rows added to {table}: profile {current.profile} has no such table"
+        ) from exc
+    if encoded is None:
+        encoded = [canonical_row(schema, r) for r in rows or []]
+    if not encoded:
+        return current.content_hash
+    ensure_snapshots_table(sql.conn, qualifier)
+    new_hash = derived_hash(current.content_hash, table, encoded)
+    counts = dict(current.row_counts)
+    counts[table] = counts.get(table, 0) + len(encoded)
+    _insert_snapshot(
+        sql,
+        qualifier,
+        new_hash,
+        current.profile,
+        source,
+        stamp,
+        counts,
+        kind="derived",
+        parent_id=current.snapshot_id,
+        added_table=table,
+        added_rows=encoded,
+    )
+    return new_hash
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A derived snapshot: rows amnesty added since the last import."""
+
+    snapshot_id: int
+    source: str
+    table: str
+    rows: list[str]  # canonical encodings, in the order added
+
+
+def derived_since_import(conn: Any, qualifier: str = "") -> list[Derived]:
+    """Derived snapshots recorded after the most recent import, oldest first."""
+    sql = Sql(conn)
+    try:
+        if "kind" not in _snapshot_columns(sql, qualifier):
+            return []
+    except Exception as exc:
+        if _is_missing_table(exc):
+            _rollback_if_postgres(conn)
+            return []
+        raise
+    table = f"{qualifier}{SNAPSHOTS}"
+    found = sql.rows(
+        f"SELECT snapshot_id, source, added_table, CAST(added_rows AS VARCHAR) FROM {table} "
+        "WHERE kind = 'derived' AND snapshot_id > "
+        f"(SELECT coalesce(max(snapshot_id), 0) FROM {table} WHERE kind = 'import') "
+        "ORDER BY snapshot_id"
+    )
+    return [
+        Derived(int(i), src, tbl, [canonical_json(r) for r in json.loads(rows or "[]")])
+        for i, src, tbl, rows in found
+    ]
+
+
+def canonical_json(values: Sequence[str | None]) -> str:
+    """A decoded canonical row (a list of texts and nulls) encoded again."""
+    return "[" + ",".join("null" if v is None else _json_text(v) for v in values) + "]"
+
+
+def last_import(conn: Any, qualifier: str = "") -> Snapshot | None:
+    """The most recent snapshot of kind ``import``."""
+    sql = Sql(conn)
+    result = sql.run(
+        f"SELECT * FROM {qualifier}{SNAPSHOTS} WHERE coalesce(kind, 'import') = 'import' "
+        "ORDER BY snapshot_id DESC LIMIT 1"
+    )
+    names = _column_names(result)
+    found = result.fetchall()
+    return _snapshot(dict(zip(names, found[0], strict=True))) if found else None

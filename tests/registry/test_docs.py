@@ -26,3 +26,11 @@ def test_doc_covers_every_column_vocabulary_and_the_hash() -> None:
     assert "`political_prison_camp`" in text
     assert "sorted by the\n   table's key" in text
     assert "offence code 'X' was repealed on D, before the offence date" in text
+
+
+def test_doc_states_the_derived_snapshot_contract() -> None:
+    text = render_markdown()
+    assert "## Derived snapshots: rows amnesty adds" in text
+    assert "def advance_snapshot(" in text and "    *,\n    table: str," in text
+    assert "amnesty-registry-derived-v1" in text
+    assert "--keep-amnesty-events" in text and "--discard-amnesty-events" in text

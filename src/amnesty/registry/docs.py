@@ -7,9 +7,11 @@ when the committed file differs from :func:`render_markdown`.
 
 from __future__ import annotations
 
+import inspect
+
 from amnesty.registry.profiles import Profile, get_profile, profile_names
 from amnesty.registry.schema import CORE_TABLES, Column, Table
-from amnesty.registry.snapshot import HASH_VERSION
+from amnesty.registry.snapshot import DERIVED_VERSION, HASH_VERSION, advance_snapshot
 
 INTRO = """\
 # The registry schema
@@ -74,7 +76,11 @@ SNAPSHOT = f"""\
 
 Each import that changes the content adds a row to `registry_snapshots`
 (`snapshot_id`, `content_hash`, `profile`, `source`, `imported_at`, `row_counts`,
-`is_current`); re-importing the same content adds nothing and reports `unchanged`.
+`is_current`, `parent_id`: the snapshot current before it, `kind`: `import`, and for
+derived snapshots `added_table` and `added_rows`, below); re-importing the same
+content adds nothing and reports `unchanged`. The importer creates this table and
+adds the columns an older one lacks (`ADD COLUMN IF NOT EXISTS`), so there is no
+migration step.
 The hash is over normalised content, never file bytes, so Parquet, CSV and JSONL
 of the same registry hash alike:
 
@@ -90,6 +96,88 @@ An ordered aggregate is used rather than an order-independent sum of row hashes:
 it is as deterministic (the key is unique) and a change that swaps values between
 rows cannot cancel out. It is computed inside DuckDB.
 """
+
+DERIVED = f"""\
+## Derived snapshots: rows amnesty adds
+
+When amnesty executes a release it appends `events` rows (`release`, `commutation`,
+`temporary_release`, `return`) to the registry. The import snapshot then no longer
+describes the tables, so the writer calls `advance_snapshot` in the **same
+transaction** as the INSERT: the rows and the snapshot that names them commit or
+roll back together. It adds a `registry_snapshots` row of kind `derived` (parent:
+the snapshot current before it, `added_table`, `added_rows`: the rows' canonical
+encodings in order), makes it current, and returns its hash:
+
+    derived hash = sha256 of the lines
+        {DERIVED_VERSION}
+        <parent snapshot's content_hash>
+        <table name>
+        <number of added rows>
+        <canonical encoding of each added row, in the order added>
+
+A row's canonical encoding is the importer's: the JSON array of its values as text
+in schema column order, written without spaces, non-ASCII characters as they are,
+only `"`, `\\` and control characters escaped (`\\n`, `\\u001F`). **An auditor reproduces
+a derived hash** from the imported snapshot's hash plus the ordered added rows:
+recompute the import hash from the extract (above), then apply the formula along
+the `parent_id` chain, taking each snapshot's `added_rows` (or the same rows read
+from the tables and encoded again). A derived hash names "this import plus these
+additions"; it is not the hash a fresh import of the resulting tables would give.
+
+### Importing over rows amnesty added
+
+`amnesty registry import` refuses (exit 1) to replace a registry that has derived
+snapshots since the last import: the extract does not hold those rows, so they
+would silently disappear. The error says how many rows of which table amnesty wrote,
+by which runs, in which snapshots. Then:
+
+- `--keep-amnesty-events` re-appends them, in their original order, on top of the
+  new extract, skipping those whose key (`event_id`) the extract already has; every
+  reference of a re-appended row must resolve in the new extract, else the import is
+  refused. The import records its snapshot (kind `import`), then one derived snapshot
+  for the re-appended rows. They stay amnesty's: the next import asks again. The same
+  extract again with this option is `unchanged`.
+- `--discard-amnesty-events` drops them; the import report lists their keys
+  (`amnesty_rows_discarded` with `--format json`) for the workflow to audit.
+
+The two options exclude each other (exit 2). The check is repeated inside the write
+transaction under a lock, so a release committed while the import ran is not lost:
+the import then fails and can be run again.
+
+### API
+"""
+
+
+def _api() -> list[str]:
+    """The signature and docstring of ``advance_snapshot``, from the code."""
+    sig = inspect.signature(advance_snapshot)
+    params: list[str] = []
+    for p in sig.parameters.values():
+        if p.kind is p.KEYWORD_ONLY and "*" not in params:
+            params.append("*")
+        text = f"{p.name}: {p.annotation}"
+        params.append(text if p.default is p.empty else f"{text} = {p.default!r}")
+    doc = inspect.getdoc(advance_snapshot) or ""
+    return [
+        "```python",
+        "from amnesty.registry.snapshot import advance_snapshot",
+        "",
+        "def advance_snapshot(",
+        *(f"    {p}," for p in params),
+        f") -> {sig.return_annotation}: ...",
+        "```",
+        "",
+        *doc.splitlines(),
+        "",
+        "Example, in the case-work layer's transaction:",
+        "",
+        "```python",
+        "with engine.begin() as conn:  # one transaction",
+        "    conn.execute(insert_event, row)",
+        '    advance_snapshot(conn, table="events", rows=[row], source=f"release run {run} person {pid}")',
+        "```",
+        "",
+    ]
 
 
 def _constraints(c: Column, profile: Profile | None) -> str:
@@ -159,7 +247,7 @@ def render_markdown() -> str:
     ]
     for name in profile_names():
         lines += _profile(get_profile(name))
-    lines += [IMPORT_RULES, SNAPSHOT]
+    lines += [IMPORT_RULES, SNAPSHOT, DERIVED, *_api()]
     return "\n".join(lines).rstrip() + "\n"
 
 

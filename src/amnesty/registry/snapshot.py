@@ -13,6 +13,14 @@ registry from Parquet, CSV or JSONL hashes alike (docs/registry.md states it):
   swap of two values between rows could cancel out);
 * the snapshot hash is the sha256 of ``amnesty-registry-v1``, the profile name and
   one ``table:rows:digest`` line per table in schema order.
+
+Rows amnesty itself appends (release events) are recorded by
+:func:`advance_snapshot` as a *derived* snapshot in the writer's transaction: its
+hash is :func:`derived_hash` over the parent snapshot's hash, the table name and
+the added rows' :func:`canonical_row` encodings in order, which are kept in the
+snapshot row (``added_rows``). So a derived hash is reproducible by an auditor from
+the imported snapshot plus the ordered added rows. docs/registry.md has the whole
+contract.
 """
 
 from __future__ import annotations

@@ -36,10 +36,9 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import pyarrow as pa
 import pytest
 
-from amnesty.store.determinations import DETERMINATION_SCHEMA
+from determination_factory import make_determinations
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -242,28 +241,6 @@ def wait_for(predicate: object, timeout: float = 10.0) -> None:
             return
         time.sleep(0.05)
     raise TimeoutError("condition not met in time")
-
-
-def make_determinations(persons: int = 6, flip: str | None = None) -> pa.Table:
-    """A small engine-shaped determinations table; ``flip`` makes that person ineligible."""
-    rows = []
-    for i in range(persons):
-        pid = f"P{i:04d}"
-        review = i % 3 == 0
-        rows.append(
-            {
-                "person_id": pid,
-                "facility_id": f"F{i % 2}",
-                "outcome": "ineligible" if pid == flip else ("review" if review else "eligible"),
-                "relief": None if pid == flip else "release",
-                "grounds": [] if review else ["theft-first-offence"],
-                "blocking": ["mss-custody"] if pid == flip else [],
-                "referred": [],
-                "unknown": [{"clause": "health", "missing": ["health.severity"]}] if review else [],
-                "undertakings": ["pledge-no-reoffence"] if i % 2 else [],
-            }
-        )
-    return pa.Table.from_pylist(rows, schema=DETERMINATION_SCHEMA)
 
 
 @pytest.fixture

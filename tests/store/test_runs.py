@@ -17,7 +17,7 @@ from amnesty.store.tables import audit_events
 from amnesty.workflow.decrees import ensure_decree, get_decree, sign_decree
 from amnesty.workflow.runs import get_run, list_runs, load_determinations, record_run
 from amnesty.workflow.users import add_user
-from conftest import make_determinations  # the suite's shared factory
+from determination_factory import make_determinations
 
 AS_OF = dt.date(2015, 10, 8)
 T0 = dt.datetime(2015, 10, 7, 9, 0, tzinfo=dt.UTC)

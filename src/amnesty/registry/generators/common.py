@@ -269,3 +269,41 @@ def _coded(vocabulary: Sequence[str], codes: IntArray) -> pa.Array:
         return pa.nulls(len(codes), pa.string())
     values = take(vocabulary, np.maximum(codes, 0))
     return with_nulls(values, codes < 0)
+
+
+Offence = tuple[str, str, str, str, str | None, str | None, str, str | None]
+"""(code, title, English title, category, gravity, intent, valid_from, valid_to)."""
+
+
+def offence_catalogue(profile: str) -> tuple[Offence, ...]:
+    """A profile's offence catalogue, from ``catalogues/<profile>-offences.csv``.
+
+    Package data rather than code: one row per code, columns as the ``offences``
+    table's; an empty field is null (no catalogue value is an empty string).
+    """
+    import csv
+    import io
+    from importlib import resources
+
+    text = (
+        resources.files("amnesty.registry.generators")
+        .joinpath("catalogues", f"{profile}-offences.csv")
+        .read_text(encoding="utf-8")
+    )
+    rows = list(csv.reader(io.StringIO(text)))
+    out: list[Offence] = []
+    for r in rows[1:]:
+        code, title, title_en, category, gravity, intent, valid_from, valid_to = r
+        out.append(
+            (
+                code,
+                title,
+                title_en,
+                category,
+                gravity or None,
+                intent or None,
+                valid_from,
+                valid_to or None,
+            )
+        )
+    return tuple(out)

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "workflow",
     "audit",
     "casework",
+    "decrees",
 )
 
 for _name in COMMAND_MODULES:

@@ -1,0 +1,179 @@
+"""Compile a :class:`~amnesty.decree.model.Decree` into ONE set-based SQL query.
+
+The passes, in order (each a module of this package):
+
+1. ``lower``      — each clause predicate to a three-valued SQLGlot expression
+   (:mod:`.lower`), quantifiers registered as per-person aggregates (:mod:`.aggregates`);
+2. ``missing``    — each clause's missing-fact list as SQL (:mod:`.decide`);
+3. ``scope``      — the decree's scope as a ``require`` clause with id ``scope``;
+4. ``registry``   — the CTEs that build one row of facts per person and decide
+   the population (:mod:`.registry`);
+5. ``decide``     — SEMANTICS.md outcome steps 1-8 and the output columns (:mod:`.decide`);
+6. ``emit``       — the tree rendered in the target dialect (:mod:`.dialect`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from amnesty.compile.sql.aggregates import Aggregates, facts_read
+from amnesty.compile.sql.decide import (
+    SCOPE_ID,
+    LoweredClause,
+    MissingFlags,
+    clauses_select,
+    decided_select,
+    final_select,
+    lower_clause,
+    lower_scope,
+    unknown_entries,
+)
+from amnesty.compile.sql.dialect import SqlDialect, get_dialect
+from amnesty.compile.sql.lower import Lowerer
+from amnesty.compile.sql.registry import RegistryCTEs
+from amnesty.decree import ir
+from amnesty.decree.model import Decree
+from amnesty.registry.profiles import Profile, get_profile
+
+OUTPUT_COLUMNS = (
+    "person_id",
+    "facility_id",
+    "outcome",
+    "relief",
+    "grounds",
+    "blocking",
+    "referred",
+    "unknown",
+    "undertakings",
+)
+
+PASSES = ("lower", "missing", "scope", "registry", "decide", "emit")
+
+
+@dataclass(frozen=True)
+class CompiledDecree:
+    decree_id: str
+    dialect: str
+    as_of: dt.date
+    query: exp.Select  # determinations, one row per person of the population
+    left_out_query: exp.Select  # counts of persons left out, by reason and releasing run
+    clause_ids: tuple[str, ...]  # in file order, then "scope" if the decree has one
+    lists_as_json: bool  # list columns arrive as JSON text (PostgreSQL)
+
+    @property
+    def sql(self) -> str:
+        return self.query.sql(dialect=self.dialect, pretty=True)
+
+    @property
+    def left_out_sql(self) -> str:
+        return self.left_out_query.sql(dialect=self.dialect, pretty=True)
+
+
+def compile_decree(
+    decree: Decree,
+    dialect: str | SqlDialect = "duckdb",
+    *,
+    as_of: dt.date | None = None,
+    profile: Profile | None = None,
+    person_ids: Sequence[str] | None = None,
+) -> CompiledDecree:
+    d = get_dialect(dialect) if isinstance(dialect, str) else dialect
+    as_of = as_of or decree.as_of
+    if as_of != decree.as_of:
+        from dataclasses import replace
+
+        decree = replace(decree, as_of=as_of)
+    profile = profile or _profile_for(decree)
+    aggs = Aggregates(d, as_of)
+
+    # 1-3: clauses, their missing facts, the scope.
+    lowered: list[LoweredClause] = [lower_clause(c, decree, d, aggs) for c in decree.clauses]
+    person = Lowerer(d, as_of, aggs)
+    scope = lower_scope(decree, d, aggs, person)
+    if scope is not None:
+        lowered.append(scope)
+    undertakings = [
+        person.boolean(u.who) if u.who is not None else exp.true() for u in decree.undertakings
+    ]
+
+    # 4: the registry CTEs.
+    reads = {f for c in decree.clauses for f in facts_read(c.predicate)}
+    reads |= {f for u in decree.undertakings if u.who is not None for f in facts_read(u.who)}
+    if decree.scope.predicate is not None:
+        reads |= set(facts_read(decree.scope.predicate))
+    needs_events = "events" in aggs.used_collections
+    needs_health = any(f.startswith("health.") for f in reads)
+    reg = RegistryCTEs(d, as_of, profile, aggs, person_ids)
+    ctes: list[tuple[str, exp.Select]] = [
+        ("places", reg.places()),
+        ("conv_rows", reg.conv_rows()),
+        ("conv_agg", reg.conv_agg()),
+        ("status", reg.status()),
+        ("commuted", reg.commuted()),
+    ]
+    if needs_events:
+        ctes += [("event_rows", reg.event_rows()), ("event_agg", reg.event_agg())]
+    if needs_health:
+        ctes.append(("health", reg.health()))
+    ctes.append(("people", reg.people(needs_events, needs_health)))
+    phase2 = []
+    for collection, rows, name in (
+        ("convictions", "conv_rows", "conv_agg2"),
+        ("events", "event_rows", "event_agg2"),
+    ):
+        cols = aggs.columns(collection, 2)
+        if cols:
+            sel = (
+                exp.select(exp.column("person_id", "r"), *cols)
+                .from_(f"{rows} AS r")
+                .join("people AS pe", on="pe.person_id = r.person_id")
+                .group_by(exp.column("person_id", "r"))
+            )
+            ctes.append((name, sel))
+            phase2.append(name)
+
+    # 5: decide.
+    flags = MissingFlags(d)
+    unknown = unknown_entries(lowered, d, flags)  # registers the flag columns first
+    ctes.append(("clauses", clauses_select(lowered, undertakings, flags, phase2)))
+    ctes.append(("decided", decided_select(lowered, len(undertakings), unknown)))
+    query = final_select(lowered, [u.id for u in decree.undertakings], d)
+    left_out = (
+        exp.select(
+            exp.alias_(exp.column("left_out"), "reason"),
+            exp.alias_(exp.column("release_decree"), "decree_id"),
+            exp.alias_(exp.column("release_run"), "run_id"),
+            exp.alias_(exp.Count(this=exp.Star()), "persons"),
+        )
+        .from_("people")
+        .where(exp.Not(this=exp.Is(this=exp.column("left_out"), expression=exp.Null())))
+        .group_by("left_out", "release_decree", "release_run")
+    )
+    base_ctes = [c for c in ctes if c[0] not in ("clauses", "decided", *phase2)]
+    for name, sel in ctes:
+        query = query.with_(name, as_=sel)
+    for name, sel in base_ctes:
+        left_out = left_out.with_(name, as_=sel)
+    return CompiledDecree(
+        decree_id=decree.id,
+        dialect=d.name,
+        as_of=as_of,
+        query=query,
+        left_out_query=left_out,
+        clause_ids=tuple(c.id for c in lowered),
+        lists_as_json=d.lists_as_json,
+    )
+
+
+def _profile_for(decree: Decree) -> Profile:
+    try:
+        return get_profile(decree.jurisdiction)
+    except Exception:
+        return get_profile("core")
+
+
+__all__ = ["OUTPUT_COLUMNS", "PASSES", "SCOPE_ID", "CompiledDecree", "compile_decree", "ir"]

@@ -1,0 +1,228 @@
+"""The library's front: ``evaluate`` a decree on a registry, ``explain`` one person.
+
+    ev = evaluate(decree, duckdb.connect("amnesty.duckdb"))
+    ev.determinations      # pyarrow Table, one row per person of the population
+    ev.left_out            # who was not under sentence on the as-of date, and why
+    ev.summary()           # counts by outcome, relief, ground, facility type, province
+    ev.sql                 # the compiled query
+
+The as-of date defaults to the decree's, never to today's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from amnesty.backends.base import Backend
+from amnesty.compile.sql import CompiledDecree, compile_decree
+from amnesty.decree.model import Decree
+from amnesty.errors import EngineError
+from amnesty.registry.profiles import Profile
+
+UNKNOWN_TYPE = pa.list_(pa.struct([("clause", pa.string()), ("missing", pa.list_(pa.string()))]))
+DETERMINATION_SCHEMA = pa.schema(
+    [
+        ("person_id", pa.string()),
+        ("facility_id", pa.string()),
+        ("outcome", pa.string()),
+        ("relief", pa.string()),
+        ("grounds", pa.list_(pa.string())),
+        ("blocking", pa.list_(pa.string())),
+        ("referred", pa.list_(pa.string())),
+        ("unknown", UNKNOWN_TYPE),
+        ("undertakings", pa.list_(pa.string())),
+    ]
+)
+LIST_COLUMNS = ("grounds", "blocking", "referred", "unknown", "undertakings")
+
+
+def as_backend(conn: Any) -> Backend:
+    """A Backend as is; a DuckDB connection wrapped; a psycopg connection wrapped."""
+    if isinstance(conn, Backend):
+        return conn
+    module = type(conn).__module__
+    if module.startswith("duckdb") or module.startswith("_duckdb"):
+        from amnesty.backends.duckdb import DuckDBBackend
+
+        return DuckDBBackend(conn)
+    if module.startswith("psycopg"):
+        from amnesty.backends.postgres import PostgresBackend
+
+        return PostgresBackend(conn)
+    raise EngineError(
+        f"cannot evaluate on {type(conn).__name__}: expected a DuckDB connection "
+        "or an amnesty backend"
+    )
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """Persons of the registry not under sentence on the as-of date."""
+
+    by_reason: dict[str, int]
+    by_decree: dict[str, int]  # releasing decree id ("unrecorded" when the event names none)
+    rows: list[dict[str, Any]] = field(default_factory=list)  # reason, decree_id, run_id, persons
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_reason.values())
+
+
+@dataclass
+class Evaluation:
+    decree: Decree
+    as_of: dt.date
+    compiled: CompiledDecree
+    determinations: pa.Table
+    left_out: LeftOut
+    places: dict[str, tuple[str | None, str | None]]  # facility -> (type, province name)
+
+    @property
+    def sql(self) -> str:
+        return self.compiled.sql
+
+    def summary(self) -> dict[str, Any]:
+        d = self.determinations.to_pydict()
+        outcomes = Counter(d["outcome"])
+        reliefs = Counter(
+            r for o, r in zip(d["outcome"], d["relief"], strict=True) if o == "eligible"
+        )
+        grounds = Counter(g for gs in d["grounds"] for g in gs)
+        assumed = {c.id for c in self.decree.clauses if c.source.basis == "assumption"}
+        only_assumed = sum(
+            1
+            for o, gs in zip(d["outcome"], d["grounds"], strict=True)
+            if o == "eligible" and gs and all(g in assumed for g in gs)
+        )
+        by_type: Counter[str] = Counter()
+        by_province: Counter[str] = Counter()
+        for fid, o in zip(d["facility_id"], d["outcome"], strict=True):
+            ftype, province = self.places.get(fid or "", (None, None))
+            by_type[f"{ftype or 'unrecorded'}/{o}"] += 1
+            by_province[f"{province or 'unrecorded'}/{o}"] += 1
+        return {
+            "decree": self.decree.id,
+            "as_of": self.as_of.isoformat(),
+            "persons": self.determinations.num_rows,
+            "by_outcome": dict(sorted(outcomes.items())),
+            "by_relief": dict(sorted(reliefs.items())),
+            "by_ground": dict(sorted(grounds.items())),
+            "by_facility_type": _nested(by_type),
+            "by_province": _nested(by_province),
+            "left_out": {
+                "total": self.left_out.total,
+                "by_reason": self.left_out.by_reason,
+                "by_decree": self.left_out.by_decree,
+            },
+            "resting_only_on_assumptions": only_assumed,
+        }
+
+
+def _nested(counts: Counter[str]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for key, n in sorted(counts.items()):
+        group, outcome = key.rsplit("/", 1)
+        out.setdefault(group, {})[outcome] = n
+    return out
+
+
+def _decode_json_lists(table: pa.Table) -> pa.Table:
+    """PostgreSQL returns list columns as JSON/arrays; normalise to the Arrow schema."""
+    data = table.to_pydict()
+    for col in LIST_COLUMNS:
+        data[col] = [json.loads(v) if isinstance(v, str) else (v or []) for v in data[col]]
+    return pa.Table.from_pydict(
+        {n: data[n] for n in DETERMINATION_SCHEMA.names}, schema=DETERMINATION_SCHEMA
+    )
+
+
+def run_compiled(backend: Backend, compiled: CompiledDecree) -> pa.Table:
+    table = backend.fetch_arrow(compiled.sql)
+    if compiled.lists_as_json:
+        return _decode_json_lists(table)
+    try:
+        return table.select(list(DETERMINATION_SCHEMA.names)).cast(DETERMINATION_SCHEMA)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return _decode_json_lists(table)
+
+
+def evaluate(
+    decree: Decree,
+    conn: Any,
+    as_of: dt.date | None = None,
+    person_ids: Sequence[str] | None = None,
+    profile: Profile | None = None,
+) -> Evaluation:
+    """Decide every person under sentence on ``as_of`` (default: the decree's)."""
+    backend = as_backend(conn)
+    as_of = as_of or decree.as_of
+    compiled = compile_decree(
+        decree, backend.dialect, as_of=as_of, profile=profile, person_ids=person_ids
+    )
+    determinations = run_compiled(backend, compiled)
+    left_rows = backend.fetch_arrow(compiled.left_out_sql).to_pylist()
+    by_reason: Counter[str] = Counter()
+    by_decree: Counter[str] = Counter()
+    for r in left_rows:
+        by_reason[r["reason"]] += int(r["persons"])
+        if r["reason"] in ("released", "temporarily released"):
+            by_decree[r["decree_id"] or "unrecorded"] += int(r["persons"])
+    places = _places(backend)
+    return Evaluation(
+        decree,
+        as_of,
+        compiled,
+        determinations,
+        LeftOut(dict(by_reason), dict(by_decree), left_rows),
+        places,
+    )
+
+
+def _places(backend: Backend) -> dict[str, tuple[str | None, str | None]]:
+    """Facility -> (type, province name), for the summary (a small table)."""
+    compiled_places = compile_places(backend.dialect)
+    rows = backend.fetch_arrow(compiled_places).to_pylist()
+    return {r["facility_id"]: (r["facility_type"], r["province"]) for r in rows}
+
+
+def compile_places(dialect: str) -> str:
+    from sqlglot import exp
+
+    from amnesty.compile.sql.dialect import get_dialect
+    from amnesty.compile.sql.registry import RegistryCTEs
+    from amnesty.registry.profiles import get_profile
+
+    reg = RegistryCTEs(
+        get_dialect(dialect),
+        dt.date(2000, 1, 1),
+        get_profile("core"),
+        None,  # type: ignore[arg-type]
+        None,
+    )
+    sel = (
+        exp.select(
+            "pl.facility_id",
+            "pl.facility_type",
+            exp.alias_(
+                exp.Coalesce(
+                    this=exp.column("name_romanised", "d"),
+                    expressions=[exp.column("province", "pl")],
+                ),
+                "province",
+            ),
+        )
+        .from_("places AS pl")
+        .join("divisions AS d", on="d.division_id = pl.province", join_type="left")
+        .with_("places", as_=reg.places())
+    )
+    return sel.sql(dialect=dialect)
+
+
+__all__ = ["DETERMINATION_SCHEMA", "Evaluation", "LeftOut", "as_backend", "evaluate"]

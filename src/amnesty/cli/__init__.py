@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "audit",
     "casework",
     "decrees",
+    "evaluate",
 )
 
 for _name in COMMAND_MODULES:

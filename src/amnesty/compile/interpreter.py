@@ -364,7 +364,7 @@ def person_view(
     elif commutation is not None:
         sentence_end = commutation["new_end_date"]
     else:
-        sentence_end = None if any(e is None for e in ends) else max(ends)  # type: ignore[type-var]
+        sentence_end = None if any(e is None for e in ends) else max(ends)
     months_list = [c["conviction.term_months"] for c in convictions]
 
     facility = reg.facilities.get(p.get("facility_id")) if p.get("facility_id") else None
@@ -402,7 +402,7 @@ def person_view(
         "sentence.start": min(c["conviction.start"] for c in convictions) if convictions else None,
         "sentence.end": sentence_end,
         "sentence.total_months": (
-            None if not convictions or any(m is None for m in months_list) else sum(months_list)  # type: ignore[arg-type]
+            None if not convictions or any(m is None for m in months_list) else sum(months_list)
         ),
         "sentence.life": any(c["conviction.kind"] == "life" for c in convictions),
         "sentence.death": any(c["conviction.kind"] == "death" for c in convictions),

@@ -33,14 +33,12 @@ class Aggregates:
     dialect: SqlDialect
     as_of: dt.date
     # (collection, phase) -> {sql text: (alias, aggregate expression)}
-    registered: dict[tuple[str, int], dict[str, tuple[str, exp.Expression]]] = field(
-        default_factory=dict
-    )
+    registered: dict[tuple[str, int], dict[str, tuple[str, exp.Expr]]] = field(default_factory=dict)
     item_facts: dict[str, set[str]] = field(default_factory=lambda: {c: set() for c in COLLECTIONS})
     used_collections: set[str] = field(default_factory=set)
     person_facts_in_items: set[str] = field(default_factory=set)
 
-    def _register(self, collection: str, phase: int, agg: exp.Expression) -> exp.Column:
+    def _register(self, collection: str, phase: int, agg: exp.Expr) -> exp.Column:
         bucket = self.registered.setdefault((collection, phase), {})
         key = agg.sql(self.dialect.name)
         if key not in bucket:
@@ -49,7 +47,7 @@ class Aggregates:
         self.used_collections.add(collection)
         return exp.column(bucket[key][0])
 
-    def _condition(self, collection: str, condition: ir.Expr) -> tuple[exp.Expression, int]:
+    def _condition(self, collection: str, condition: ir.Expr) -> tuple[exp.Expr, int]:
         facts = facts_read(condition)
         person = {f for f in facts if collection_of(f) is None}
         items = {f for f in facts if collection_of(f) is not None}
@@ -61,7 +59,7 @@ class Aggregates:
         lowered = Lowerer(self.dialect, self.as_of, None, context=collection).boolean(condition)
         return lowered, (2 if person else 1)
 
-    def quantifier(self, node: ir.Quantifier, clause_if_empty: bool | None) -> exp.Expression:
+    def quantifier(self, node: ir.Quantifier, clause_if_empty: bool | None) -> exp.Expr:
         cond, phase = self._condition(node.collection, node.condition)
         code = exp.Case(
             ifs=[
@@ -70,7 +68,7 @@ class Aggregates:
             ],
             default=lit(1),
         )
-        agg: exp.Expression = exp.Min(this=code) if node.kind == "all" else exp.Max(this=code)
+        agg: exp.Expr = exp.Min(this=code) if node.kind == "all" else exp.Max(this=code)
         q = self._register(node.collection, phase, agg)
         if node.kind == "any":
             return _case(q, {2: exp.true(), 1: exp.Null()}, exp.false())
@@ -80,7 +78,7 @@ class Aggregates:
         empty = exp.Null() if if_empty is None else (exp.true() if if_empty else exp.false())
         return _case(q, {2: exp.true(), 0: exp.false(), 1: exp.Null()}, empty)
 
-    def count(self, node: ir.Count) -> exp.Expression:
+    def count(self, node: ir.Count) -> exp.Expr:
         cond, phase = self._condition(node.collection, node.condition)
         n = self._register(
             node.collection,
@@ -107,7 +105,7 @@ class Aggregates:
             default=exp.Coalesce(this=n, expressions=[lit(0)]),
         )
 
-    def null_flag(self, fact: str) -> exp.Expression:
+    def null_flag(self, fact: str) -> exp.Expr:
         """True where the fact is null for at least one of the person's items."""
         collection = collection_of(fact)
         assert collection is not None
@@ -118,7 +116,7 @@ class Aggregates:
         )
         return exp.EQ(this=flag, expression=lit(1))
 
-    def columns(self, collection: str, phase: int) -> list[exp.Expression]:
+    def columns(self, collection: str, phase: int) -> list[exp.Expr]:
         return [
             exp.alias_(agg, alias)
             for alias, agg in self.registered.get((collection, phase), {}).values()
@@ -128,7 +126,7 @@ class Aggregates:
         return [alias for alias, _ in self.registered.get((collection, phase), {}).values()]
 
 
-def _case(q: exp.Expression, when: dict[int, exp.Expression], default: exp.Expression) -> exp.Case:
+def _case(q: exp.Expr, when: dict[int, exp.Expr], default: exp.Expr) -> exp.Case:
     return exp.Case(
         ifs=[exp.If(this=exp.EQ(this=q, expression=lit(k)), true=v) for k, v in when.items()],
         default=default,

@@ -40,10 +40,10 @@ def collection_of(fact: str) -> str | None:
     return None
 
 
-def is_null(fact: str) -> exp.Expression:
+def is_null(fact: str) -> exp.Expr:
     """True where the fact is unknown, in the context that holds its columns."""
     if fact in DURATION_FACTS:
         parts = [col(f) for f in DURATION_FACTS[fact] if f != "as_of"]
-        conds: list[exp.Expression] = [exp.Is(this=p, expression=exp.Null()) for p in parts]
+        conds: list[exp.Expr] = [exp.Is(this=p, expression=exp.Null()) for p in parts]
         return exp.or_(*conds) if len(conds) > 1 else conds[0]
     return exp.Is(this=col(fact), expression=exp.Null())

@@ -33,18 +33,18 @@ SCOPE_ID = "scope"
 class LoweredClause:
     id: str
     kind: str  # grant, exclude, require, refer
-    value: exp.Expression
-    missing: list[tuple[str, exp.Expression]]
+    value: exp.Expr
+    missing: list[tuple[str, exp.Expr]]
     relief: str | None = None
     rank: int = 0
 
 
 def missing_facts(
     predicate: ir.Expr, lowerer: Lowerer, aggs: Aggregates, clause_if_empty: bool | None
-) -> list[tuple[str, exp.Expression]]:
-    found: dict[str, list[exp.Expression]] = {}
+) -> list[tuple[str, exp.Expr]]:
+    found: dict[str, list[exp.Expr]] = {}
 
-    def add(name: str, cond: exp.Expression) -> None:
+    def add(name: str, cond: exp.Expr) -> None:
         found.setdefault(name, []).append(cond)
 
     for node in walk(predicate):
@@ -87,8 +87,8 @@ def lower_scope(
 ) -> LoweredClause | None:
     """The decree's scope as a ``require`` clause with id ``scope``."""
     s = decree.scope
-    parts: list[exp.Expression] = []
-    missing: list[tuple[str, exp.Expression]] = []
+    parts: list[exp.Expr] = []
+    missing: list[tuple[str, exp.Expr]] = []
 
     def axis(fact: str, values: tuple[str, ...]) -> None:
         column = exp.column(fact.replace(".", "__"))
@@ -147,9 +147,9 @@ class MissingFlags:
 
     def __init__(self, dialect: SqlDialect) -> None:
         self.dialect = dialect
-        self.columns: dict[str, tuple[str, exp.Expression]] = {}
+        self.columns: dict[str, tuple[str, exp.Expr]] = {}
 
-    def flag(self, cond: exp.Expression) -> exp.Column:
+    def flag(self, cond: exp.Expr) -> exp.Column:
         key = cond.sql(self.dialect.name)
         if key not in self.columns:
             self.columns[key] = (f"m{len(self.columns)}", cond)
@@ -158,11 +158,11 @@ class MissingFlags:
 
 def clauses_select(
     lowered: list[LoweredClause],
-    undertakings: list[exp.Expression],
+    undertakings: list[exp.Expr],
     flags: MissingFlags,
     phase2: list[str],
 ) -> exp.Select:
-    cols: list[exp.Expression] = [
+    cols: list[exp.Expr] = [
         exp.alias_(exp.column("person_id", "pe"), "person_id"),
         exp.alias_(exp.column("facility__id", "pe"), "facility_id"),
     ]
@@ -180,9 +180,9 @@ def clauses_select(
 
 def unknown_entries(
     lowered: list[LoweredClause], dialect: SqlDialect, flags: MissingFlags
-) -> exp.Expression:
+) -> exp.Expr:
     """The ``unknown`` column, built in ``decided`` from the clause values and flags."""
-    entries: list[exp.Expression] = []
+    entries: list[exp.Expr] = []
     for i, c in enumerate(lowered):
         names = dialect.string_list(
             [
@@ -204,20 +204,20 @@ def unknown_entries(
 
 
 def decided_select(
-    lowered: list[LoweredClause], n_undertakings: int, unknown: exp.Expression
+    lowered: list[LoweredClause], n_undertakings: int, unknown: exp.Expr
 ) -> exp.Select:
     """Outcome steps 1-8 of SEMANTICS.md, and the relief per outcome."""
 
-    def is_true(i: int) -> exp.Expression:
+    def is_true(i: int) -> exp.Expr:
         return exp.Coalesce(this=value_col(i), expressions=[exp.false()])
 
-    def true_or_unknown(i: int) -> exp.Expression:
+    def true_or_unknown(i: int) -> exp.Expr:
         return exp.Coalesce(this=value_col(i), expressions=[exp.true()])
 
-    def is_unknown(i: int) -> exp.Expression:
+    def is_unknown(i: int) -> exp.Expr:
         return exp.Is(this=value_col(i), expression=exp.Null())
 
-    def any_of(conds: list[exp.Expression]) -> exp.Expression:
+    def any_of(conds: list[exp.Expr]) -> exp.Expr:
         return exp.paren(exp.or_(*conds)) if conds else exp.false()
 
     idx = {
@@ -238,7 +238,7 @@ def decided_select(
     # Grants in ranking order, ties in file order: the first that holds wins.
     ranked = sorted(idx["grant"], key=lambda i: (lowered[i].rank, i))
 
-    def first(cond: exp.Expression | None, pick: str) -> exp.Expression:
+    def first(cond: exp.Expr | None, pick: str) -> exp.Expr:
         ifs = []
         for i in ranked:
             c = is_true(i) if cond is None else true_or_unknown(i)
@@ -261,7 +261,7 @@ def decided_select(
         ],
         default=lit("eligible"),
     )
-    cols: list[exp.Expression] = [
+    cols: list[exp.Expr] = [
         exp.column("person_id"),
         exp.column("facility_id"),
         exp.alias_(outcome, "outcome"),
@@ -277,13 +277,13 @@ def decided_select(
 def final_select(
     lowered: list[LoweredClause], undertaking_ids: list[str], dialect: SqlDialect
 ) -> exp.Select:
-    def listed(kind: str, cond: str) -> list[exp.Expression]:
-        out = []
+    def listed(kind: str, cond: str) -> list[exp.Expr]:
+        out: list[exp.Expr] = []
         for i, c in enumerate(lowered):
             if c.kind != kind:
                 continue
             v = value_col(i)
-            test: exp.Expression = {
+            test: exp.Expr = {
                 "true": exp.Coalesce(this=v, expressions=[exp.false()]),
                 "false": exp.Coalesce(this=exp.Not(this=v), expressions=[exp.false()]),
                 "true_or_unknown": exp.Coalesce(this=v, expressions=[exp.true()]),
@@ -291,7 +291,7 @@ def final_select(
             out.append(exp.Case(ifs=[exp.If(this=test, true=lit(c.id))]))
         return out
 
-    blocking: list[exp.Expression] = []
+    blocking: list[exp.Expr] = []
     for i, c in enumerate(lowered):
         if c.kind == "exclude":
             blocking += [
@@ -330,7 +330,7 @@ def final_select(
             ),
         ]
     )
-    signs = [
+    signs: list[exp.Expr] = [
         exp.Case(
             ifs=[
                 exp.If(

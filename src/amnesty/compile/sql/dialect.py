@@ -7,12 +7,14 @@ target. A new engine (Spark) needs only a subclass here plus a backend adapter.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlglot import exp
 
 DATE = exp.DataType.build("DATE")
 
 
-def lit(value: int | str) -> exp.Expression:
+def lit(value: int | str) -> exp.Expr:
     return exp.Literal.number(value) if isinstance(value, int) else exp.Literal.string(value)
 
 
@@ -23,7 +25,7 @@ class SqlDialect:
     # Operations this dialect lacks; the compiler refuses a decree needing them.
     UNSUPPORTED: frozenset[str] = frozenset()
 
-    def add_days(self, date: exp.Expression, days: exp.Expression) -> exp.Expression:
+    def add_days(self, date: exp.Expr, days: exp.Expr) -> exp.Expr:
         # DuckDB and PostgreSQL: DATE + INTEGER is a DATE (not DATE + BIGINT).
         if not (
             isinstance(days, exp.Literal)
@@ -32,28 +34,28 @@ class SqlDialect:
             days = exp.Cast(this=days, to=exp.DataType.build("INT"))
         return exp.Add(this=date, expression=days)
 
-    def add_months(self, date: exp.Expression, months: exp.Expression) -> exp.Expression:
+    def add_months(self, date: exp.Expr, months: exp.Expr) -> exp.Expr:
         # Month ends clamp (31 Jan + 1 month = 28/29 Feb) in every target dialect.
         interval = exp.Interval(this=exp.Literal.string("1"), unit=exp.var("MONTH"))
         product = exp.Mul(this=exp.paren(months, copy=False), expression=interval)
         return exp.Cast(this=exp.Add(this=date, expression=product), to=DATE)
 
-    def days_between(self, start: exp.Expression, end: exp.Expression) -> exp.Expression:
+    def days_between(self, start: exp.Expr, end: exp.Expr) -> exp.Expr:
         """Whole days from start to end (negative when end is earlier)."""
         return exp.paren(exp.Sub(this=end, expression=start), copy=False)
 
-    def make_date(self, y: exp.Expression, m: exp.Expression, d: exp.Expression) -> exp.Expression:
+    def make_date(self, y: exp.Expr, m: exp.Expr, d: exp.Expr) -> exp.Expr:
         return exp.Anonymous(this="MAKE_DATE", expressions=[y, m, d])
 
-    def date_literal(self, iso: str) -> exp.Expression:
+    def date_literal(self, iso: str) -> exp.Expr:
         return exp.Cast(this=exp.Literal.string(iso), to=DATE)
 
-    def int_div(self, a: exp.Expression, b: exp.Expression) -> exp.Expression:
+    def int_div(self, a: exp.Expr, b: exp.Expr) -> exp.Expr:
         """Integer division; only ever called with non-negative operands, where
         truncating and flooring division agree."""
         return exp.IntDiv(this=a, expression=b)
 
-    def string_list(self, items: list[exp.Expression]) -> exp.Expression:
+    def string_list(self, items: Sequence[exp.Expr]) -> exp.Expr:
         """The non-null items, in order, as a list of strings."""
         if not items:
             return exp.Cast(this=exp.Array(expressions=[]), to=exp.DataType.build("VARCHAR[]"))
@@ -61,7 +63,7 @@ class SqlDialect:
         return exp.Anonymous(
             this="LIST_FILTER",
             expressions=[
-                exp.Array(expressions=items),
+                exp.Array(expressions=list(items)),
                 exp.Lambda(
                     this=exp.Not(this=exp.Is(this=exp.column(x), expression=exp.Null())),
                     expressions=[x],
@@ -69,7 +71,7 @@ class SqlDialect:
             ],
         )
 
-    def unknown_entry(self, clause_id: str, missing: exp.Expression) -> exp.Expression:
+    def unknown_entry(self, clause_id: str, missing: exp.Expr) -> exp.Expr:
         """One element of the ``unknown`` column: {clause, missing}."""
         return exp.Struct(
             expressions=[
@@ -78,7 +80,7 @@ class SqlDialect:
             ]
         )
 
-    def unknown_list(self, entries: list[exp.Expression]) -> exp.Expression:
+    def unknown_list(self, entries: Sequence[exp.Expr]) -> exp.Expr:
         if not entries:
             return exp.Cast(
                 this=exp.Array(expressions=[]),
@@ -99,13 +101,13 @@ class DuckDBDialect(SqlDialect):
 class PostgresDialect(SqlDialect):
     name = "postgres"
 
-    def make_date(self, y: exp.Expression, m: exp.Expression, d: exp.Expression) -> exp.Expression:
+    def make_date(self, y: exp.Expr, m: exp.Expr, d: exp.Expr) -> exp.Expr:
         return exp.Anonymous(this="MAKE_DATE", expressions=[y, m, d])
 
-    def string_list(self, items: list[exp.Expression]) -> exp.Expression:
+    def string_list(self, items: Sequence[exp.Expr]) -> exp.Expr:
         # array_remove drops the NULLs the CASE WHENs leave.
         arr = (
-            exp.Array(expressions=items)
+            exp.Array(expressions=list(items))
             if items
             else exp.Cast(
                 this=exp.Array(expressions=[]), to=exp.DataType.build("TEXT[]", dialect="postgres")
@@ -115,7 +117,7 @@ class PostgresDialect(SqlDialect):
             return arr
         return exp.Anonymous(this="ARRAY_REMOVE", expressions=[arr, exp.Null()])
 
-    def unknown_entry(self, clause_id: str, missing: exp.Expression) -> exp.Expression:
+    def unknown_entry(self, clause_id: str, missing: exp.Expr) -> exp.Expr:
         # PostgreSQL has no anonymous structs: one JSON object per entry.
         return exp.Anonymous(
             this="JSONB_BUILD_OBJECT",
@@ -127,14 +129,14 @@ class PostgresDialect(SqlDialect):
             ],
         )
 
-    def unknown_list(self, entries: list[exp.Expression]) -> exp.Expression:
+    def unknown_list(self, entries: Sequence[exp.Expr]) -> exp.Expr:
         if not entries:
             return exp.Cast(this=lit("[]"), to=exp.DataType.build("JSONB", dialect="postgres"))
         # jsonb_strip_nulls does not drop array elements; build the array from the
         # non-null entries instead.
         inner = exp.Anonymous(
             this="ARRAY_REMOVE",
-            expressions=[exp.Array(expressions=entries), exp.Null()],
+            expressions=[exp.Array(expressions=list(entries)), exp.Null()],
         )
         return exp.Anonymous(this="TO_JSONB", expressions=[inner])
 
@@ -144,16 +146,16 @@ class PostgresDialect(SqlDialect):
 class SparkDialect(SqlDialect):
     name = "spark"
 
-    def add_days(self, date: exp.Expression, days: exp.Expression) -> exp.Expression:
+    def add_days(self, date: exp.Expr, days: exp.Expr) -> exp.Expr:
         return exp.Anonymous(this="DATE_ADD", expressions=[date, days])
 
-    def add_months(self, date: exp.Expression, months: exp.Expression) -> exp.Expression:
+    def add_months(self, date: exp.Expr, months: exp.Expr) -> exp.Expr:
         return exp.Anonymous(this="ADD_MONTHS", expressions=[date, months])
 
-    def days_between(self, start: exp.Expression, end: exp.Expression) -> exp.Expression:
+    def days_between(self, start: exp.Expr, end: exp.Expr) -> exp.Expr:
         return exp.Anonymous(this="DATEDIFF", expressions=[end, start])
 
-    def string_list(self, items: list[exp.Expression]) -> exp.Expression:
+    def string_list(self, items: Sequence[exp.Expr]) -> exp.Expr:
         if not items:
             return exp.Cast(
                 this=exp.Array(expressions=[]),
@@ -163,7 +165,7 @@ class SparkDialect(SqlDialect):
         return exp.Anonymous(
             this="FILTER",
             expressions=[
-                exp.Anonymous(this="ARRAY", expressions=items),
+                exp.Anonymous(this="ARRAY", expressions=list(items)),
                 exp.Lambda(
                     this=exp.Not(this=exp.Is(this=exp.column(x), expression=exp.Null())),
                     expressions=[x],
@@ -171,13 +173,13 @@ class SparkDialect(SqlDialect):
             ],
         )
 
-    def unknown_entry(self, clause_id: str, missing: exp.Expression) -> exp.Expression:
+    def unknown_entry(self, clause_id: str, missing: exp.Expr) -> exp.Expr:
         return exp.Anonymous(
             this="NAMED_STRUCT",
             expressions=[lit("clause"), lit(clause_id), lit("missing"), missing],
         )
 
-    def unknown_list(self, entries: list[exp.Expression]) -> exp.Expression:
+    def unknown_list(self, entries: Sequence[exp.Expr]) -> exp.Expr:
         if not entries:
             return exp.Cast(
                 this=exp.Array(expressions=[]),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -40,17 +41,17 @@ class Calendar:
 
 @dataclass(frozen=True)
 class Span:
-    start: exp.Expression
-    end: exp.Expression
+    start: exp.Expr
+    end: exp.Expr
 
 
 @dataclass(frozen=True)
 class Days:
-    num: exp.Expression
+    num: exp.Expr
     den: int
 
 
-Value = exp.Expression | Calendar | Span | Days
+Value = exp.Expr | Calendar | Span | Days
 
 FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
 CMP: dict[str, type[exp.Binary]] = {
@@ -63,7 +64,7 @@ CMP: dict[str, type[exp.Binary]] = {
 }
 
 
-def compare(op: str, left: exp.Expression, right: exp.Expression) -> exp.Expression:
+def compare(op: str, left: exp.Expr, right: exp.Expr) -> exp.Expr:
     return CMP[op](this=left, expression=right)
 
 
@@ -100,9 +101,9 @@ class Lowerer:
 
     # -- entry points ------------------------------------------------------------------
 
-    def boolean(self, node: ir.Expr) -> exp.Expression:
+    def boolean(self, node: ir.Expr) -> exp.Expr:
         value = self.value(node)
-        if not isinstance(value, exp.Expression):
+        if not isinstance(value, exp.Expr):
             raise EngineError(f"expected a boolean, got a duration: {node!r}")
         return value
 
@@ -115,10 +116,10 @@ class Lowerer:
 
     # -- leaves ------------------------------------------------------------------------
 
-    def as_of_sql(self) -> exp.Expression:
+    def as_of_sql(self) -> exp.Expr:
         return self.dialect.date_literal(self.as_of.isoformat())
 
-    def _Literal(self, node: ir.Literal) -> exp.Expression:
+    def _Literal(self, node: ir.Literal) -> exp.Expr:
         v = node.value
         if isinstance(v, bool):
             return exp.true() if v else exp.false()
@@ -129,7 +130,7 @@ class Lowerer:
     def _Duration(self, node: ir.Duration) -> Calendar:
         return Calendar(node.amount, node.unit)
 
-    def _AsOf(self, node: ir.AsOf) -> exp.Expression:
+    def _AsOf(self, node: ir.AsOf) -> exp.Expr:
         return self.as_of_sql()
 
     def _Fact(self, node: ir.Fact) -> Value:
@@ -138,7 +139,7 @@ class Lowerer:
             return Span(self._date_fact(start), self._date_fact(end))
         return col(node.name)
 
-    def _date_fact(self, name: str) -> exp.Expression:
+    def _date_fact(self, name: str) -> exp.Expr:
         return self.as_of_sql() if name == "as_of" else col(name)
 
     # -- durations and dates -----------------------------------------------------------
@@ -172,17 +173,17 @@ class Lowerer:
                 den = den * d.den // math.gcd(den, d.den)
             scaled = [exp.Mul(this=exp.paren(d.num), expression=lit(den // d.den)) for d in days]
             return Days(self._null_if_any(scaled, func), den)
-        exprs = [v for v in values if isinstance(v, exp.Expression)]
+        exprs = [v for v in values if isinstance(v, exp.Expr)]
         return self._null_if_any(exprs, func)
 
-    def _null_if_any(self, exprs: list[exp.Expression], func: type[exp.Func]) -> exp.Expression:
+    def _null_if_any(self, exprs: Sequence[exp.Expr], func: type[exp.Func]) -> exp.Expr:
         # LEAST/GREATEST skip NULLs in most engines; the decree's min/max is unknown
         # when any operand is.
         anynull = exp.or_(*[exp.Is(this=e, expression=exp.Null()) for e in exprs])
         combined = func(this=exprs[0], expressions=exprs[1:])
         return exp.Case(ifs=[exp.If(this=anynull, true=exp.Null())], default=combined)
 
-    def _Shift(self, node: ir.Shift) -> exp.Expression:
+    def _Shift(self, node: ir.Shift) -> exp.Expr:
         date = self.boolean(node.date)
         dur = self.value(node.duration)
         sign = node.sign
@@ -194,7 +195,7 @@ class Lowerer:
         days_value = self.days(dur)
         return self.dialect.add_days(date, _signed(self.ceil(days_value), sign))
 
-    def ceil(self, value: Days) -> exp.Expression:
+    def ceil(self, value: Days) -> exp.Expr:
         """ceil(num / den) in integers, with division only on non-negative operands."""
         if value.den == 1:
             return value.num
@@ -207,20 +208,20 @@ class Lowerer:
 
     # -- connectives -------------------------------------------------------------------
 
-    def _Not(self, node: ir.Not) -> exp.Expression:
+    def _Not(self, node: ir.Not) -> exp.Expr:
         return exp.Not(this=exp.paren(self.boolean(node.operand)))
 
-    def _And(self, node: ir.And) -> exp.Expression:
+    def _And(self, node: ir.And) -> exp.Expr:
         if not node.operands:
             return exp.true()
         return exp.paren(exp.and_(*[exp.paren(self.boolean(o)) for o in node.operands]))
 
-    def _Or(self, node: ir.Or) -> exp.Expression:
+    def _Or(self, node: ir.Or) -> exp.Expr:
         if not node.operands:
             return exp.false()
         return exp.paren(exp.or_(*[exp.paren(self.boolean(o)) for o in node.operands]))
 
-    def _InSet(self, node: ir.InSet) -> exp.Expression:
+    def _InSet(self, node: ir.InSet) -> exp.Expr:
         operand = self.boolean(node.operand)
         if not node.values:
             # x in {} is false for a known x, unknown for an unknown one.
@@ -230,7 +231,7 @@ class Lowerer:
             )
         return exp.In(this=operand, expressions=[self._Literal(v) for v in node.values])
 
-    def _IsKnown(self, node: ir.IsKnown) -> exp.Expression:
+    def _IsKnown(self, node: ir.IsKnown) -> exp.Expr:
         value = self.value(node.operand)
         if isinstance(value, Calendar):
             return exp.true()
@@ -244,13 +245,13 @@ class Lowerer:
 
     # -- comparisons -------------------------------------------------------------------
 
-    def _Compare(self, node: ir.Compare) -> exp.Expression:
+    def _Compare(self, node: ir.Compare) -> exp.Expr:
         if _is_age(node.left):
             return self._age_compare(node.op, self.boolean(node.right))
         if _is_age(node.right):
             return self._age_compare(FLIP[node.op], self.boolean(node.left))
         left, right = self.value(node.left), self.value(node.right)
-        if isinstance(left, exp.Expression) and isinstance(right, exp.Expression):
+        if isinstance(left, exp.Expr) and isinstance(right, exp.Expr):
             return compare(node.op, left, right)
         if isinstance(left, Span) and isinstance(right, Calendar):
             return self._span_vs_calendar(node.op, left, right)
@@ -261,17 +262,17 @@ class Lowerer:
         rhs = exp.Mul(this=exp.paren(rd.num), expression=lit(ld.den)) if ld.den != 1 else rd.num
         return compare(node.op, lhs, rhs)
 
-    def _span_vs_calendar(self, op: str, span: Span, cal: Calendar) -> exp.Expression:
+    def _span_vs_calendar(self, op: str, span: Span, cal: Calendar) -> exp.Expr:
         # between(a, b) op D  <=>  b op (a + D), by calendar arithmetic.
         return compare(op, span.end, self._shift_calendar(span.start, cal, 1))
 
-    def _shift_calendar(self, date: exp.Expression, cal: Calendar, sign: int) -> exp.Expression:
+    def _shift_calendar(self, date: exp.Expr, cal: Calendar, sign: int) -> exp.Expr:
         if cal.unit == "days":
             return self.dialect.add_days(date, lit(sign * cal.amount))
         months = cal.amount * (12 if cal.unit == "years" else 1)
         return self.dialect.add_months(date, lit(sign * months))
 
-    def _age_compare(self, op: str, other: exp.Expression) -> exp.Expression:
+    def _age_compare(self, op: str, other: exp.Expr) -> exp.Expr:
         lo, hi = exp.column("person__age_lo"), exp.column("person__age_hi")
         if op in ("=", "!="):
             inside = exp.and_(exp.EQ(this=lo, expression=other), exp.EQ(this=hi, expression=other))
@@ -291,24 +292,24 @@ class Lowerer:
 
     # -- collections and readings -----------------------------------------------------
 
-    def _Quantifier(self, node: ir.Quantifier) -> exp.Expression:
+    def _Quantifier(self, node: ir.Quantifier) -> exp.Expr:
         if self.context != "person" or self.aggregates is None:
             raise EngineError("a quantifier inside a quantifier is not supported")
         return self.aggregates.quantifier(node, self.if_empty)
 
-    def _Count(self, node: ir.Count) -> exp.Expression:
+    def _Count(self, node: ir.Count) -> exp.Expr:
         if self.context != "person" or self.aggregates is None:
             raise EngineError("a count inside a quantifier is not supported")
         return self.aggregates.count(node)
 
-    def _Contested(self, node: ir.Contested) -> exp.Expression:
+    def _Contested(self, node: ir.Contested) -> exp.Expr:
         readings = [exp.paren(self.boolean(e)) for _, e in node.readings]
         if not readings:
             return exp.Null()
         return exp.Case(ifs=[exp.If(this=readings_agree(readings), true=readings[0])])
 
 
-def readings_agree(readings: list[exp.Expression]) -> exp.Expression:
+def readings_agree(readings: Sequence[exp.Expr]) -> exp.Expr:
     if len(readings) == 1:
         return exp.true()
     return exp.and_(*[exp.NullSafeEQ(this=r, expression=readings[0]) for r in readings[1:]])
@@ -318,5 +319,5 @@ def _is_age(node: ir.Expr) -> bool:
     return isinstance(node, ir.Fact) and node.name == AGE
 
 
-def _signed(value: exp.Expression, sign: int) -> exp.Expression:
+def _signed(value: exp.Expr, sign: int) -> exp.Expr:
     return value if sign == 1 else exp.Neg(this=exp.paren(value))

@@ -36,20 +36,21 @@ LEFT_OUT_REASONS = {
 }
 
 
-def _strings(values: Sequence[str]) -> list[exp.Expression]:
+def _strings(values: Sequence[str]) -> list[exp.Expr]:
     return [lit(v) for v in values]
 
 
-def _int(e: exp.Expression) -> exp.Expression:
+def _int(e: exp.Expr) -> exp.Expr:
     return exp.Cast(this=e, to=exp.DataType.build("INT"))
 
 
-def _person_filter(person_ids: Sequence[str] | None, column: str) -> exp.Expression | None:
+def _person_filter(person_ids: Sequence[str] | None, column: str) -> exp.Expr | None:
     if person_ids is None:
         return None
     if not person_ids:
         return exp.false()
-    return exp.In(this=exp.column(column), expressions=_strings(person_ids))
+    table, _, name = column.rpartition(".")
+    return exp.In(this=exp.column(name, table or None), expressions=_strings(person_ids))
 
 
 class RegistryCTEs:
@@ -67,10 +68,10 @@ class RegistryCTEs:
         self.aggs = aggregates
         self.person_ids = person_ids
 
-    def as_of_sql(self) -> exp.Expression:
+    def as_of_sql(self) -> exp.Expr:
         return self.d.date_literal(self.as_of.isoformat())
 
-    def _where(self, select: exp.Select, column: str, *extra: exp.Expression) -> exp.Select:
+    def _where(self, select: exp.Select, column: str, *extra: exp.Expr) -> exp.Select:
         conds = [c for c in (_person_filter(self.person_ids, column), *extra) if c is not None]
         return select.where(exp.and_(*conds)) if conds else select
 
@@ -125,7 +126,7 @@ class RegistryCTEs:
             ),
             expressions=[exp.false()],
         )
-        columns: dict[str, exp.Expression] = {
+        columns: dict[str, exp.Expr] = {
             "conviction.id": exp.column("conviction_id", "c"),
             "conviction.offence_code": exp.column("offence_code", "c"),
             "conviction.category": exp.column("category", "o"),
@@ -149,7 +150,7 @@ class RegistryCTEs:
         return self._where(sel, "c.person_id")
 
     def conv_agg(self) -> exp.Select:
-        def flag(cond: exp.Expression) -> exp.Expression:
+        def flag(cond: exp.Expr) -> exp.Expr:
             return exp.Max(this=exp.Case(ifs=[exp.If(this=cond, true=lit(1))], default=lit(0)))
 
         end, months, kind = (
@@ -194,11 +195,11 @@ class RegistryCTEs:
             .group_by("person_id")
         )
 
-    def _on_or_before(self, column: str) -> exp.Expression:
+    def _on_or_before(self, column: str) -> exp.Expr:
         return exp.LTE(this=exp.column(column), expression=self.as_of_sql())
 
     def _latest(
-        self, table: str, date_col: str, id_col: str, cols: list[str], condition: exp.Expression
+        self, table: str, date_col: str, id_col: str, cols: list[str], condition: exp.Expr
     ) -> exp.Select:
         rank = exp.Window(
             this=exp.RowNumber(),
@@ -238,7 +239,7 @@ class RegistryCTEs:
 
     # -- people ----------------------------------------------------------------------
 
-    def sentence_end(self) -> exp.Expression:
+    def sentence_end(self) -> exp.Expr:
         from_convictions = exp.Case(
             ifs=[
                 exp.If(
@@ -261,7 +262,7 @@ class RegistryCTEs:
             ),
         )
 
-    def left_out(self) -> exp.Expression:
+    def left_out(self) -> exp.Expr:
         st = exp.column("event_type", "st")
         ifs = [exp.If(this=exp.Is(this=st, expression=exp.Null()), true=lit("not yet admitted"))]
         ifs += [
@@ -276,14 +277,14 @@ class RegistryCTEs:
         )
         return exp.Case(ifs=ifs)
 
-    def _released(self, column: str) -> exp.Expression:
+    def _released(self, column: str) -> exp.Expr:
         released = exp.In(
             this=exp.column("event_type", "st"),
             expressions=_strings(("release", "temporary_release")),
         )
         return exp.Case(ifs=[exp.If(this=released, true=exp.column(column, "st"))])
 
-    def age_columns(self) -> dict[str, exp.Expression]:
+    def age_columns(self) -> dict[str, exp.Expr]:
         b, prec = exp.column("birth_date", "p"), exp.column("birth_precision", "p")
         y, m = _int(exp.Year(this=b)), _int(exp.Month(this=b))
         first_of_month = self.d.make_date(y, m, lit(1))
@@ -328,11 +329,11 @@ class RegistryCTEs:
             "person__birth_date": birth_date,
         }
 
-    def _age(self, birth: exp.Expression) -> exp.Expression:
+    def _age(self, birth: exp.Expr) -> exp.Expr:
         """Completed years at the as-of date: the birthday of the as-of year counts
         once it is reached; a 29 February birthday falls on 28 February (or 1 March,
         by profile) when the as-of year is common."""
-        md = exp.Add(
+        md: exp.Expr = exp.Add(
             this=exp.Mul(this=_int(exp.Month(this=birth)), expression=lit(100)),
             expression=_int(exp.Day(this=birth)),
         )
@@ -353,7 +354,7 @@ class RegistryCTEs:
     def people(self, needs_events: bool, needs_health: bool) -> exp.Select:
         p = lambda c: exp.column(c, "p")  # noqa: E731
         ca = lambda c: exp.column(c, "ca")  # noqa: E731
-        columns: dict[str, exp.Expression] = {
+        columns: dict[str, exp.Expr] = {
             "person_id": p("person_id"),
             "person__id": p("person_id"),
             "person__sex": p("sex"),

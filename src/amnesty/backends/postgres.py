@@ -1,0 +1,51 @@
+"""PostgreSQL (psycopg 3): the same compiled decree in the ``postgres`` dialect,
+on registry tables in PostgreSQL. List columns come back as arrays and the
+``unknown`` column as JSONB (PostgreSQL has no anonymous structs); the engine
+normalises both to the Arrow schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from amnesty.errors import ConfigError, EngineError
+
+
+class PostgresBackend:
+    name = "postgres"
+    dialect = "postgres"
+    UNSUPPORTED: frozenset[str] = frozenset({"anonymous_structs"})
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    @classmethod
+    def connect(cls, url: str) -> PostgresBackend:
+        import psycopg
+
+        try:
+            return cls(
+                psycopg.connect(
+                    url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
+                )
+            )
+        except psycopg.Error as exc:
+            raise ConfigError(f"cannot connect to PostgreSQL: {exc}") from exc
+
+    def execute(self, sql: str) -> None:
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute(sql)
+        except Exception as exc:
+            raise EngineError(f"PostgreSQL failed to run the compiled query: {exc}") from exc
+
+    def fetch_arrow(self, sql: str) -> pa.Table:
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute(sql)
+                names = [d.name for d in cur.description or []]
+                rows = cur.fetchall()
+        except Exception as exc:
+            raise EngineError(f"PostgreSQL failed to run the compiled query: {exc}") from exc
+        return pa.Table.from_pylist([dict(zip(names, r, strict=True)) for r in rows])

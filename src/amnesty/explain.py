@@ -1,0 +1,211 @@
+"""``explain``: one person, clause by clause, agreeing with ``evaluate`` by
+construction — it runs the same compiled query restricted to that person, then
+fetches the values of the facts each clause reads from the same CTEs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlglot import exp
+
+from amnesty.compile.sql import CompiledDecree
+from amnesty.compile.sql.aggregates import facts_read
+from amnesty.compile.sql.columns import DURATION_FACTS, collection_of, column_name
+from amnesty.decree.model import Decree
+from amnesty.engine import as_backend, evaluate
+from amnesty.errors import EngineError
+from amnesty.registry.profiles import Profile
+
+
+@dataclass(frozen=True)
+class ClauseExplanation:
+    id: str
+    kind: str
+    text: str
+    citation: str
+    basis: str
+    value: str  # true, false, unknown
+    facts: dict[str, Any]  # person facts: a value; item facts: one value per item
+    missing: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    person_id: str
+    decree_id: str
+    as_of: dt.date
+    outcome: str | None  # None: not in the population
+    relief: str | None
+    why: str
+    clauses: list[ClauseExplanation]
+    determination: dict[str, Any] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "person_id": self.person_id,
+            "decree_id": self.decree_id,
+            "as_of": self.as_of.isoformat(),
+            "outcome": self.outcome,
+            "relief": self.relief,
+            "why": self.why,
+            "determination": self.determination,
+            "clauses": [c.__dict__ for c in self.clauses],
+        }
+
+
+def _value(kind: str, cid: str, det: dict[str, Any], unknown: dict[str, list[str]]) -> str:
+    if cid in unknown:
+        return "unknown"
+    if kind == "grant":
+        return "true" if cid in det["grounds"] else "false"
+    if kind == "exclude":
+        return "true" if cid in det["blocking"] else "false"
+    if kind == "require":
+        return "false" if cid in det["blocking"] else "true"
+    return "true" if cid in det["referred"] else "false"
+
+
+def _fact_columns(names: list[str]) -> list[str]:
+    cols = []
+    for name in names:
+        if name in DURATION_FACTS:
+            cols += [column_name(f) for f in DURATION_FACTS[name] if f != "as_of"]
+        elif name == "person.age":
+            cols += ["person__age", "person__age_lo", "person__age_hi"]
+        else:
+            cols.append(column_name(name))
+    return list(dict.fromkeys(cols))
+
+
+def _fetch(
+    backend: Any, compiled: CompiledDecree, table: str, cols: list[str], person_id: str
+) -> list[dict[str, Any]]:
+    if not cols:
+        return []
+    sel = (
+        exp.select(*cols)
+        .from_(table)
+        .where(exp.EQ(this=exp.column("person_id"), expression=exp.Literal.string(person_id)))
+    )
+    with_ = compiled.left_out_query.args.get("with_") or compiled.left_out_query.args.get("with")
+    sel.set("with_", with_.copy() if with_ is not None else None)
+    try:
+        rows: list[dict[str, Any]] = backend.fetch_arrow(
+            sel.sql(dialect=compiled.dialect)
+        ).to_pylist()
+    except EngineError:
+        raise
+    return rows
+
+
+def explain(
+    decree: Decree,
+    conn: Any,
+    person_id: str,
+    as_of: dt.date | None = None,
+    profile: Profile | None = None,
+) -> Explanation:
+    backend = as_backend(conn)
+    ev = evaluate(decree, backend, as_of=as_of, person_ids=[person_id], profile=profile)
+    rows = ev.determinations.to_pylist()
+    det = rows[0] if rows else None
+    predicates = {c.id: c.predicate for c in decree.clauses}
+    names = list(dict.fromkeys(f for p in predicates.values() for f in facts_read(p)))
+    person_names = [f for f in names if collection_of(f) is None]
+    conv_names = [f for f in names if collection_of(f) == "convictions"]
+    event_names = [f for f in names if collection_of(f) == "events"]
+    people = _fetch(
+        backend, ev.compiled, "people", [*_fact_columns(person_names), "left_out"], person_id
+    )
+    if not people:
+        raise EngineError(f"person {person_id} is not in the registry")
+    person_row = people[0]
+    items = {
+        "convictions": _fetch(
+            backend, ev.compiled, "conv_rows", _fact_columns(conv_names), person_id
+        ),
+        "events": _fetch(backend, ev.compiled, "event_rows", _fact_columns(event_names), person_id)
+        if event_names
+        and "events" in {collection_of(n) for n in names}
+        and _has_cte(ev.compiled, "event_rows")
+        else [],
+    }
+
+    def value_of(name: str) -> Any:
+        collection = collection_of(name)
+        if collection is None:
+            return (
+                {c: person_row.get(c) for c in _fact_columns([name])}
+                if (name in DURATION_FACTS or name == "person.age")
+                else person_row.get(column_name(name))
+            )
+        return [
+            {c: r.get(c) for c in _fact_columns([name])}
+            if name in DURATION_FACTS
+            else r.get(column_name(name))
+            for r in items[collection]
+        ]
+
+    if det is None:
+        reason = person_row.get("left_out") or "not in the population"
+        return Explanation(
+            person_id,
+            decree.id,
+            ev.as_of,
+            None,
+            None,
+            f"not decided: {reason} on {ev.as_of.isoformat()}",
+            [],
+            None,
+        )
+    unknown = {u["clause"]: u["missing"] for u in det["unknown"]}
+    explained = [
+        ClauseExplanation(
+            c.id,
+            c.kind,
+            c.text,
+            c.source.citation,
+            c.source.basis,
+            _value(c.kind, c.id, det, unknown),
+            {f: value_of(f) for f in facts_read(c.predicate)},
+            unknown.get(c.id, []),
+        )
+        for c in decree.clauses
+    ]
+    if "scope" in ev.compiled.clause_ids:
+        explained.append(
+            ClauseExplanation(
+                "scope",
+                "require",
+                "the decree's scope",
+                "",
+                "source",
+                _value("require", "scope", det, unknown),
+                {},
+                unknown.get("scope", []),
+            )
+        )
+    return Explanation(
+        person_id, decree.id, ev.as_of, det["outcome"], det["relief"], _why(det), explained, det
+    )
+
+
+def _has_cte(compiled: CompiledDecree, name: str) -> bool:
+    return any(cte.alias == name for cte in compiled.left_out_query.find_all(exp.CTE))
+
+
+def _why(det: dict[str, Any]) -> str:
+    if det["outcome"] == "ineligible":
+        if det["blocking"]:
+            return "ineligible: blocked by " + ", ".join(det["blocking"])
+        return "ineligible: no ground holds"
+    if det["outcome"] == "review":
+        parts = []
+        if det["unknown"]:
+            parts.append("unknown: " + ", ".join(u["clause"] for u in det["unknown"]))
+        if det["referred"]:
+            parts.append("referred by " + ", ".join(det["referred"]))
+        return "review: " + "; ".join(parts)
+    return f"eligible for {det['relief']} on " + ", ".join(det["grounds"])

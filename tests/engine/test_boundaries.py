@@ -1,0 +1,243 @@
+"""Boundary cases of SEMANTICS.md, each checked on the compiled engine and the
+interpreter."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import duckdb
+import pytest
+
+from amnesty.compile.interpreter import interpret
+from amnesty.decree import ir
+from amnesty.decree.model import Decree
+from amnesty.engine import evaluate
+from amnesty.registry.profiles import get_profile
+
+from .helpers import BASE_PLACES, admission, clause, decree, fact, load, n, person, s
+
+KP = get_profile("kp-2015")
+AS_OF = dt.date(2015, 4, 24)
+
+
+def run(
+    d: Decree,
+    persons: list[dict[str, Any]],
+    convictions: list[dict[str, Any]] = (),
+    events: list[dict[str, Any]] | None = None,
+) -> dict[str, dict[str, Any]]:
+    rows = {
+        **BASE_PLACES,
+        "persons": persons,
+        "convictions": list(convictions),
+        "events": events if events is not None else [admission(p["person_id"]) for p in persons],
+    }
+    conn = duckdb.connect()
+    load(conn, rows, KP)
+    got = {r["person_id"]: r for r in evaluate(d, conn, profile=KP).determinations.to_pylist()}
+    assert got == interpret(d, rows, KP).determinations
+    return got
+
+
+def age(op: str, years: int) -> ir.Compare:
+    return ir.Compare(op=op, left=fact("person.age", "int"), right=n(years))
+
+
+def conv(
+    pid: str,
+    start: dt.date,
+    months: int | None = 12,
+    kind: str = "term",
+    code: str = "T1",
+    cid: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "conviction_id": cid or f"c-{pid}-{start}",
+        "person_id": pid,
+        "offence_code": code,
+        "sentence_kind": kind,
+        "term_months": months,
+        "start_date": start,
+    }
+
+
+def test_over_55_is_false_on_the_birthday_and_has_reached_55_true() -> None:
+    d = decree(
+        [clause("over", "grant", age(">", 55)), clause("reached", "grant", age(">=", 55))],
+        as_of=AS_OF,
+    )
+    got = run(d, [person("A", dt.date(1960, 4, 24))])
+    assert got["A"]["grounds"] == ["reached"]
+
+
+def test_29_february_birthday_falls_on_28_february_in_a_common_year() -> None:
+    d = decree([clause("g", "grant", age(">=", 55))], as_of=dt.date(2015, 2, 28))
+    got = run(d, [person("A", dt.date(1960, 2, 29))])
+    assert got["A"]["outcome"] == "eligible"
+    d = decree([clause("g", "grant", age(">=", 55))], as_of=dt.date(2015, 2, 27))
+    assert run(d, [person("A", dt.date(1960, 2, 29))])["A"]["outcome"] == "ineligible"
+
+
+def test_partial_birth_date_is_unknown_only_where_the_range_straddles() -> None:
+    d = decree(
+        [clause("g", "grant", age(">=", 55)), clause("h", "grant", age(">=", 50))], as_of=AS_OF
+    )
+    got = run(d, [person("A", dt.date(1960, 4, 1), "month")])
+    assert got["A"]["grounds"] == ["h"]
+    assert got["A"]["unknown"] == [{"clause": "g", "missing": ["person.age"]}]
+
+
+def test_less_than_one_year_is_a_calendar_year_across_a_leap_day() -> None:
+    served = ir.Compare(
+        op="<",
+        left=ir.Between(start=fact("sentence.start", "date"), end=ir.AsOf()),
+        right=ir.Duration(amount=1, unit="years"),
+    )
+    for as_of, expected in (
+        (dt.date(2016, 4, 23), "eligible"),
+        (dt.date(2016, 4, 24), "ineligible"),
+    ):
+        d = decree([clause("g", "grant", served)], as_of=as_of)
+        got = run(d, [person("A")], [conv("A", dt.date(2015, 4, 24), 60)])
+        assert got["A"]["outcome"] == expected, as_of
+    assert (dt.date(2016, 4, 24) - dt.date(2015, 4, 24)).days == 366
+
+
+def test_month_end_plus_one_month_clamps() -> None:
+    ends = ir.Compare(
+        op="=",
+        left=fact("sentence.end", "date"),
+        right=ir.Literal(value=dt.date(2015, 2, 28), type="date"),
+    )
+    d = decree([clause("g", "grant", ends)], as_of=dt.date(2015, 1, 31))
+    got = run(d, [person("A")], [conv("A", dt.date(2015, 1, 31), 1)])
+    assert got["A"]["outcome"] == "eligible"
+
+
+def test_all_of_no_convictions_is_unknown_so_review_not_eligible() -> None:
+    all_theft = ir.Quantifier(
+        kind="all",
+        collection="convictions",
+        condition=ir.InSet(operand=fact("conviction.category"), values=(s("theft"),)),
+    )
+    got = run(decree([clause("g", "grant", all_theft)]), [person("A")])
+    assert got["A"]["outcome"] == "review"
+    assert got["A"]["unknown"] == [{"clause": "g", "missing": ["convictions"]}]
+
+
+def test_no_conviction_is_never_eligible_by_an_offence_ground() -> None:
+    any_theft = ir.Quantifier(
+        kind="any",
+        collection="convictions",
+        condition=ir.InSet(operand=fact("conviction.category"), values=(s("theft"),)),
+    )
+    got = run(decree([clause("g", "grant", any_theft)]), [person("A")])
+    assert got["A"]["outcome"] == "ineligible" and got["A"]["blocking"] == []
+
+
+TRUE = ir.Literal(value=True, type="bool")
+FALSE = ir.Literal(value=False, type="bool")
+UNKNOWN = fact("health.able_to_work", "bool")  # no assessment: unknown
+
+
+@pytest.mark.parametrize(
+    ("clauses", "outcome", "relief"),
+    [
+        ([("g", "grant", TRUE, None), ("x", "exclude", TRUE, None)], "ineligible", None),  # 1
+        ([("g", "grant", TRUE, None), ("r", "require", FALSE, None)], "ineligible", None),  # 2
+        ([("g", "grant", FALSE, None)], "ineligible", None),  # 3
+        ([("g", "grant", TRUE, None), ("x", "exclude", UNKNOWN, None)], "review", "release"),  # 4
+        ([("g", "grant", UNKNOWN, None)], "review", "release"),  # 5
+        ([("g", "grant", TRUE, None), ("f", "refer", UNKNOWN, None)], "review", "release"),  # 6
+        (
+            [("g", "grant", TRUE, "commutation"), ("h", "grant", UNKNOWN, "release")],
+            "review",
+            "release",
+        ),  # 7
+        (
+            [("g", "grant", TRUE, "commutation"), ("h", "grant", TRUE, "release")],
+            "eligible",
+            "release",
+        ),  # 8 and ranking
+        (
+            [("g", "grant", TRUE, "release"), ("h", "grant", UNKNOWN, "release")],
+            "eligible",
+            "release",
+        ),  # 7 needs a strictly higher rank
+    ],
+)
+def test_outcome_steps(
+    clauses: list[tuple[str, str, ir.Expr, str | None]], outcome: str, relief: str | None
+) -> None:
+    d = decree([clause(i, k, p, relief=r) for i, k, p, r in clauses])
+    got = run(d, [person("A")])["A"]
+    assert (got["outcome"], got["relief"]) == (outcome, relief)
+
+
+def test_relief_ties_keep_the_first_grant_in_file_order() -> None:
+    d = decree(
+        [
+            clause("a", "grant", TRUE, relief="conditional_release"),
+            clause("b", "grant", TRUE, relief="conditional_release"),
+        ]
+    )
+    got = run(d, [person("A")])["A"]
+    assert got["relief"] == "conditional_release" and got["grounds"] == ["a", "b"]
+
+
+def test_population_leaves_out_the_dead_released_and_ended() -> None:
+    d = decree([clause("g", "grant", TRUE)])
+    persons = [person(p) for p in ("in", "dead", "freed", "ended", "never", "detainee")]
+    events = [admission(p) for p in ("in", "dead", "freed", "ended", "detainee")]
+    events += [
+        admission("dead", dt.date(2014, 1, 1), etype="death"),
+        admission("freed", dt.date(2015, 8, 1), etype="release", decree_id="kp-08", run_id="run-1"),
+    ]
+    rows = {
+        **BASE_PLACES,
+        "persons": persons,
+        "events": events,
+        "convictions": [
+            conv("in", dt.date(2014, 1, 1), 60),
+            conv("ended", dt.date(2010, 1, 1), 12),
+        ],
+    }
+    conn = duckdb.connect()
+    load(conn, rows, KP)
+    ev = evaluate(d, conn, profile=KP)
+    assert sorted(ev.determinations.column("person_id").to_pylist()) == ["detainee", "in"]
+    assert ev.left_out.by_reason == {
+        "died": 1,
+        "released": 1,
+        "sentence ended": 1,
+        "not yet admitted": 1,
+    }
+    assert ev.left_out.by_decree == {"kp-08": 1}
+
+
+def test_explain_agrees_with_evaluate_and_shows_the_facts() -> None:
+    from amnesty.explain import explain
+
+    d = decree(
+        [
+            clause("g", "grant", age(">=", 55)),
+            clause(
+                "x", "exclude", ir.Compare(op="=", left=fact("person.authority"), right=s("MSS"))
+            ),
+        ],
+        as_of=AS_OF,
+    )
+    rows = {
+        **BASE_PLACES,
+        "persons": [person("A", dt.date(1960, 4, 24))],
+        "events": [admission("A")],
+        "convictions": [],
+    }
+    conn = duckdb.connect()
+    load(conn, rows, KP)
+    e = explain(d, conn, "A")
+    assert e.outcome == "eligible" and e.relief == "release"
+    assert [(c.id, c.value) for c in e.clauses] == [("g", "true"), ("x", "false")]
+    assert e.clauses[0].facts["person.age"]["person__age"] == 55
+    assert e.clauses[1].facts == {"person.authority": "MPS"}

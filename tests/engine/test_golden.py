@@ -1,6 +1,7 @@
 """The compiled SQL of one small decree, per dialect, against golden files.
 
-Refresh after an intended change: ``AMNESTY_UPDATE_GOLDEN=1 uv run pytest tests/engine/test_golden.py``.
+Refresh after an intended change:
+``AMNESTY_UPDATE_GOLDEN=1 uv run pytest tests/engine/test_golden.py``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""One module per engine of the benchmark; see ``bench/worker.py`` for the protocol."""

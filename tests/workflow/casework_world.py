@@ -1,40 +1,45 @@
 """A small world for case-work tests: users, a registry, a signed decree and a run.
 
-Built directly through the store's API (no decree parser or engine needed), so
-the workflow is tested on its own terms; the engine re-check is replaced by a
-stub evaluator that reads what a test says today's outcome is.
+Everything a real deployment has, only small: the registry is written as Parquet
+and loaded with :func:`amnesty.registry.importer.import_registry` (so it has a
+snapshot), the decree is TOML compiled by the decree language, the run holds the
+engine's own determinations, and releases re-check people with the real engine.
+A test that changes a registry fact does it through :meth:`World.change`, which
+advances the registry snapshot like any other registry change.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-from dataclasses import dataclass, field
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import sqlalchemy as sa
 
-from amnesty.decree import ir
-from amnesty.decree.model import Clause, Decree, Scope, Source, Undertaking
+from amnesty.decree import Decree, load_text
+from amnesty.registry.importer import import_registry
 from amnesty.registry.profiles import get_profile
-from amnesty.registry.snapshot import table_ddl
-from amnesty.store.db import DatabaseURL
-from amnesty.store.determinations import DETERMINATION_SCHEMA
+from amnesty.registry.schema import BOOLEAN, DATE, DOUBLE, INTEGER, VARCHAR
+from amnesty.registry.snapshot import advance_snapshot
+from amnesty.store.db import DatabaseURL, resolve_db
 from amnesty.store.engine import get_engine
 from amnesty.store.migrate import migrate
-from amnesty.workflow.casefiles import remember_decree
-from amnesty.workflow.decrees import register_decree, sign_decree
-from amnesty.workflow.runs import record_run
+from amnesty.workflow.decrees import sign_decree
+from amnesty.workflow.evaluate import RecordedRun, evaluate_and_record
 from amnesty.workflow.users import add_user
 
 AS_OF = dt.date(2015, 10, 1)
 WINDOW = (dt.date(2015, 10, 8), dt.date(2015, 10, 9))
 IN_WINDOW = dt.date(2015, 10, 8)
-TRUE = ir.Literal(value=True, type="bool")  # type: ignore[arg-type]
+SECOND_ROUND = dt.date(2015, 10, 10)  # as-of date of a later round, after the releases
 
 FACILITIES = {"F1": ("제1교화소", "Penitentiary No. 1"), "F2": ("제2교화소", "Penitentiary No. 2")}
-# person -> (name, romanised, facility, outcome, relief, undertakings)
+# person -> (name, romanised, facility, outcome, relief, undertakings): what the engine
+# decides for them under DECREE_TOML on the registry below (asserted by build_world).
 PEOPLE: dict[str, tuple[str, str, str, str, str | None, list[str]]] = {
     "P01": ("김철수", "Kim Chol-su", "F1", "eligible", "release", ["pledge"]),
     "P02": ("리영호", "Ri Yong-ho", "F1", "eligible", "release", []),
@@ -44,34 +49,63 @@ PEOPLE: dict[str, tuple[str, str, str, str, str | None, list[str]]] = {
     "P06": ("한성민", "Han Song-min", "F1", "eligible", "release", []),
     "P07": ("정수진", "Jong Su-jin", "F1", "eligible", "release", []),
 }
+MSS = {"P04"}  # held under the Ministry of State Security: excluded
+SICK = {"P03"}  # a severe illness on record: referred to review
+
+DECREE_TOML = """\
+id = "{decree_id}"
+title = "Decree on a general amnesty (test)"
+jurisdiction = "core"
+occasion = "test"
+authority = "Presidium of the Supreme People's Assembly"
+signed = 2015-10-01
+as_of = 2015-10-01
+execution_window = [2015-10-08, 2015-10-09]
+
+[[clause]]
+id = "g-common"
+kind = "grant"
+relief = "release"
+text = "Persons convicted of common crimes shall be released."
+source = "S-KP1"
+predicate = 'any convictions (category = "theft")'
+
+[[clause]]
+id = "x-political"
+kind = "exclude"
+text = "No one held under the Ministry of State Security shall be released."
+source = "S-KP1"
+predicate = 'authority = "MSS"'
+
+[[clause]]
+id = "r-health"
+kind = "refer"
+text = "The seriously ill are reviewed one by one."
+source = "S-KP1"
+predicate = 'health.severity = "severe"'
+
+[[undertaking]]
+id = "pledge"
+text = "I will not reoffend."
+source = "S-KP1"
+who = 'person.id = "P01"'
+"""
+
+_ARROW = {
+    VARCHAR: pa.string(),
+    INTEGER: pa.int32(),
+    BOOLEAN: pa.bool_(),
+    DATE: pa.date32(),
+    DOUBLE: pa.float64(),
+}
+
+
+def decree_text(decree_id: str = "kp-2015-10") -> str:
+    return DECREE_TOML.format(decree_id=decree_id)
 
 
 def make_decree(decree_id: str = "kp-2015-10") -> Decree:
-    text = f"# decree {decree_id} as stored for the test\n"
-    return Decree(
-        id=decree_id,
-        title="Decree on a general amnesty (test)",
-        jurisdiction="core",
-        occasion="test",
-        authority="Presidium of the Supreme People's Assembly",
-        signed=dt.date(2015, 10, 1),
-        as_of=AS_OF,
-        execution_window=WINDOW,
-        scope=Scope(),
-        clauses=(
-            Clause(
-                id="g-common",
-                kind="grant",
-                predicate=TRUE,
-                text="Persons convicted of common crimes shall be released.",
-                source=Source("S-KP1"),
-                relief="release",
-            ),
-        ),
-        undertakings=(Undertaking("pledge", "I will not reoffend.", None),),
-        source_path="test.toml",
-        content_hash="sha256:" + hashlib.sha256(text.encode()).hexdigest(),
-    )
+    return load_text(decree_text(decree_id), path=f"{decree_id}.toml")
 
 
 @dataclass
@@ -79,32 +113,49 @@ class World:
     url: DatabaseURL
     decree: Decree
     run_id: str
-    today: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def evaluator(
-        self, decree: Decree, run: Any, person_id: str, conn: Any
-    ) -> dict[str, Any] | None:
-        """Today's determination: the run's, unless a test changed it in ``today``."""
-        if person_id in self.today:
-            return self.today[person_id]
-        _, _, _, outcome, relief, _ = PEOPLE[person_id]
-        return {
-            "person_id": person_id,
-            "outcome": outcome,
-            "relief": relief,
-            "grounds": ["g-common"],
-        }
+    decree_path: Path
+    registry_dir: Path  # the extract the registry was imported from
+    first_run: RecordedRun
 
     def sql(self, statement: str, **params: Any) -> list[Any]:
         with get_engine(self.url).begin() as conn:
             result = conn.execute(sa.text(statement), params)
             return list(result.all()) if result.returns_rows else []
 
+    def change(self, table: str, statement: str, *, key: str, **params: Any) -> str:
+        """Change the registry table ``table`` and advance its snapshot; the new hash.
+
+        ``statement`` (an INSERT or UPDATE) and the snapshot that names the changed
+        rows commit together; ``key`` is the value of the table's key column of the
+        row written, which is recorded as it reads after the change.
+        """
+        column = get_profile("core").table(table).key
+        with get_engine(self.url).begin() as conn:
+            conn.execute(sa.text(statement), params)
+            rows = [
+                dict(r)
+                for r in conn.execute(
+                    sa.text(f"SELECT * FROM {table} WHERE {column} = :k"), {"k": key}
+                ).mappings()
+            ]
+            assert rows, f"{table}: no row {column} = {key} after the change"
+            return advance_snapshot(
+                conn, table=table, rows=rows, source=f"test change to {table} {key}"
+            )
+
+    def evaluate_again(self, as_of: dt.date = SECOND_ROUND) -> RecordedRun:
+        """A second round: the same decree on the registry as it is now, after the window."""
+        return evaluate_and_record(self.url, self.decree_path, actor="drafter", as_of=as_of)
+
 
 def build_world(
     url: str | DatabaseURL, *, signed: bool = True, decree_id: str = "kp-2015-10"
 ) -> World:
-    db = migrate(url)
+    db = url if isinstance(url, DatabaseURL) else resolve_db(url)
+    folder = Path(tempfile.mkdtemp(prefix="amnesty-world-"))
+    registry_dir = _write_registry(folder / "registry")
+    import_registry(db, registry_dir, profile="core")
+    db = migrate(db)
     add_user(db, "admin", ["admin"])
     add_user(db, "rev1", ["reviewer"], actor="admin")
     add_user(db, "rev2", ["reviewer"], actor="admin")
@@ -113,86 +164,113 @@ def build_world(
     add_user(db, "off1", ["facility_officer"], ["F1"], actor="admin")
     add_user(db, "off2", ["facility_officer"], ["F2"], actor="admin")
     add_user(db, "drafter", ["drafter"], actor="admin")
-    _registry(db)
-    decree = make_decree(decree_id)
-    remember_decree(decree)
-    register_decree(db, decree.id, decree.content_hash, decree.title, "# test", actor="drafter")
+    path = folder / f"{decree_id}.toml"
+    path.write_text(decree_text(decree_id), encoding="utf-8")
+    recorded = evaluate_and_record(db, path, actor="drafter", as_of=AS_OF)
     if signed:
-        sign_decree(db, decree.id, "drafter")
-    run = record_run(
-        db,
-        decree_id=decree.id,
-        decree_hash=decree.content_hash,
-        snapshot_hash="snap-1",
-        engine="duckdb",
-        engine_version="test",
-        as_of=AS_OF,
-        started_at=dt.datetime(2015, 10, 2, tzinfo=dt.UTC),
-        finished_at=dt.datetime(2015, 10, 2, 0, 1, tzinfo=dt.UTC),
-        determinations=_determinations(),
-        counts={"eligible": 5},
-        actor="drafter",
-    )
-    return World(db, decree, run.run_id)
+        sign_decree(db, recorded.decree.id, "drafter")
+    decided = {
+        r["person_id"]: (r["outcome"], r["relief"], list(r["undertakings"] or []))
+        for r in recorded.evaluation.determinations.to_pylist()
+    }
+    expected = {p: (v[3], v[4], v[5]) for p, v in PEOPLE.items()}
+    assert decided == expected, f"the engine decided {decided}, the world expects {expected}"
+    return World(db, recorded.decree, recorded.run.run_id, path, registry_dir, recorded)
 
 
-def _determinations() -> pa.Table:
-    rows = [
-        {
-            "person_id": pid,
-            "facility_id": fac,
-            "outcome": outcome,
-            "relief": relief,
-            "grounds": ["g-common"] if outcome != "ineligible" else [],
-            "blocking": [] if outcome != "ineligible" else ["x-political"],
-            "referred": ["r-health"] if outcome == "review" else [],
-            "unknown": [],
-            "undertakings": und,
-        }
-        for pid, (_, _, fac, outcome, relief, und) in PEOPLE.items()
-    ]
-    return pa.Table.from_pylist(rows, schema=DETERMINATION_SCHEMA)
+def _write_registry(out: Path) -> Path:
+    out.mkdir(parents=True)
+    (out / "manifest.json").write_text('{"profile": "core"}')
+    for table in get_profile("core").tables():
+        rows = _rows()[table.name]
+        schema = pa.schema([(c.name, _ARROW[c.type]) for c in table.columns])
+        pq.write_table(pa.Table.from_pylist(rows, schema=schema), out / f"{table.name}.parquet")
+    return out
 
 
-def _registry(db: DatabaseURL) -> None:
-    dialect = "duckdb" if db.is_duckdb else "postgres"
-    with get_engine(db).begin() as conn:
-        for table in get_profile("core").tables():
-            conn.execute(sa.text(f"DROP TABLE IF EXISTS {table.name}"))
-            conn.execute(sa.text(table_ddl(table, dialect)))
-        conn.execute(
-            sa.text("INSERT INTO divisions VALUES ('D0', NULL, 'country', '조선', 'Korea', true)")
+def _rows() -> dict[str, list[dict[str, Any]]]:
+    d = dt.date
+    persons, convictions, events, health = [], [], [], []
+    for pid, (name, rom, fac, *_rest) in PEOPLE.items():
+        persons.append(
+            {
+                "person_id": pid,
+                "name": name,
+                "name_romanised": rom,
+                "sex": "M",
+                "birth_date": d(1960, 4, 24),
+                "birth_precision": "day",
+                "citizenship": "PRK",
+                "facility_id": fac,
+                "custody_authority": "MSS" if pid in MSS else "MPS",
+            }
         )
-        for fid, (name, rom) in FACILITIES.items():
-            conn.execute(
-                sa.text("INSERT INTO facilities VALUES (:f, :n, :r, 'penitentiary', 'MPS', 'D0')"),
-                {"f": fid, "n": name, "r": rom},
-            )
-        conn.execute(
-            sa.text(
-                "INSERT INTO offences VALUES ('T1', '절도', 'theft', 'theft', 'medium', "
-                "'intentional', DATE '1990-01-01', NULL)"
-            )
+        convictions.append(
+            {
+                "conviction_id": f"C-{pid}",
+                "person_id": pid,
+                "offence_code": "T1",
+                "offence_date": d(2012, 1, 1),
+                "sentence_kind": "term",
+                "term_months": 60,
+                "start_date": d(2012, 3, 1),
+                "aggregate_id": None,
+            }
         )
-        for pid, (name, rom, fac, *_rest) in PEOPLE.items():
-            conn.execute(
-                sa.text(
-                    "INSERT INTO persons VALUES (:p, :n, :r, 'M', DATE '1960-04-24', 'day', "
-                    "'PRK', :f, 'MPS')"
-                ),
-                {"p": pid, "n": name, "r": rom, "f": fac},
-            )
-            conn.execute(
-                sa.text(
-                    "INSERT INTO convictions VALUES (:c, :p, 'T1', DATE '2012-01-01', 'term', "
-                    "60, DATE '2012-03-01', NULL)"
-                ),
-                {"c": f"C-{pid}", "p": pid},
-            )
-            conn.execute(
-                sa.text(
-                    "INSERT INTO events (event_id, person_id, event_type, event_date, facility_id) "
-                    "VALUES (:e, :p, 'admission', DATE '2012-03-01', :f)"
-                ),
-                {"e": f"E-{pid}", "p": pid, "f": fac},
-            )
+        events.append(
+            {
+                "event_id": f"E-{pid}",
+                "person_id": pid,
+                "event_type": "admission",
+                "event_date": d(2012, 3, 1),
+                "facility_id": fac,
+            }
+        )
+        health.append(  # an unknown health would refer everyone to review
+            {
+                "assessment_id": f"H-{pid}",
+                "person_id": pid,
+                "assessed_on": d(2015, 9, 1),
+                "severity": "severe" if pid in SICK else "none",
+                "able_to_work": True,
+            }
+        )
+    return {
+        "divisions": [
+            {
+                "division_id": "D0",
+                "parent_id": None,
+                "level": "country",
+                "name": "조선",
+                "name_romanised": "Korea",
+                "name_is_real": True,
+            }
+        ],
+        "facilities": [
+            {
+                "facility_id": fid,
+                "name": name,
+                "name_romanised": rom,
+                "facility_type": "penitentiary",
+                "authority": "MPS",
+                "division_id": "D0",
+            }
+            for fid, (name, rom) in FACILITIES.items()
+        ],
+        "offences": [
+            {
+                "offence_code": "T1",
+                "title": "절도",
+                "title_romanised": "theft",
+                "category": "theft",
+                "gravity": "medium",
+                "intent": "intentional",
+                "valid_from": d(1990, 1, 1),
+                "valid_to": None,
+            }
+        ],
+        "persons": persons,
+        "convictions": convictions,
+        "health_assessments": health,
+        "events": events,
+    }

@@ -12,8 +12,10 @@ from pypdf import PdfReader
 
 from amnesty.audit.verify import verify
 from amnesty.cli import run as cli_run
-from amnesty.errors import Conflict, IllegalTransition, PermissionDenied
-from amnesty.store.engine import get_engine
+from amnesty.errors import Conflict, IllegalTransition, PermissionDenied, RegistryError
+from amnesty.registry.importer import import_registry
+from amnesty.registry.snapshot import Snapshot, current_snapshot
+from amnesty.store.engine import dispose_engine, get_engine
 from amnesty.store.tables import audit_events, releases, rosters
 from amnesty.workflow import review
 from amnesty.workflow.certificate_store import print_certificates
@@ -35,6 +37,13 @@ def _approved(world: World) -> int:
     roster = prepare_roster(world.url, "off1", world.run_id, "F1")
     approve_roster(world.url, "appr1", roster.roster_id)
     return roster.roster_id
+
+
+def _snapshot(world: World) -> Snapshot:
+    with get_engine(world.url).connect() as conn:
+        snapshot = current_snapshot(conn)
+    assert snapshot is not None
+    return snapshot
 
 
 def _refusals(world: World, action: str) -> list[str]:
@@ -90,40 +99,20 @@ def test_roster_four_eyes_and_review_outcomes(world: World) -> None:
 def test_release_flow_and_idempotence(world: World) -> None:
     roster_id = _approved(world)
     with pytest.raises(IllegalTransition, match="undertaking pledge not yet recorded"):
-        execute_release(
-            world.url,
-            "off1",
-            world.run_id,
-            "P01",
-            release_date=IN_WINDOW,
-            evaluator=world.evaluator,
-        )
+        execute_release(world.url, "off1", world.run_id, "P01", release_date=IN_WINDOW)
     record_undertaking(world.url, "off1", world.run_id, "P01", "pledge", refused=True)
     with pytest.raises(IllegalTransition, match="refused"):
-        execute_release(
-            world.url,
-            "off1",
-            world.run_id,
-            "P01",
-            release_date=IN_WINDOW,
-            evaluator=world.evaluator,
-        )
+        execute_release(world.url, "off1", world.run_id, "P01", release_date=IN_WINDOW)
     record_undertaking(
         world.url, "off1", world.run_id, "P01", "pledge", signed_on=IN_WINDOW, witness="Pak"
     )
-    first = execute_release(
-        world.url, "off1", world.run_id, "P01", release_date=IN_WINDOW, evaluator=world.evaluator
-    )
-    again = execute_release(
-        world.url, "off1", world.run_id, "P01", release_date=IN_WINDOW, evaluator=world.evaluator
-    )
+    first = execute_release(world.url, "off1", world.run_id, "P01", release_date=IN_WINDOW)
+    again = execute_release(world.url, "off1", world.run_id, "P01", release_date=IN_WINDOW)
     assert not first.already and again.already
     assert first.release.certificate_no == again.release.certificate_no == "kp-2015-10/000001"
     rows = world.sql("SELECT event_type, decree_id, run_id FROM events WHERE person_id = 'P01'")
     assert sorted(r[0] for r in rows) == ["admission", "release"]
-    report = execute_roster(
-        world.url, "off1", roster_id, release_date=IN_WINDOW, evaluator=world.evaluator
-    )
+    report = execute_roster(world.url, "off1", roster_id, release_date=IN_WINDOW)
     assert report.already == ["P01"] and report.released == ["P02", "P06", "P07"]
     numbers = world.sql("SELECT certificate_no FROM releases ORDER BY certificate_no")
     assert [n[0] for n in numbers] == [f"kp-2015-10/00000{i}" for i in range(1, 5)]
@@ -134,44 +123,22 @@ def test_release_flow_and_idempotence(world: World) -> None:
 def test_illegal_steps_are_refused_audited_and_change_nothing(world: World) -> None:
     roster = prepare_roster(world.url, "off1", world.run_id, "F1")
     with pytest.raises(IllegalTransition, match="not approved"):
-        execute_release(
-            world.url,
-            "off1",
-            world.run_id,
-            "P02",
-            release_date=IN_WINDOW,
-            evaluator=world.evaluator,
-        )
+        execute_release(world.url, "off1", world.run_id, "P02", release_date=IN_WINDOW)
     approve_roster(world.url, "appr2", roster.roster_id)
     with pytest.raises(IllegalTransition, match="outside decree"):
         execute_release(
             world.url, "off1", world.run_id, "P02",
-            release_date=dt.date(2015, 11, 1), evaluator=world.evaluator,
+            release_date=dt.date(2015, 11, 1)
         )  # fmt: skip
     with pytest.raises(PermissionDenied, match="not for facility F1"):
-        execute_release(
-            world.url,
-            "off2",
-            world.run_id,
-            "P02",
-            release_date=IN_WINDOW,
-            evaluator=world.evaluator,
-        )
+        execute_release(world.url, "off2", world.run_id, "P02", release_date=IN_WINDOW)
     with pytest.raises(PermissionDenied, match="lacks the role"):
-        execute_release(
-            world.url,
-            "rev1",
-            world.run_id,
-            "P02",
-            release_date=IN_WINDOW,
-            evaluator=world.evaluator,
-        )
+        execute_release(world.url, "rev1", world.run_id, "P02", release_date=IN_WINDOW)
     assert world.sql("SELECT count(*) FROM releases")[0][0] == 0
     assert len(_refusals(world, "release.execute")) == 4
     late = execute_release(
         world.url, "off1", world.run_id, "P02",
-        release_date=dt.date(2015, 11, 1), override_reason="hospital transfer delayed",
-        evaluator=world.evaluator,
+        release_date=dt.date(2015, 11, 1), override_reason="hospital transfer delayed"
     )  # fmt: skip
     assert late.release.override_reason == "hospital transfer delayed"
 
@@ -187,19 +154,29 @@ def test_draft_decree_runs_lead_to_nothing(backend_url: str) -> None:
 
 def test_recheck_stops_releases_on_registry_changes(world: World) -> None:
     roster_id = _approved(world)
-    world.sql(
+    world.change(
+        "events",
         "INSERT INTO events (event_id, person_id, event_type, event_date) "
-        "VALUES ('D1', 'P02', 'death', DATE '2015-10-05')"
+        "VALUES ('D1', 'P02', 'death', DATE '2015-10-05')",
+        key="D1",
     )
-    world.sql("UPDATE persons SET facility_id = 'F2' WHERE person_id = 'P06'")
-    world.sql(
+    world.change(
+        "persons", "UPDATE persons SET facility_id = 'F2' WHERE person_id = 'P06'", key="P06"
+    )
+    world.change(
+        "convictions",
         "INSERT INTO convictions VALUES ('C-new', 'P07', 'T1', DATE '2015-10-02', 'term', 12, "
-        "DATE '2015-10-03', NULL)"
+        "DATE '2015-10-03', NULL)",
+        key="C-new",
     )
-    world.today["P01"] = {"outcome": "ineligible", "relief": None, "grounds": []}
-    report = execute_roster(
-        world.url, "off1", roster_id, release_date=IN_WINDOW, evaluator=world.evaluator
+    # A changed fact that changes the outcome: P01 now held under the Ministry of State
+    # Security, so the decree's exclusion blocks them when the engine re-evaluates.
+    world.change(
+        "persons",
+        "UPDATE persons SET custody_authority = 'MSS' WHERE person_id = 'P01'",
+        key="P01",
     )
+    report = execute_roster(world.url, "off1", roster_id, release_date=IN_WINDOW)
     stopped = dict(report.stopped)
     assert report.released == []
     assert "died on 2015-10-05" in stopped["P02"]
@@ -210,39 +187,53 @@ def test_recheck_stops_releases_on_registry_changes(world: World) -> None:
         world.url, "off1", world.run_id, "P01", "pledge", signed_on=IN_WINDOW, witness="Pak"
     )
     with pytest.raises(IllegalTransition, match="is ineligible"):
-        execute_release(
-            world.url,
-            "off1",
-            world.run_id,
-            "P01",
-            release_date=IN_WINDOW,
-            evaluator=world.evaluator,
-        )
+        execute_release(world.url, "off1", world.run_id, "P01", release_date=IN_WINDOW)
     assert world.sql("SELECT count(*) FROM releases")[0][0] == 0
 
 
 def test_repealed_offence_code_stops_the_release(world: World) -> None:
     _approved(world)
-    world.sql("UPDATE offences SET valid_to = DATE '2015-10-05' WHERE offence_code = 'T1'")
+    world.change(
+        "offences",
+        "UPDATE offences SET valid_to = DATE '2015-10-05' WHERE offence_code = 'T1'",
+        key="T1",
+    )
     with pytest.raises(IllegalTransition, match=r"offence code T1 .* repealed"):
-        execute_release(
-            world.url,
-            "off1",
-            world.run_id,
-            "P02",
-            release_date=IN_WINDOW,
-            evaluator=world.evaluator,
-        )
+        execute_release(world.url, "off1", world.run_id, "P02", release_date=IN_WINDOW)
+
+
+def test_release_advances_the_snapshot_and_the_next_round_sees_it(world: World) -> None:
+    imported = _snapshot(world)
+    assert imported.kind == "import"
+    assert world.first_run.run.snapshot_hash == imported.content_hash
+    _approved(world)
+    execute_release(world.url, "off1", world.run_id, "P02", release_date=IN_WINDOW)
+    derived = _snapshot(world)
+    assert derived.kind == "derived" and derived.parent_id == imported.snapshot_id
+    assert derived.content_hash != imported.content_hash
+    assert derived.source == f"release run {world.run_id} person P02"
+    second = world.evaluate_again()
+    assert second.run.snapshot_hash == derived.content_hash
+    assert second.run.reproduces_run_id is None  # a new registry: not a reproduction
+    population = {r["person_id"] for r in second.evaluation.determinations.to_pylist()}
+    assert "P02" not in population and {"P01", "P05", "P06"} <= population
+    # The old extract lacks the release event: importing it again is refused.
+    dispose_engine(world.url)  # the importer attaches the DuckDB file itself
+    with pytest.raises(RegistryError, match="events"):
+        import_registry(world.url, world.registry_dir, profile="core")
+    assert _snapshot(world).content_hash == derived.content_hash
 
 
 def test_revocation_returns_the_person_to_custody(world: World) -> None:
     _approved(world)
-    execute_release(
-        world.url, "off1", world.run_id, "P02", release_date=IN_WINDOW, evaluator=world.evaluator
-    )
+    execute_release(world.url, "off1", world.run_id, "P02", release_date=IN_WINDOW)
+    released = _snapshot(world)
     revoke_release(
         world.url, "appr1", world.run_id, "P02", reason="wrong person", return_date=IN_WINDOW
     )
+    returned = _snapshot(world)
+    assert returned.kind == "derived" and returned.parent_id == released.snapshot_id
+    assert returned.source == f"return run {world.run_id} person P02"
     with pytest.raises(IllegalTransition, match="already revoked"):
         revoke_release(world.url, "appr1", world.run_id, "P02", reason="x", return_date=IN_WINDOW)
     kinds = world.sql(
@@ -257,9 +248,7 @@ def test_revocation_returns_the_person_to_custody(world: World) -> None:
 
 def test_certificates_from_the_store_and_the_cli(world: World, tmp_path: Path) -> None:
     _approved(world)
-    execute_release(
-        world.url, "off1", world.run_id, "P02", release_date=IN_WINDOW, evaluator=world.evaluator
-    )
+    execute_release(world.url, "off1", world.run_id, "P02", release_date=IN_WINDOW)
     paths = print_certificates(world.url, "off1", tmp_path, person_id="P02")
     text = PdfReader(paths[0]).pages[0].extract_text()
     assert "리영호" in text and "kp-2015-10/000001" in text and "Persons convicted" in text

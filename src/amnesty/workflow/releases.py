@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection
 
 from amnesty.decree.model import Decree
 from amnesty.errors import ConfigError, IllegalTransition
+from amnesty.registry.snapshot import advance_snapshot
 from amnesty.store.db import DatabaseURL
 from amnesty.store.engine import get_engine
 from amnesty.store.migrate import migrate
@@ -527,6 +528,13 @@ def _insert_registry_event(
 
 
 def _insert_event(conn: Connection, **values: Any) -> None:
+    """Append one registry ``events`` row and advance the registry snapshot past it.
+
+    Both happen on ``conn``, inside the caller's transaction: the row and the
+    derived snapshot that names it commit or roll back together, so the next
+    run records a snapshot hash that covers this event and a re-import of an
+    older extract is refused instead of silently dropping it.
+    """
     columns = (
         "event_id", "person_id", "event_type", "event_date", "facility_id", "country",
         "decree_id", "run_id", "new_sentence_kind", "new_end_date", "note",
@@ -538,6 +546,12 @@ def _insert_event(conn: Connection, **values: Any) -> None:
             f"VALUES ({', '.join(':' + c for c in columns)})"
         ),
         params,
+    )
+    advance_snapshot(
+        conn,
+        table="events",
+        rows=[params],
+        source=f"{params['event_type']} run {params['run_id']} person {params['person_id']}",
     )
 
 

@@ -9,6 +9,7 @@ are small (2,000 persons) so that the whole file runs in well under a minute.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from amnesty.backends.spark import SparkBackend, registry_paths
-from amnesty.compile.sql import OUTPUT_COLUMNS, compile_decree
+from amnesty.backends.spark import SparkBackend, evaluate_to_parquet, registry_paths
+from amnesty.cli import run
+from amnesty.compile.sql import OUTPUT_COLUMNS
 from amnesty.decree import load
 from amnesty.engine import evaluate
 from amnesty.errors import EngineError, RegistryError
@@ -85,16 +87,34 @@ def test_spark_decides_every_person_exactly_as_duckdb(
     assert any(r["grounds"] for r in want)
 
 
-def test_determinations_written_as_parquet_equal_the_collected_ones(
+def test_evaluate_to_parquet_writes_determinations_and_summarises_them_in_spark(
     spark_session: Any, registries: dict[str, Path], tmp_path: Path
 ) -> None:
-    decree = load(HERE / "spark_features_kp.toml")
-    backend = SparkBackend(spark_session, registries["kp-2015"])
-    sql = compile_decree(decree, "spark").sql
+    decree = load(DECREES / "kp-2015-10-party-founding.toml")
+    registry = registries["kp-2015"]
+    expected = evaluate(decree, duckdb_over(registry))
     out = tmp_path / "determinations"
-    backend.write_parquet(sql, out)
+    summary = evaluate_to_parquet(decree, SparkBackend(spark_session, registry), out)
     assert out.is_dir()  # a Parquet directory, one file per task, as on a cluster
-    assert rows(pq.read_table(out)) == rows(backend.fetch_arrow(sql))
+    assert rows(pq.read_table(out)) == rows(expected.determinations)
+    assert summary == expected.summary()
+
+
+def test_cli_evaluate_engine_spark_writes_a_parquet_directory(
+    spark_session: Any, registries: dict[str, Path], tmp_path: Path, capsys: Any
+) -> None:
+    out = tmp_path / "determinations"
+    decree = DECREES / "kp-2015-10-party-founding.toml"
+    argv = ["evaluate", str(decree), "--engine", "spark", "--registry", str(registries["kp-2015"])]
+    assert run([*argv, "--out", str(out), "--format", "json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["persons"] == pq.read_table(out).num_rows > 0
+    assert spark_session.sparkContext._jsc is not None  # the shared session still runs
+
+    assert run([*argv[:2], "--engine", "spark"]) == 1
+    assert "--engine spark needs --registry DIR" in capsys.readouterr().err
+    assert run([*argv, "--out", str(tmp_path / "d.csv")]) == 1
+    assert "Parquet directory" in capsys.readouterr().err
 
 
 def test_registry_directory_must_hold_every_table(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ Spark backend is built, and its absence is a :class:`~amnesty.errors.ConfigError
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 from collections.abc import Iterable, Mapping
@@ -31,6 +32,8 @@ from amnesty.registry.schema import TABLE_NAMES
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
+
+    from amnesty.decree.model import Decree
 
 DIALECT = "spark"
 LOG4J_CONFIG = Path(__file__).with_name("spark_log4j2.properties")
@@ -160,16 +163,24 @@ class SparkBackend:
     # Operations the compiled query must not rely on here (see the Backend protocol).
     UNSUPPORTED: frozenset[str] = frozenset({"temporary_tables", "transactions", "indexes"})
 
-    def __init__(self, spark: SparkSession, registry: Path | None = None) -> None:
+    def __init__(
+        self, spark: SparkSession, registry: Path | None = None, *, owns_session: bool = False
+    ) -> None:
         self.spark = spark
+        self.owns_session = owns_session  # close() stops only a session this backend started
         self.registry: Path | None = None
         if registry is not None:
             self.register_registry(registry)
 
     @classmethod
     def local(cls, registry: Path | None = None, *, master: str | None = None) -> SparkBackend:
-        """A backend on a fresh (or the running) session; see :func:`session`."""
-        return cls(session(master), registry)
+        """A backend on a new session (see :func:`session`), or on the session already
+        running in this process (spark-submit's, a notebook's), which it leaves running."""
+        if registry is not None:
+            registry_paths(Path(registry))  # a bad directory fails before the JVM starts
+        running = _require_pyspark().SparkSession.getActiveSession()
+        spark = running if running is not None else session(master)
+        return cls(spark, registry, owns_session=running is None)
 
     # -- data ------------------------------------------------------------------------
 
@@ -223,8 +234,8 @@ class SparkBackend:
             raise EngineError(f"Spark failed while writing {out}: {_short(exc)}") from exc
 
     def close(self) -> None:
-        """Stop the session (a no-op under spark-submit, which owns it)."""
-        if "PYSPARK_GATEWAY_PORT" not in os.environ:
+        """Stop the session if this backend started it (never spark-submit's)."""
+        if self.owns_session and "PYSPARK_GATEWAY_PORT" not in os.environ:
             self.spark.stop()
 
 
@@ -233,3 +244,99 @@ def _short(exc: BaseException) -> str:
     text = str(exc).strip()
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("at ")]
     return " ".join(lines[:3])[:800] or type(exc).__name__
+
+
+# -- evaluate to Parquet --------------------------------------------------------------
+
+
+def evaluate_to_parquet(
+    decree: Decree,
+    backend: SparkBackend,
+    out: Path,
+    as_of: dt.date | None = None,
+) -> dict[str, Any]:
+    """Decide every person on Spark, write the determinations to ``out`` (a Parquet
+    directory) and return the run's summary, the same document as
+    :meth:`amnesty.engine.Evaluation.summary`, computed by Spark from what it wrote:
+    nothing of the size of the registry passes through the driver.
+    """
+    from amnesty.compile.sql import compile_decree
+    from amnesty.engine import compile_places
+
+    compiled = compile_decree(decree, DIALECT, as_of=as_of or decree.as_of)
+    backend.write_parquet(compiled.sql, out)
+    spark = backend.spark
+    spark.read.parquet(str(out)).createOrReplaceTempView("amnesty_determinations")
+    backend.frame(compile_places(DIALECT)).createOrReplaceTempView("amnesty_places")
+
+    def rows(sql: str) -> list[dict[str, Any]]:
+        return backend.fetch_arrow(sql).to_pylist()
+
+    def counts(sql: str) -> dict[str, int]:
+        return {str(r["k"]): int(r["n"]) for r in rows(sql)}
+
+    d = "amnesty_determinations"
+    assumed = [c.id for c in decree.clauses if c.source.basis == "assumption"]
+    only_assumed = "false"
+    if assumed:
+        ids = ", ".join(_quote(a) for a in assumed)
+        only_assumed = f"size(grounds) > 0 AND forall(grounds, g -> g IN ({ids}))"
+    totals = rows(
+        f"SELECT count(*) AS persons, "
+        f"count_if(outcome = 'eligible' AND {only_assumed}) AS only_assumed FROM {d}"
+    )[0]
+
+    def nested(key: str) -> dict[str, dict[str, int]]:
+        out_: dict[str, dict[str, int]] = {}
+        for r in rows(
+            f"SELECT coalesce(p.{key}, 'unrecorded') AS g, t.outcome AS o, count(*) AS n "
+            f"FROM {d} AS t LEFT JOIN amnesty_places AS p ON p.facility_id = t.facility_id "
+            "GROUP BY 1, 2"
+        ):
+            out_.setdefault(r["g"], {})[r["o"]] = int(r["n"])
+        return {g: dict(sorted(v.items())) for g, v in sorted(out_.items())}
+
+    left = rows(compiled.left_out_sql)
+    by_reason: dict[str, int] = {}
+    by_decree: dict[str, int] = {}
+    for r in left:
+        by_reason[r["reason"]] = by_reason.get(r["reason"], 0) + int(r["persons"])
+        if r["reason"] in ("released", "temporarily released"):
+            key = r["decree_id"] or "unrecorded"
+            by_decree[key] = by_decree.get(key, 0) + int(r["persons"])
+    return {
+        "decree": decree.id,
+        "as_of": compiled.as_of.isoformat(),
+        "persons": int(totals["persons"]),
+        "by_outcome": dict(
+            sorted(counts(f"SELECT outcome AS k, count(*) AS n FROM {d} GROUP BY 1").items())
+        ),
+        "by_relief": dict(
+            sorted(
+                counts(
+                    f"SELECT relief AS k, count(*) AS n FROM {d} "
+                    "WHERE outcome = 'eligible' GROUP BY 1"
+                ).items()
+            )
+        ),
+        "by_ground": dict(
+            sorted(
+                counts(
+                    f"SELECT g AS k, count(*) AS n FROM {d} LATERAL VIEW explode(grounds) x AS g "
+                    "GROUP BY 1"
+                ).items()
+            )
+        ),
+        "by_facility_type": nested("facility_type"),
+        "by_province": nested("province"),
+        "left_out": {
+            "total": sum(by_reason.values()),
+            "by_reason": by_reason,
+            "by_decree": by_decree,
+        },
+        "resting_only_on_assumptions": int(totals["only_assumed"]),
+    }
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"

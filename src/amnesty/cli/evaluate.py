@@ -71,6 +71,76 @@ def write_determinations(table: pa.Table, out: Path) -> None:
         raise ConfigError(f"--out {out}: unknown extension; expected .jsonl, .csv or .parquet")
 
 
+# -- --engine spark (issue #5): the same compiled decree on Spark over Parquet ----------
+
+ENGINES = ("duckdb", "postgres", "spark")
+ENGINE_HELP = "duckdb, postgres or spark; default: the kind of --db."
+REGISTRY_HELP = "Spark: a directory with one <table>.parquet per registry table."
+SPARK_MASTER_HELP = "Spark: master URL (local[4], spark://host:7077, yarn); default local[*]."
+
+
+def _engine(
+    engine: str | None, db: str | None, registry: Path | None, spark_master: str | None
+) -> str:
+    """Check that --engine, --db, --registry and --spark-master go together."""
+    if engine is not None and engine not in ENGINES:
+        raise ConfigError(f"--engine {engine!r}: expected one of {', '.join(ENGINES)}")
+    if engine != "spark":
+        if registry is not None or spark_master is not None:
+            raise ConfigError(
+                "--registry and --spark-master are for --engine spark; "
+                "the other engines read the registry imported into --db"
+            )
+        if engine is not None:
+            kind = "duckdb" if resolve_db(db).is_duckdb else "postgres"
+            if kind != engine:
+                raise ConfigError(
+                    f"--engine {engine} but --db is a {kind} database; give a matching --db"
+                )
+        return engine or ("duckdb" if resolve_db(db).is_duckdb else "postgres")
+    if db is not None:
+        raise ConfigError("--engine spark reads Parquet files (--registry DIR), not --db")
+    if registry is None:
+        raise ConfigError(
+            "--engine spark needs --registry DIR: one <table>.parquet per registry table "
+            "(amnesty registry generate --out DIR writes one)"
+        )
+    return "spark"
+
+
+def _evaluate_on_spark(
+    decree: Any,
+    registry: Path,
+    out: Path | None,
+    master: str | None,
+    as_of: dt.date | None,
+) -> dict[str, Any]:
+    """Run on Spark; determinations go to ``out`` as a Parquet directory."""
+    import shutil
+    import tempfile
+
+    from amnesty.backends.spark import SparkBackend, evaluate_to_parquet
+
+    if out is not None and out.suffix.lower() in (".jsonl", ".csv"):
+        raise ConfigError(
+            f"--out {out}: with --engine spark determinations are written as a Parquet "
+            "directory; give a directory path (e.g. out/determinations)"
+        )
+    backend = SparkBackend.local(registry, master=master)
+    scratch = None
+    try:
+        if out is None:  # the summary still needs the determinations somewhere
+            scratch = Path(tempfile.mkdtemp(prefix="amnesty-spark-"))
+            target = scratch / "determinations"
+        else:
+            target = out
+        return evaluate_to_parquet(decree, backend, target, as_of)
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+        backend.close()
+
+
 @app.command("evaluate")
 def evaluate_command(
     decree_path: Annotated[Path, typer.Argument(metavar="DECREE", help="Decree file.")],
@@ -80,16 +150,25 @@ def evaluate_command(
     out: Annotated[Path | None, typer.Option("--out", help=".jsonl, .csv or .parquet")] = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
+    engine: Annotated[str | None, typer.Option("--engine", help=ENGINE_HELP)] = None,
+    registry: Annotated[Path | None, typer.Option("--registry", help=REGISTRY_HELP)] = None,
+    spark_master: Annotated[
+        str | None, typer.Option("--spark-master", help=SPARK_MASTER_HELP)
+    ] = None,
 ) -> None:
     """Decide everyone under sentence on the as-of date; print the summary."""
     from amnesty.decree import load
     from amnesty.engine import evaluate
 
     decree = load(decree_path)
-    ev = evaluate(decree, _connect(db), as_of=_as_of(as_of))
-    if out is not None:
-        write_determinations(ev.determinations, out)
-    summary = ev.summary()
+    if _engine(engine, db, registry, spark_master) == "spark":
+        assert registry is not None
+        summary = _evaluate_on_spark(decree, registry, out, spark_master, _as_of(as_of))
+    else:
+        ev = evaluate(decree, _connect(db), as_of=_as_of(as_of))
+        if out is not None:
+            write_determinations(ev.determinations, out)
+        summary = ev.summary()
     if fmt is not Format.table:
         print(to_json(summary))
         return

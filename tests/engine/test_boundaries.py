@@ -241,3 +241,19 @@ def test_explain_agrees_with_evaluate_and_shows_the_facts() -> None:
     assert [(c.id, c.value) for c in e.clauses] == [("g", "true"), ("x", "false")]
     assert e.clauses[0].facts["person.age"]["person__age"] == 55
     assert e.clauses[1].facts == {"person.authority": "MPS"}
+
+
+@pytest.mark.postgres
+def test_nobody_under_sentence_on_postgres_is_an_empty_table_not_an_error(pg_conn: Any) -> None:
+    # Regression (#3): PostgreSQL returned no columns for a query with no rows, and
+    # evaluating a registry where nobody is under sentence raised KeyError.
+    from .pg import load_pg
+
+    d = decree([clause("g", "grant", TRUE)])
+    rows = {**BASE_PLACES, "persons": [person("never")], "convictions": [], "events": []}
+    load_pg(pg_conn, rows, KP)
+    ev = evaluate(d, pg_conn, profile=KP)
+    assert ev.determinations.num_rows == 0
+    assert ev.determinations.schema.names[:3] == ["person_id", "facility_id", "outcome"]
+    assert ev.left_out.by_reason == {"not yet admitted": 1}
+    assert interpret(d, rows, KP).determinations == {}

@@ -48,4 +48,5 @@ class PostgresBackend:
                 rows = cur.fetchall()
         except Exception as exc:
             raise EngineError(f"PostgreSQL failed to run the compiled query: {exc}") from exc
-        return pa.Table.from_pylist([dict(zip(names, r, strict=True)) for r in rows])
+        # Column by column, so that a query returning no rows still has its columns.
+        return pa.Table.from_pydict({n: [r[i] for r in rows] for i, n in enumerate(names)})

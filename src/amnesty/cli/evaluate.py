@@ -3,9 +3,13 @@
 ``--out`` writes determinations by extension: ``.jsonl`` (one object per line),
 ``.csv`` (list columns joined by ``;``, ``unknown`` as JSON text), ``.parquet``.
 
-Recording the run in the store (``amnesty.workflow.runs.record_run``) is not done
-here yet: it needs the decree registered and the registry snapshot hash; see
-issue #3's follow-up.
+On DuckDB and PostgreSQL ``amnesty evaluate`` records the run (issue #4): the
+decree is registered with its content hash, and the run stores the registry
+snapshot hash, engine version, as-of date, start and end, counts and every
+determination (``amnesty.workflow.evaluate.evaluate_and_record``). A run whose
+decree and snapshot match an earlier one and whose determinations are identical
+says it reproduces that run. ``--no-record`` only simulates: nothing is stored.
+``--engine spark`` reads a Parquet folder, not a stored registry, and records nothing.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import typer
 
-from amnesty.cli.app import DbOption, FormatOption, app
+from amnesty.cli.app import AsOption, DbOption, FormatOption, app
 from amnesty.cli.output import Format, console, emit_document, to_json
+from amnesty.cli.session import acting_user
 from amnesty.errors import ConfigError
 from amnesty.store.db import connect_duckdb, resolve_db
 
@@ -75,6 +80,7 @@ def write_determinations(table: pa.Table, out: Path) -> None:
 
 ENGINES = ("duckdb", "postgres", "spark")
 ENGINE_HELP = "duckdb, postgres or spark; default: the kind of --db."
+NO_RECORD_HELP = "Only simulate: decide and summarise, but store no run (DuckDB/PostgreSQL)."
 REGISTRY_HELP = "Spark: a directory with one <table>.parquet per registry table."
 SPARK_MASTER_HELP = "Spark: master URL (local[4], spark://host:7077, yarn); default local[*]."
 
@@ -155,25 +161,48 @@ def evaluate_command(
     spark_master: Annotated[
         str | None, typer.Option("--spark-master", help=SPARK_MASTER_HELP)
     ] = None,
+    no_record: Annotated[bool, typer.Option("--no-record", help=NO_RECORD_HELP)] = False,
+    as_user: AsOption = None,
 ) -> None:
-    """Decide everyone under sentence on the as-of date; print the summary."""
+    """Decide everyone under sentence on the as-of date; record the run; print the summary."""
     from amnesty.decree import load
     from amnesty.engine import evaluate
 
-    decree = load(decree_path)
+    run = None
     if _engine(engine, db, registry, spark_master) == "spark":
+        decree = load(decree_path)
         assert registry is not None
         summary = _evaluate_on_spark(decree, registry, out, spark_master, _as_of(as_of))
-    else:
+    elif no_record:
+        decree = load(decree_path)
         ev = evaluate(decree, _connect(db), as_of=_as_of(as_of))
         if out is not None:
             write_determinations(ev.determinations, out)
         summary = ev.summary()
+    else:
+        from amnesty.workflow.evaluate import evaluate_and_record
+
+        recorded = evaluate_and_record(
+            db, decree_path, actor=acting_user(as_user), as_of=_as_of(as_of)
+        )
+        decree, ev, run = recorded.decree, recorded.evaluation, recorded.run
+        if out is not None:
+            write_determinations(ev.determinations, out)
+        summary = ev.summary()
     if fmt is not Format.table:
+        if run is not None:
+            summary = {
+                **summary,
+                "run": {"run_id": run.run_id, "reproduces_run_id": run.reproduces_run_id},
+            }
         print(to_json(summary))
         return
     c = console()
     c.print(f"{decree.id}: {summary['persons']} persons decided as of {summary['as_of']}")
+    if run is not None:
+        c.print(f"Recorded run {run.run_id}")
+        if run.reproduces_run_id:
+            c.print(f"reproduces run {run.reproduces_run_id}: identical determinations")
     for key, title in (
         ("by_outcome", "By outcome"),
         ("by_relief", "Eligible by relief"),

@@ -37,6 +37,9 @@ from amnesty.workflow.users import add_user
 ROUND_1 = "kp-2015-08-liberation.toml"
 ROUND_2 = "kp-2015-10-party-founding.toml"
 KAECHON_14 = "KP-CAMP-14"
+# Each release is its own audited transaction; the demo executes a day's share of
+# each roster and leaves the rest pending (``amnesty release execute`` resumes).
+EXECUTE_PER_ROSTER = 60
 
 # name, roles; the officer's facilities are chosen once the rosters are known
 DEMO_USERS = (
@@ -187,7 +190,7 @@ def _casework(
     step = "3" if len(report.runs) == 1 else "5"
     say(f"{step}. Case work on {', '.join(facilities)}: {len(queue)} review(s) decided")
 
-    released = refused = 0
+    released = refused = pending = 0
     for facility in facilities:
         roster = rosters.prepare_roster(url, officer, run_id, facility)
         rosters.approve_roster(url, "approver-pak", roster.roster_id)
@@ -203,14 +206,17 @@ def _casework(
                     signed_on=day,
                     witness="Demo witness",
                 )
-        batch = releases.execute_roster(url, officer, roster.roster_id, release_date=day)
+        batch = releases.execute_roster(
+            url, officer, roster.roster_id, release_date=day, limit=EXECUTE_PER_ROSTER
+        )
         released += len(batch.released)
         refused += len(batch.stopped)
+        pending += max(0, len(entries) - len(batch.released) - len(batch.stopped))
     report.released[run_id] = released
     report.refused[run_id] = refused
     say(
         f"   rosters approved (four eyes), undertakings signed, {released} released, "
-        f"{refused} stopped by the re-check"
+        f"{refused} stopped by the re-check, {pending} left for the next day's batch"
     )
 
 

@@ -6,7 +6,7 @@ Each check below reads the registry as it is now and returns a reason to stop
 
 - died; released, pardoned or otherwise out of custody since (another run);
 - transferred away from the roster's facility;
-- a new conviction (starting after the run's as-of date);
+- a new conviction (starting after the run's as-of date, by the release date);
 - an offence code of theirs repealed since the as-of date;
 - re-evaluated with the decree on today's registry, a different outcome,
   relief or grounds (``evaluator``; by default :func:`amnesty.engine.evaluate`).
@@ -75,9 +75,11 @@ def registry_reasons(
     new_convictions = conn.execute(
         sa.text(
             "SELECT conviction_id, offence_code, start_date FROM convictions "
-            "WHERE person_id = :p AND start_date > :as_of ORDER BY start_date"
+            # known by the release date: a later start is a later event, not a fact of today
+            "WHERE person_id = :p AND start_date > :as_of AND start_date <= :day "
+            "ORDER BY start_date"
         ),
-        {"p": person_id, "as_of": run.as_of},
+        {"p": person_id, "as_of": run.as_of, "day": release_date},
     ).all()
     for conviction_id, code, start in new_convictions:
         reasons.append(
@@ -147,3 +149,63 @@ def _rows(evaluation: Any) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = table.to_pylist()
         return rows
     return [r if isinstance(r, dict) else vars(r) for r in table]
+
+
+class BatchEvaluator:
+    """One engine pass for a whole roster, reused person by person while it is exact.
+
+    A determination depends only on the person's own facts and the shared
+    catalogues, so a release of someone else in the same run cannot change it.
+    The batch's answer for a person therefore stands as long as every registry
+    snapshot recorded since the pass is one of this run's own release events for
+    other persons; any other change (an import, a correction, this person's own
+    event) falls back to evaluating the person alone, as :func:`engine_evaluator`.
+    """
+
+    def __init__(
+        self, rows: dict[str, dict[str, Any]], snapshot_id: int | None, run_id: str
+    ) -> None:
+        self.rows = rows
+        self.snapshot_id = snapshot_id
+        self.run_id = run_id
+
+    @classmethod
+    def prepare(
+        cls, engine: sa.Engine, decree: Decree, run: RunInfo, people: list[str]
+    ) -> BatchEvaluator:
+        import importlib
+
+        amnesty_engine: Any = importlib.import_module("amnesty.engine")
+        # the snapshot first, on its own connection: a change that lands before the
+        # pass then only makes the batch fall back to per-person evaluation
+        with engine.connect() as conn:
+            snapshot_id = conn.execute(
+                sa.text("SELECT max(snapshot_id) FROM registry_snapshots")
+            ).scalar()
+        with engine.connect() as conn:
+            raw: Any = conn.connection.driver_connection
+            evaluation = amnesty_engine.evaluate(decree, raw, as_of=run.as_of, person_ids=people)
+            rows = {row["person_id"]: row for row in _rows(evaluation)}
+        return cls(rows, snapshot_id, run.run_id)
+
+    def __call__(
+        self, decree: Decree, run: RunInfo, person_id: str, conn: Connection
+    ) -> dict[str, Any] | None:
+        if run.run_id == self.run_id and self._still_exact(conn, person_id):
+            return self.rows.get(person_id)
+        return engine_evaluator(decree, run, person_id, conn)
+
+    def _still_exact(self, conn: Connection, person_id: str) -> bool:
+        if self.snapshot_id is None:
+            return False
+        since = conn.execute(
+            sa.text("SELECT kind, source FROM registry_snapshots WHERE snapshot_id > :s"),
+            {"s": self.snapshot_id},
+        ).all()
+        own = f" run {self.run_id} person "
+        for kind, source in since:
+            if kind != "derived" or own not in (source or ""):
+                return False
+            if source.endswith(f"{own}{person_id}"):
+                return False
+        return True

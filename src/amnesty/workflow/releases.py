@@ -254,12 +254,15 @@ def execute_roster(
     override_reason: str | None = None,
     evaluator: recheck.Evaluator | None = recheck.engine_evaluator,
     progress: Callable[[str, str], None] | None = None,
+    limit: int | None = None,
 ) -> BatchReport:
     """Release everyone on an approved roster; resumes where an earlier attempt stopped.
 
-    A person whose release is stopped (re-check, missing undertaking) is reported
-    and the batch goes on; a refusal that concerns the whole roster (not
-    approved, outside the window, no permission) stops it at once.
+    ``limit`` executes at most that many pending persons (a day's work); the
+    rest stay pending for the next call. A person whose release is stopped
+    (re-check, missing undertaking) is reported and the batch goes on; a refusal
+    that concerns the whole roster (not approved, outside the window, no
+    permission) stops it at once.
     """
     db = migrate(url)
     with get_engine(db).connect() as conn:
@@ -293,6 +296,16 @@ def execute_roster(
     except IllegalTransition as outside:
         _refuse(db, actor, "release.batch", entity, str(outside))
     report = BatchReport(roster_id)
+    pending = [p for p in people if p not in done]
+    if limit is not None:
+        # a day's share of a long roster: the next call resumes with the rest
+        pending = pending[:limit]
+        people = [p for p in people if p in done or p in set(pending)]
+    if evaluator is recheck.engine_evaluator and pending:
+        # one engine pass for the roster instead of one per person (see BatchEvaluator)
+        with get_engine(db).connect() as conn:
+            run = run_info(conn, roster.run_id)
+        evaluator = recheck.BatchEvaluator.prepare(get_engine(db), decree, run, pending)
     for person_id in people:
         if person_id in done:
             report.already.append(person_id)

@@ -20,6 +20,7 @@ FRONT = {
     "check",
     "evaluate",
     "evaluate_and_record",
+    "explain",
     "generate",
     "import_registry",
     "verify",
@@ -65,25 +66,45 @@ def test_the_front_and_every_error_class_are_exported() -> None:
 
 def test_names_are_the_library_objects() -> None:
     from amnesty.audit.verify import verify
-    from amnesty.decree import load
+    from amnesty.decree import check, load
     from amnesty.engine import evaluate
+    from amnesty.explanation import explain
     from amnesty.workflow.evaluate import evaluate_and_record
 
     assert amnesty.load is load
+    assert amnesty.check is check
     assert amnesty.evaluate is evaluate
+    assert amnesty.explain is explain
     assert amnesty.evaluate_and_record is evaluate_and_record
     assert amnesty.verify is verify
     assert amnesty.__version__ == "0.1.0"
 
 
-def test_check_is_the_decree_check_even_after_its_module_is_imported() -> None:
-    import amnesty.decree.check  # binds the submodule over the package function of that name
+def test_no_module_shadows_a_function_of_the_same_name() -> None:
+    """Importing every submodule leaves ``check`` and ``explain`` functions, not modules."""
+    import amnesty.decree
+    import amnesty.decree.checking
+    import amnesty.explanation
 
-    assert callable(amnesty.check)
+    for owner, name in ((amnesty, "check"), (amnesty.decree, "check"), (amnesty, "explain")):
+        value = getattr(owner, name)
+        assert not isinstance(value, types.ModuleType), f"{owner.__name__}.{name} is a module"
+        assert callable(value)
     report = amnesty.check(DECREES / "kp-2015-10-party-founding.toml")
     assert report.ok
     assert report.decree is not None and report.decree.id == "kp-2015-10-party-founding"
     assert isinstance(amnesty.load(DECREES / "kp-2015-10-party-founding.toml"), amnesty.Decree)
+
+
+def test_no_submodule_is_named_after_a_public_function() -> None:
+    import pkgutil
+
+    import amnesty.decree
+
+    for package in (amnesty, amnesty.decree):
+        names = {m.name for m in pkgutil.iter_modules(package.__path__)}
+        clash = names & {n for n in getattr(package, "__all__", []) if not n[0].isupper()}
+        assert not clash, f"{package.__name__}: submodules named like functions: {clash}"
 
 
 def test_an_unknown_name_is_an_attribute_error() -> None:

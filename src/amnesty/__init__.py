@@ -11,6 +11,7 @@ The public API is ``__all__`` (pinned by ``tests/test_exported_members.py``)::
     decree = amnesty.load("decrees/kp-2015-10-party-founding.toml")
     report = amnesty.check("decrees/kp-2015-10-party-founding.toml")
     ev = amnesty.evaluate(decree, duckdb.connect("amnesty.duckdb"))
+    why = amnesty.explain(decree, duckdb.connect("amnesty.duckdb"), "KP-P-0000042")
     run = amnesty.evaluate_and_record("amnesty.duckdb", "decrees/...toml", actor="ana")
     assert amnesty.verify("amnesty.duckdb").ok
 
@@ -39,12 +40,10 @@ from amnesty.errors import (
 )
 
 if _typing.TYPE_CHECKING:
-    from pathlib import Path
-
     from amnesty.audit.verify import verify
-    from amnesty.decree import Clause, Decree, load, load_text
-    from amnesty.decree.check import CheckReport
+    from amnesty.decree import Clause, Decree, check, load, load_text
     from amnesty.engine import Evaluation, evaluate
+    from amnesty.explanation import explain
     from amnesty.registry.generate import generate
     from amnesty.registry.importer import import_registry
     from amnesty.workflow.evaluate import evaluate_and_record
@@ -71,6 +70,7 @@ __all__ = [
     "check",
     "evaluate",
     "evaluate_and_record",
+    "explain",
     "generate",
     "import_registry",
     "load",
@@ -82,27 +82,17 @@ __all__ = [
 _LAZY = {
     "Clause": "amnesty.decree",
     "Decree": "amnesty.decree",
+    "check": "amnesty.decree",
     "load": "amnesty.decree",
     "load_text": "amnesty.decree",
     "Evaluation": "amnesty.engine",
     "evaluate": "amnesty.engine",
+    "explain": "amnesty.explanation",
     "generate": "amnesty.registry.generate",
     "import_registry": "amnesty.registry.importer",
     "evaluate_and_record": "amnesty.workflow.evaluate",
     "verify": "amnesty.audit.verify",
 }
-
-
-def check(path: "str | Path", conn: _typing.Any = None) -> "CheckReport":
-    """Every error and warning of a decree file; with ``conn``, also against that registry.
-
-    Never raises on a bad decree: the report says what is wrong (``report.ok``).
-    """
-    # Not a lazy alias of amnesty.decree.check: once the submodule
-    # amnesty.decree.check is imported, that name on the package is the module.
-    from amnesty.decree.check import check_path
-
-    return check_path(path, conn)
 
 
 def __getattr__(name: str) -> _typing.Any:

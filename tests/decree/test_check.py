@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from amnesty.decree import load_text
-from amnesty.decree.check import CheckReport, check_syntax
+from amnesty.decree.checking import CheckReport, check_syntax
 from amnesty.decree.parse import parse_text
 from amnesty.errors import DecreeErrors
 from amnesty.registry.profiles import get_profile

@@ -217,7 +217,7 @@ def test_population_leaves_out_the_dead_released_and_ended() -> None:
 
 
 def test_explain_agrees_with_evaluate_and_shows_the_facts() -> None:
-    from amnesty.explain import explain
+    from amnesty.explanation import explain
 
     d = decree(
         [

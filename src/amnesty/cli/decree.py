@@ -14,7 +14,7 @@ import typer
 
 from amnesty.cli.app import DbOption, app
 from amnesty.cli.output import Format, to_json
-from amnesty.decree.check import CheckReport, check_path
+from amnesty.decree.checking import CheckReport, check_path
 from amnesty.store.db import connect_duckdb, resolve_db
 
 

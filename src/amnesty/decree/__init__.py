@@ -18,7 +18,7 @@ from amnesty.decree.model import Clause, Decree, Scope, Undertaking
 from amnesty.errors import DecreeErrors
 
 if TYPE_CHECKING:
-    from amnesty.decree.check import CheckReport
+    from amnesty.decree.checking import CheckReport
     from amnesty.registry.profiles import Profile
 
 __all__ = ["Clause", "Decree", "Scope", "Undertaking", "check", "load", "load_text"]
@@ -40,7 +40,7 @@ def load_text(text: str, path: str = "<string>", profile: Profile | None = None)
 
 def check(path: str | Path, conn: Any = None) -> CheckReport:
     """Every error and warning of a decree file; with ``conn``, also against that registry."""
-    from amnesty.decree.check import check_path
+    from amnesty.decree.checking import check_path
 
     return check_path(path, conn)
 

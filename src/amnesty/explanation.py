@@ -107,6 +107,11 @@ def explain(
     as_of: dt.date | None = None,
     profile: Profile | None = None,
 ) -> Explanation:
+    """One person under ``decree`` on the registry in ``conn``, clause by clause.
+
+    Each clause's value (true, false, unknown), its legal text and citation and the
+    facts it read; then the outcome and why. ``as_of`` defaults to the decree's.
+    """
     backend = as_backend(conn)
     ev = evaluate(decree, backend, as_of=as_of, person_ids=[person_id], profile=profile)
     rows = ev.determinations.to_pylist()

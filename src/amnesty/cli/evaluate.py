@@ -186,6 +186,11 @@ def evaluate_command(
             db, decree_path, actor=acting_user(as_user), as_of=_as_of(as_of)
         )
         decree, ev, run = recorded.decree, recorded.evaluation, recorded.run
+        # Done with the store: release its pooled connections (on DuckDB, the file), so
+        # that a later command in this process (amnesty explain) can open it read-only.
+        from amnesty.store.engine import dispose_engine
+
+        dispose_engine(resolve_db(db))
         if out is not None:
             write_determinations(ev.determinations, out)
         summary = ev.summary()
@@ -237,7 +242,7 @@ def explain_command(
 ) -> None:
     """One person, clause by clause, with legal text, value and the facts read."""
     from amnesty.decree import load
-    from amnesty.explanation import explain
+    from amnesty.explain import explain
 
     decree = load(decree_path)
     e = explain(decree, _connect(db), person_id, as_of=_as_of(as_of))

@@ -242,7 +242,7 @@ def explain_command(
 ) -> None:
     """One person, clause by clause, with legal text, value and the facts read."""
     from amnesty.decree import load
-    from amnesty.explain import explain
+    from amnesty.explanation import explain
 
     decree = load(decree_path)
     e = explain(decree, _connect(db), person_id, as_of=_as_of(as_of))

@@ -123,6 +123,9 @@ def test_registry_directory_must_hold_every_table(tmp_path: Path) -> None:
         registry_paths(tmp_path)
     with pytest.raises(RegistryError, match="not a directory"):
         registry_paths(tmp_path / "nope")
+    # On a cluster the registry lives on shared storage; Spark reads the URI itself.
+    paths = registry_paths("s3a://registries/kp-2015/")
+    assert paths["persons"] == "s3a://registries/kp-2015/persons.parquet"
 
 
 def test_runs_sql_over_parquet_views(spark_session: Any, tmp_path: Path) -> None:

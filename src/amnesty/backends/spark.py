@@ -137,22 +137,35 @@ def _local_cores(master: str) -> int:
         return os.cpu_count() or 1
 
 
-def registry_paths(directory: Path, tables: Iterable[str] = TABLE_NAMES) -> dict[str, Path]:
-    """``<table>.parquet`` for every registry table in ``directory``; a missing one is
-    a :class:`RegistryError` that names it."""
-    if not directory.is_dir():
+Location = str | Path
+"""A local path, or a URI Spark reads (``hdfs://``, ``s3a://``, ``abfss://``, ``file://``)."""
+
+
+def is_uri(location: Location) -> bool:
+    return "://" in str(location)
+
+
+def registry_paths(directory: Location, tables: Iterable[str] = TABLE_NAMES) -> dict[str, str]:
+    """``<table>.parquet`` for every registry table in ``directory``. A local directory
+    is checked here (a missing table is a :class:`RegistryError` that names it); a URI
+    on a cluster's storage is left to Spark, which fails on a missing path."""
+    if is_uri(directory):
+        base = str(directory).rstrip("/")
+        return {name: f"{base}/{name}.parquet" for name in tables}
+    local = Path(directory)
+    if not local.is_dir():
         raise RegistryError(
-            f"--registry {directory}: not a directory; expected one <table>.parquet per table "
+            f"--registry {local}: not a directory; expected one <table>.parquet per table "
             "(amnesty registry generate --out DIR writes one)"
         )
-    paths = {name: directory / f"{name}.parquet" for name in tables}
+    paths = {name: local / f"{name}.parquet" for name in tables}
     missing = [name for name, path in paths.items() if not path.exists()]
     if missing:
         raise RegistryError(
-            f"--registry {directory}: missing {', '.join(f'{m}.parquet' for m in missing)}; "
+            f"--registry {local}: missing {', '.join(f'{m}.parquet' for m in missing)}; "
             "expected one Parquet file (or Spark Parquet directory) per registry table"
         )
-    return paths
+    return {name: str(path) for name, path in paths.items()}
 
 
 class SparkBackend:
@@ -164,36 +177,36 @@ class SparkBackend:
     UNSUPPORTED: frozenset[str] = frozenset({"temporary_tables", "transactions", "indexes"})
 
     def __init__(
-        self, spark: SparkSession, registry: Path | None = None, *, owns_session: bool = False
+        self, spark: SparkSession, registry: Location | None = None, *, owns_session: bool = False
     ) -> None:
         self.spark = spark
         self.owns_session = owns_session  # close() stops only a session this backend started
-        self.registry: Path | None = None
+        self.registry: Location | None = None
         if registry is not None:
             self.register_registry(registry)
 
     @classmethod
-    def local(cls, registry: Path | None = None, *, master: str | None = None) -> SparkBackend:
+    def local(cls, registry: Location | None = None, *, master: str | None = None) -> SparkBackend:
         """A backend on a new session (see :func:`session`), or on the session already
         running in this process (spark-submit's, a notebook's), which it leaves running."""
         if registry is not None:
-            registry_paths(Path(registry))  # a bad directory fails before the JVM starts
+            registry_paths(registry)  # a bad local directory fails before the JVM starts
         running = _require_pyspark().SparkSession.getActiveSession()
         spark = running if running is not None else session(master)
         return cls(spark, registry, owns_session=running is None)
 
     # -- data ------------------------------------------------------------------------
 
-    def register_registry(self, directory: Path, tables: Iterable[str] = TABLE_NAMES) -> None:
+    def register_registry(self, directory: Location, tables: Iterable[str] = TABLE_NAMES) -> None:
         """Register ``<table>.parquet`` of ``directory`` as temp views named by table."""
-        for name, path in registry_paths(Path(directory), tables).items():
+        for name, path in registry_paths(directory, tables).items():
             try:
-                self.spark.read.parquet(str(path)).createOrReplaceTempView(name)
+                self.spark.read.parquet(path).createOrReplaceTempView(name)
             except Exception as exc:
                 raise RegistryError(
                     f"{path}: Spark cannot read it as Parquet: {_short(exc)}"
                 ) from exc
-        self.registry = Path(directory)
+        self.registry = directory
 
     def register_arrow(self, name: str, table: pa.Table) -> None:
         """Register an in-memory Arrow table as a temp view (small tables, tests)."""
@@ -225,7 +238,7 @@ class SparkBackend:
                 f"Spark failed while running the compiled query: {_short(exc)}"
             ) from exc
 
-    def write_parquet(self, sql: str, out: Path) -> None:
+    def write_parquet(self, sql: str, out: Location) -> None:
         """Run a query and write its result as a Parquet directory (by the executors)."""
         df = self.frame(sql)
         try:
@@ -252,7 +265,7 @@ def _short(exc: BaseException) -> str:
 def evaluate_to_parquet(
     decree: Decree,
     backend: SparkBackend,
-    out: Path,
+    out: Location,
     as_of: dt.date | None = None,
 ) -> dict[str, Any]:
     """Decide every person on Spark, write the determinations to ``out`` (a Parquet

@@ -81,12 +81,15 @@ def write_determinations(table: pa.Table, out: Path) -> None:
 ENGINES = ("duckdb", "postgres", "spark")
 ENGINE_HELP = "duckdb, postgres or spark; default: the kind of --db."
 NO_RECORD_HELP = "Only simulate: decide and summarise, but store no run (DuckDB/PostgreSQL)."
-REGISTRY_HELP = "Spark: a directory with one <table>.parquet per registry table."
+REGISTRY_HELP = (
+    "Spark: a directory (or hdfs://, s3a:// URI) with one <table>.parquet per registry table."
+)
+OUT_HELP = ".jsonl, .csv or .parquet; with --engine spark a Parquet directory (or URI)."
 SPARK_MASTER_HELP = "Spark: master URL (local[4], spark://host:7077, yarn); default local[*]."
 
 
 def _engine(
-    engine: str | None, db: str | None, registry: Path | None, spark_master: str | None
+    engine: str | None, db: str | None, registry: str | None, spark_master: str | None
 ) -> str:
     """Check that --engine, --db, --registry and --spark-master go together."""
     if engine is not None and engine not in ENGINES:
@@ -116,8 +119,8 @@ def _engine(
 
 def _evaluate_on_spark(
     decree: Any,
-    registry: Path,
-    out: Path | None,
+    registry: str,
+    out: str | None,
     master: str | None,
     as_of: dt.date | None,
 ) -> dict[str, Any]:
@@ -127,7 +130,7 @@ def _evaluate_on_spark(
 
     from amnesty.backends.spark import SparkBackend, evaluate_to_parquet
 
-    if out is not None and out.suffix.lower() in (".jsonl", ".csv"):
+    if out is not None and out.lower().endswith((".jsonl", ".csv")):
         raise ConfigError(
             f"--out {out}: with --engine spark determinations are written as a Parquet "
             "directory; give a directory path (e.g. out/determinations)"
@@ -135,9 +138,10 @@ def _evaluate_on_spark(
     backend = SparkBackend.local(registry, master=master)
     scratch = None
     try:
+        target: str
         if out is None:  # the summary still needs the determinations somewhere
             scratch = Path(tempfile.mkdtemp(prefix="amnesty-spark-"))
-            target = scratch / "determinations"
+            target = str(scratch / "determinations")
         else:
             target = out
         return evaluate_to_parquet(decree, backend, target, as_of)
@@ -153,11 +157,12 @@ def evaluate_command(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="YYYY-MM-DD; default the decree's.")
     ] = None,
-    out: Annotated[Path | None, typer.Option("--out", help=".jsonl, .csv or .parquet")] = None,
+    # A str, not a Path: with --engine spark it may be a URI (hdfs://, s3a://).
+    out: Annotated[str | None, typer.Option("--out", help=OUT_HELP)] = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
     engine: Annotated[str | None, typer.Option("--engine", help=ENGINE_HELP)] = None,
-    registry: Annotated[Path | None, typer.Option("--registry", help=REGISTRY_HELP)] = None,
+    registry: Annotated[str | None, typer.Option("--registry", help=REGISTRY_HELP)] = None,
     spark_master: Annotated[
         str | None, typer.Option("--spark-master", help=SPARK_MASTER_HELP)
     ] = None,
@@ -177,7 +182,7 @@ def evaluate_command(
         decree = load(decree_path)
         ev = evaluate(decree, _connect(db), as_of=_as_of(as_of))
         if out is not None:
-            write_determinations(ev.determinations, out)
+            write_determinations(ev.determinations, Path(out))
         summary = ev.summary()
     else:
         from amnesty.workflow.evaluate import evaluate_and_record
@@ -192,7 +197,7 @@ def evaluate_command(
 
         dispose_engine(resolve_db(db))
         if out is not None:
-            write_determinations(ev.determinations, out)
+            write_determinations(ev.determinations, Path(out))
         summary = ev.summary()
     if fmt is not Format.table:
         if run is not None:

@@ -128,8 +128,10 @@ def machine() -> dict[str, str]:
         ]
     )
     pg = _run(["postgres", "--version"]) or _run(["pg_ctl", "--version"])
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return {
         "cpus (nproc)": str(os.cpu_count()),
+        "load average (1, 5, 15 min) when written": load,
         "cpu": cpu or platform.processor(),
         "memory": f"{mem_kb / 1024 / 1024:.1f} GiB",
         "os": f"{platform.system()} {platform.release()}",

@@ -19,6 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _test_fixtures() -> ModuleType:
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests"))  # conftest.py imports its sibling helpers
     spec = importlib.util.spec_from_file_location(
         "amnesty_tests_conftest", ROOT / "tests" / "conftest.py"
     )

@@ -16,10 +16,11 @@ DECREE = Path(__file__).resolve().parents[2] / "decrees" / "kp-2015-10-party-fou
 
 
 @pytest.fixture
-def registry_db(tmp_path: Path, duck_url: str) -> str:
+def registry_db(tmp_path: Path, backend_url: str) -> str:
+    """A kp-2015 registry of 1000 persons imported into DuckDB, then PostgreSQL."""
     generate("kp-2015", 1000, 1, tmp_path / "registry")
-    import_registry(duck_url, tmp_path / "registry")
-    return duck_url
+    import_registry(backend_url, tmp_path / "registry")
+    return backend_url
 
 
 def _runs(db: str, capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:

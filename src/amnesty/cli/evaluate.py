@@ -180,7 +180,11 @@ def evaluate_command(
         summary = _evaluate_on_spark(decree, registry, out, spark_master, _as_of(as_of))
     elif no_record:
         decree = load(decree_path)
-        ev = evaluate(decree, _connect(db), as_of=_as_of(as_of))
+        conn = _connect(db)
+        try:
+            ev = evaluate(decree, conn, as_of=_as_of(as_of))
+        finally:
+            getattr(conn, "conn", conn).close()  # a PostgresBackend holds its connection
         if out is not None:
             write_determinations(ev.determinations, Path(out))
         summary = ev.summary()

@@ -99,6 +99,16 @@ def test_every_command_has_help() -> None:
     assert not undocumented, f"commands without help text: {', '.join(undocumented)}"
 
 
+def test_every_argument_and_option_has_help() -> None:
+    undocumented = [
+        f"amnesty {' '.join(doc.path)} {param.name}".replace("  ", " ")
+        for doc in reference.walk()
+        for param in doc.params
+        if not param.help
+    ]
+    assert not undocumented, f"parameters without help text: {', '.join(undocumented)}"
+
+
 def test_the_generated_part_names_every_command() -> None:
     _, generated, _ = reference.split_document(_document())
     headings = set(re.findall(r"^#+ `amnesty ?(.*)`$", generated, flags=re.MULTILINE))

@@ -18,6 +18,15 @@ from amnesty.engine import as_backend, evaluate
 from amnesty.errors import EngineError
 from amnesty.registry.profiles import Profile
 
+SCOPE_CITATION = "decree scope"  # the scope is decree metadata, not a clause with a source
+SCOPE_BASIS = "scope"
+SCOPE_AXIS_NAMES = {
+    "facility.type": "the facility type",
+    "facility.id": "the facility",
+    "person.authority": "the custody authority",
+    "facility.division": "the facility's division",
+}
+
 
 @dataclass(frozen=True)
 class ClauseExplanation:
@@ -118,7 +127,11 @@ def explain(
     det = rows[0] if rows else None
     predicates = {c.id: c.predicate for c in decree.clauses}
     names = list(dict.fromkeys(f for p in predicates.values() for f in facts_read(p)))
-    person_names = [f for f in names if collection_of(f) is None]
+    scope_axes = _scope_axes(decree)
+    scope_facts = [fact for fact, _values in scope_axes] or (
+        list(facts_read(decree.scope.predicate)) if decree.scope.predicate is not None else []
+    )
+    person_names = list(dict.fromkeys([f for f in names if collection_of(f) is None] + scope_facts))
     conv_names = [f for f in names if collection_of(f) == "convictions"]
     event_names = [f for f in names if collection_of(f) == "events"]
     people = _fetch(
@@ -184,17 +197,41 @@ def explain(
             ClauseExplanation(
                 "scope",
                 "require",
-                "the decree's scope",
-                "",
-                "source",
+                _scope_text(scope_axes),
+                SCOPE_CITATION,
+                SCOPE_BASIS,
                 _value("require", "scope", det, unknown),
-                {},
+                {f: value_of(f) for f in scope_facts},
                 unknown.get("scope", []),
             )
         )
     return Explanation(
         person_id, decree.id, ev.as_of, det["outcome"], det["relief"], _why(det), explained, det
     )
+
+
+def _scope_axes(decree: Decree) -> list[tuple[str, tuple[str, ...]]]:
+    """The scope's restricted axes as (fact, allowed values), in the compiler's order."""
+    s = decree.scope
+    axes = [
+        ("facility.type", s.facility_types),
+        ("facility.id", s.facilities),
+        ("person.authority", s.authorities),
+        ("facility.division", s.divisions),
+    ]
+    return [(fact, values) for fact, values in axes if values]
+
+
+def _scope_text(axes: list[tuple[str, tuple[str, ...]]]) -> str:
+    if not axes:
+        return "The decree's scope: its scope predicate holds."
+    parts = [
+        f"{SCOPE_AXIS_NAMES[fact]} is one of {', '.join(values)}"
+        if fact != "facility.division"
+        else f"the facility lies in one of the divisions {', '.join(values)}"
+        for fact, values in axes
+    ]
+    return "The decree's scope (not a clause of the text): " + "; and ".join(parts) + "."
 
 
 def _has_cte(compiled: CompiledDecree, name: str) -> bool:

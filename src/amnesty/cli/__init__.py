@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "casework",
     "decrees",
     "evaluate",
+    "explanation",
 )
 
 for _name in COMMAND_MODULES:

@@ -94,8 +94,10 @@ def review_reopen(
 @roster_app.command("show")
 def roster_show(
     roster: Annotated[int | None, typer.Argument(help="Roster id; omit to list.")] = None,
-    run: Annotated[str | None, typer.Option("--run")] = None,
-    facility: Annotated[str | None, typer.Option("--facility")] = None,
+    run: Annotated[str | None, typer.Option("--run", help="Only this run's rosters.")] = None,
+    facility: Annotated[
+        str | None, typer.Option("--facility", help="Only this facility's rosters.")
+    ] = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
@@ -129,7 +131,7 @@ def roster_show(
 @roster_app.command("prepare")
 def roster_prepare(
     run: RunOption,
-    facility: Annotated[str, typer.Option("--facility")],
+    facility: Annotated[str, typer.Option("--facility", help="Facility id (registry).")],
     as_user: AsOption = None,
     db: DbOption = None,
 ) -> None:
@@ -167,7 +169,9 @@ def release_undertake(
     person: Annotated[str, typer.Argument(help="Person id.")],
     undertaking: Annotated[str, typer.Argument(help="Undertaking id from the decree.")],
     signed_on: Annotated[str | None, typer.Option("--signed-on", help="YYYY-MM-DD")] = None,
-    witness: Annotated[str | None, typer.Option("--witness")] = None,
+    witness: Annotated[
+        str | None, typer.Option("--witness", help="Who witnessed the signature.")
+    ] = None,
     refused: Annotated[bool, typer.Option("--refused", help="The person refused to sign.")] = False,
     as_user: AsOption = None,
     db: DbOption = None,
@@ -188,12 +192,27 @@ def release_undertake(
 
 @release_app.command("execute")
 def release_execute(
-    run: Annotated[str | None, typer.Option("--run")] = None,
-    person: Annotated[str | None, typer.Option("--person")] = None,
+    run: Annotated[
+        str | None, typer.Option("--run", help="Run id, with --person (amnesty run list).")
+    ] = None,
+    person: Annotated[
+        str | None, typer.Option("--person", help="Person id, with --run: release one person.")
+    ] = None,
     roster: Annotated[int | None, typer.Option("--roster", help="Release a whole roster.")] = None,
     date: Annotated[str, typer.Option("--date", help="Release date YYYY-MM-DD.")] = "",
-    override_reason: Annotated[str | None, typer.Option("--override-reason")] = None,
-    new_end_date: Annotated[str | None, typer.Option("--new-end-date")] = None,
+    override_reason: Annotated[
+        str | None,
+        typer.Option(
+            "--override-reason", help="Why a release date outside the decree's window is right."
+        ),
+    ] = None,
+    new_end_date: Annotated[
+        str | None,
+        typer.Option(
+            "--new-end-date",
+            help="YYYY-MM-DD: a commutation's new sentence end or a temporary release's return.",
+        ),
+    ] = None,
     as_user: AsOption = None,
     db: DbOption = None,
 ) -> None:
@@ -242,11 +261,15 @@ def release_revoke(
 @certificate_app.callback(invoke_without_command=True)
 def certificate(
     out: Annotated[Path, typer.Option("--out", help="Folder for the PDFs.")],
-    person: Annotated[str | None, typer.Option("--person")] = None,
+    person: Annotated[
+        str | None, typer.Option("--person", help="One person's certificate (person id).")
+    ] = None,
     facility: Annotated[
         str | None, typer.Option("--facility", help="One batch PDF per facility.")
     ] = None,
-    run: Annotated[str | None, typer.Option("--run")] = None,
+    run: Annotated[
+        str | None, typer.Option("--run", help="Only releases of this run (amnesty run list).")
+    ] = None,
     as_user: AsOption = None,
     db: DbOption = None,
 ) -> None:

@@ -1,4 +1,5 @@
-"""``amnesty evaluate`` and ``amnesty explain``: decide a registry under a decree.
+"""``amnesty evaluate``: decide a registry under a decree (``amnesty explain`` is in
+``cli/explanation.py``).
 
 ``--out`` writes determinations by extension: ``.jsonl`` (one object per line),
 ``.csv`` (list columns joined by ``;``, ``unknown`` as JSON text), ``.parquet``.
@@ -239,32 +240,3 @@ def evaluate_command(
     c.print(f"Eligible resting only on assumed clauses: {summary['resting_only_on_assumptions']}")
     if out is not None:
         c.print(f"Determinations written to {out}")
-
-
-@app.command("explain")
-def explain_command(
-    decree_path: Annotated[Path, typer.Argument(metavar="DECREE", help="Decree file.")],
-    person_id: Annotated[str, typer.Argument(metavar="PERSON_ID")],
-    as_of: Annotated[str | None, typer.Option("--as-of")] = None,
-    db: DbOption = None,
-    fmt: Annotated[str, typer.Option("--format", help="text or json")] = "text",
-) -> None:
-    """One person, clause by clause, with legal text, value and the facts read."""
-    from amnesty.decree import load
-    from amnesty.explanation import explain
-
-    decree = load(decree_path)
-    e = explain(decree, _connect(db), person_id, as_of=_as_of(as_of))
-    if fmt == "json":
-        print(to_json(e.to_dict()))
-        return
-    c = console()
-    c.print(f"{e.person_id} under {e.decree_id} as of {e.as_of.isoformat()}")
-    for cl in e.clauses:
-        c.print(f"\n[{cl.kind}] {cl.id} = {cl.value}  ({cl.citation}, {cl.basis})")
-        c.print(f"  {cl.text}")
-        for name, value in cl.facts.items():
-            c.print(f"  {name}: {value}")
-        if cl.missing:
-            c.print(f"  missing: {', '.join(cl.missing)}")
-    c.print(f"\nOutcome: {e.why}")

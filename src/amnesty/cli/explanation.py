@@ -1,0 +1,158 @@
+"""``amnesty explain``: one person, clause by clause; with ``--run``, against a stored run.
+
+Without ``--run`` the decree is applied to the registry in ``--db`` on the
+decree's as-of date (or ``--as-of``). With ``--run RUN`` it is applied on the
+run's as-of date, and the determination the run stored is shown beside today's,
+with the fields that differ (:mod:`amnesty.workflow.run_explanation`).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from amnesty.cli.app import DbOption, app
+from amnesty.cli.evaluate import _as_of, _connect
+from amnesty.cli.output import Format, console, emit_rows, to_json
+
+PERSON_HELP = "The person's registry id (persons.person_id)."
+AS_OF_HELP = "YYYY-MM-DD; default the decree's (with --run, the run's)."
+RUN_HELP = (
+    "A stored run id (amnesty run list): explain on its as-of date and compare "
+    "with the determination it stored."
+)
+FORMAT_HELP = "table (text is the same) on a terminal; json for scripts."
+
+
+class ExplainFormat(StrEnum):
+    table = "table"
+    text = "text"  # the name this option had first; the same as table
+    json = "json"
+
+
+@app.command("explain")
+def explain_command(
+    decree_path: Annotated[Path, typer.Argument(metavar="DECREE", help="Decree file.")],
+    person_id: Annotated[str, typer.Argument(metavar="PERSON_ID", help=PERSON_HELP)],
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+    run: Annotated[str | None, typer.Option("--run", help=RUN_HELP)] = None,
+    db: DbOption = None,
+    fmt: Annotated[ExplainFormat, typer.Option("--format", help=FORMAT_HELP)] = (
+        ExplainFormat.table
+    ),
+) -> None:
+    """One person, clause by clause, with legal text, value and the facts read; with
+    --run, beside what that stored run decided and whether they agree."""
+    if run is not None:
+        if as_of is not None:
+            raise typer.BadParameter(
+                "--as-of and --run do not go together: a run fixes its as-of date",
+                param_hint="--as-of",
+            )
+        _explain_run(decree_path, person_id, run, db, fmt)
+        return
+    from amnesty.decree import load
+    from amnesty.explanation import explain
+
+    decree, day = load(decree_path), _as_of(as_of)
+    conn = _connect(db)
+    try:
+        e = explain(decree, conn, person_id, as_of=day)
+    finally:  # a DuckDB connection, or a backend holding a psycopg one
+        getattr(conn, "conn", conn).close()
+    if fmt is ExplainFormat.json:
+        print(to_json(e.to_dict()))
+        return
+    print_explanation(e)
+
+
+def _explain_run(
+    decree_path: Path, person_id: str, run_id: str, db: str | None, fmt: ExplainFormat
+) -> None:
+    from amnesty.cli.session import open_store
+    from amnesty.workflow.run_explanation import explain_against_run
+
+    compared = explain_against_run(open_store(db), decree_path, run_id, person_id)
+    if fmt is ExplainFormat.json:
+        print(to_json(compared.to_dict()))
+        return
+    print_explanation(compared.today)
+    print_comparison(compared)
+
+
+def print_explanation(e: Any) -> None:
+    """Each clause: kind, id, value and where it comes from; its text; the facts read."""
+    c = console()
+    c.print(f"{e.person_id} under {e.decree_id} as of {e.as_of.isoformat()}", markup=False)
+    for cl in e.clauses:
+        c.print(f"\n[{cl.kind}] {cl.id} = {cl.value}  ({_origin(cl)})", markup=False)
+        c.print(f"  {cl.text}", markup=False)
+        for name, value in cl.facts.items():
+            c.print(f"  {name}: {value}", markup=False)
+        if cl.missing:
+            c.print(f"  missing: {', '.join(cl.missing)}", markup=False)
+    c.print(f"\nOutcome: {e.why}", markup=False)
+
+
+def _origin(clause: Any) -> str:
+    from amnesty.explanation import SCOPE_BASIS
+
+    if clause.basis == SCOPE_BASIS:
+        axes = ", ".join(clause.facts) or "its scope predicate"
+        return f"{clause.citation}: {axes}"
+    return f"{clause.citation}, {clause.basis}" if clause.citation else clause.basis
+
+
+def print_comparison(compared: Any) -> None:
+    """The run's determination beside today's, then whether they agree and why not."""
+    from amnesty.workflow.run_explanation import COMPARED
+
+    run = compared.run
+    stored, today = compared.stored, compared.today_row
+    rows = [{"field": f, "run": _shown(stored, f), "today": _shown(today, f)} for f in COMPARED]
+    c = console()
+    c.print()
+    emit_rows(
+        rows,
+        Format.table,
+        title=f"Run {run.run_id} (as of {run.as_of.isoformat()}) beside today's evaluation",
+    )
+    if compared.agrees:
+        c.print(f"Agrees with run {run.run_id}.", markup=False)
+    else:
+        fields = ", ".join(
+            f"{f} (run: {_shown(stored, f)}; today: {_shown(today, f)})"
+            for f in compared.differences
+        )
+        c.print(f"Differs from run {run.run_id} in {fields}.", markup=False)
+    if compared.registry_changed:
+        c.print(
+            f"The registry changed since the run (snapshot {run.snapshot_hash[:12]} then, "
+            f"{(compared.snapshot_hash or 'none')[:12]} now).",
+            markup=False,
+        )
+    if compared.decree_changed:
+        c.print(
+            f"The decree file differs from the text the run evaluated (content "
+            f"{run.decree_hash[:12]} then, {compared.decree_hash[:12]} now).",
+            markup=False,
+        )
+
+
+def _shown(row: dict[str, Any] | None, name: str) -> str:
+    if row is None:
+        return "not decided" if name == "outcome" else ""
+    value = row.get(name)
+    if name == "unknown":
+        return "; ".join(
+            f"{u.get('clause')} ({', '.join(u.get('missing') or [])})"
+            if isinstance(u, dict)
+            else str(u)
+            for u in value or []
+        )
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return "" if value is None else str(value)

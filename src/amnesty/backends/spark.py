@@ -43,7 +43,6 @@ LOG4J_CONFIG = Path(__file__).with_name("spark_log4j2.properties")
 # the session time zone, so it is pinned: a run must not depend on the host's zone.
 BASE_CONF: dict[str, str] = {
     "spark.sql.session.timeZone": "UTC",
-    "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     # Parquet as amnesty writes it: plain dates, no legacy calendar rebasing.
@@ -108,7 +107,8 @@ def session(
     settings = dict(BASE_CONF)
     log4j = f"-Dlog4j2.configurationFile={LOG4J_CONFIG.as_uri()}"
     settings["spark.driver.extraJavaOptions"] = log4j
-    if local:
+    if local:  # no web UI for a one-process run; a cluster keeps its own settings
+        settings["spark.ui.enabled"] = "false"
         cores = _local_cores(master or "local[*]")
         settings["spark.sql.shuffle.partitions"] = str(shuffle_partitions or max(2, 2 * cores))
     elif shuffle_partitions:

@@ -22,8 +22,15 @@ class Format(StrEnum):
     csv = "csv"
 
 
+# Piped, there is no terminal to fit: a table keeps its natural width instead of being
+# cut to Rich's default 80 columns, so no id or hash reaches a script shortened with "…".
+PIPED_WIDTH = 10_000
+
+
 def console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, soft_wrap=True)
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else PIPED_WIDTH
+    return Console(stderr=stderr, soft_wrap=True, width=width)
 
 
 def is_terminal() -> bool:

@@ -1,10 +1,21 @@
-"""``amnesty run list|show``: stored runs and what they decided."""
+"""``amnesty run list|show``: stored runs and what they decided.
+
+``run show`` prints a run's inputs, whether it reproduces an earlier run (and which
+later runs reproduce it, or had the same inputs but other determinations), then its
+counts as ``amnesty evaluate`` printed them: by outcome, relief, ground, facility
+type and province, who was left out and why. ``--format json`` gives the stored
+record with the reproduction status added.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 import typer
+from rich.measure import Measurement
+from rich.table import Table
 
 from amnesty.cli.app import DbOption, FormatOption, group
 from amnesty.cli.output import Format, console, emit_document, emit_rows
@@ -12,6 +23,9 @@ from amnesty.cli.session import open_store
 from amnesty.workflow.runs import RunRecord, get_run, list_runs
 
 run_app = group("run", "Stored runs: inputs, counts and reproducibility.")
+
+OUTCOMES = ("eligible", "review", "ineligible")
+PLAIN: dict[str, Any] = {"markup": False, "highlight": False}
 
 
 def _summary(run: RunRecord) -> dict[str, Any]:
@@ -27,15 +41,93 @@ def _summary(run: RunRecord) -> dict[str, Any]:
     }
 
 
+def _minute(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
 @run_app.command("list")
 def run_list(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
     """List stored runs, oldest first."""
     url = open_store(db)
-    rows = [_summary(r) for r in list_runs(url)]
-    if not rows and fmt is Format.table:
+    runs = list_runs(url)
+    if fmt is not Format.table:
+        emit_rows([_summary(r) for r in runs], fmt)
+        return
+    if not runs:
         console(stderr=True).print("no runs yet: amnesty evaluate DECREE records one")
         return
-    emit_rows(rows, fmt, title="Runs")
+    c = console()
+    table = _runs_table(runs)
+    if Measurement.get(c, c.options.update_width(10**6), table).maximum <= c.width:
+        c.print(table)
+        return
+    # Too narrow for a table that cuts no id short: one block per run instead.
+    for r in runs:
+        c.print(f"{r.run_id}  {r.decree_id}  as of {r.as_of.isoformat()}", **PLAIN)
+        c.print(
+            f"    {r.row_count} persons, {r.engine}, recorded {_minute(r.recorded_at)} UTC "
+            f"by {r.recorded_by}",
+            **PLAIN,
+        )
+        if r.reproduces_run_id:
+            c.print(f"    reproduces {r.reproduces_run_id}", **PLAIN)
+
+
+def _runs_table(runs: list[RunRecord]) -> Table:
+    table = Table(title="Runs", title_justify="left")
+    for name in ("run", "decree", "as of", "engine", "persons", "recorded (UTC)", "by"):
+        table.add_column(name, no_wrap=True, justify="right" if name == "persons" else "left")
+    table.add_column("reproduces", no_wrap=True)
+    for r in runs:
+        table.add_row(
+            r.run_id,
+            r.decree_id,
+            r.as_of.isoformat(),
+            r.engine,
+            str(r.row_count),
+            _minute(r.recorded_at),
+            r.recorded_by,
+            r.reproduces_run_id or "",
+        )
+    return table
+
+
+def reproduction(run: RunRecord, runs: list[RunRecord]) -> dict[str, Any]:
+    """Whether ``run`` reproduces an earlier run, and how later runs of its inputs went."""
+    same_inputs = [
+        r
+        for r in runs
+        if r.run_id != run.run_id
+        and (r.decree_hash, r.snapshot_hash, r.as_of)
+        == (run.decree_hash, run.snapshot_hash, run.as_of)
+    ]
+    return {
+        "reproduces_run_id": run.reproduces_run_id,
+        "reproduced_by": [r.run_id for r in same_inputs if r.reproduces_run_id == run.run_id],
+        "same_inputs_other_determinations": [
+            r.run_id for r in same_inputs if r.determinations_digest != run.determinations_digest
+        ],
+    }
+
+
+def reproduction_lines(run: RunRecord, status: Mapping[str, Any]) -> list[str]:
+    if run.reproduces_run_id:
+        lines = [f"Reproduces run {run.reproduces_run_id}: identical determinations."]
+    else:
+        lines = ["First run of these inputs (decree text, registry snapshot, as-of date)."]
+    if status["reproduced_by"]:
+        lines.append(
+            "Reproduced by run(s) "
+            + ", ".join(status["reproduced_by"])
+            + ": identical determinations."
+        )
+    if status["same_inputs_other_determinations"]:
+        lines.append(
+            "Same inputs but OTHER determinations in run(s) "
+            + ", ".join(status["same_inputs_other_determinations"])
+            + ": the engine did not reproduce this run; compare them before any release."
+        )
+    return lines
 
 
 @run_app.command("show")
@@ -44,14 +136,87 @@ def run_show(
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """One run: its inputs (decree and snapshot hashes), counts and digest."""
-    run = get_run(open_store(db), run_id)
-    doc = run.as_dict()
-    if fmt in (Format.json, Format.jsonl):
-        emit_document(doc, fmt)
+    """One run: its inputs (decree and snapshot hashes), whether it reproduces an
+    earlier run, and its counts by outcome, relief, ground, facility type and province."""
+    url = open_store(db)
+    run = get_run(url, run_id)
+    status = reproduction(run, list_runs(url))
+    if fmt is not Format.table:
+        emit_document({**run.as_dict(), "reproduction": status}, fmt)
         return
-    fields = [{"field": k, "value": v} for k, v in doc.items() if k != "counts"]
-    counts = [{"count": k, "value": v} for k, v in sorted(run.counts.items())]
-    emit_rows(fields, fmt, title=f"Run {run.run_id}")
-    if counts:
-        emit_rows(counts, fmt, title="Counts")
+    c = console()
+    c.print(f"Run {run.run_id}: {run.decree_id} as of {run.as_of.isoformat()}", **PLAIN)
+    for line in reproduction_lines(run, status):
+        c.print(line, **PLAIN)
+    took = (run.finished_at - run.started_at).total_seconds()
+    inputs = [
+        ("decree", run.decree_id),
+        ("decree content hash", run.decree_hash),
+        ("registry snapshot hash", run.snapshot_hash),
+        ("engine", f"{run.engine} {run.engine_version}"),
+        ("as of", run.as_of.isoformat()),
+        ("started (UTC)", run.started_at.isoformat(timespec="seconds")),
+        ("took", f"{took:.1f} s"),
+        ("determinations", run.row_count),
+        ("determinations digest", run.determinations_digest),
+        ("recorded by", run.recorded_by),
+        ("recorded at (UTC)", run.recorded_at.isoformat(timespec="seconds")),
+    ]
+    table = Table(title="Inputs", title_justify="left", show_header=False)
+    table.add_column("field", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    for name, value in inputs:
+        table.add_row(name, str(value))
+    c.print(table)
+    print_counts(run.counts)
+
+
+def print_counts(counts: Mapping[str, Any]) -> None:
+    """A run's stored summary as tables (the summary ``amnesty evaluate`` prints)."""
+    if not counts:
+        console().print("(no counts stored with this run)")
+        return
+    outcomes = counts.get("by_outcome") or {}
+    total = counts.get("persons", sum(outcomes.values()))
+    emit_rows(
+        [
+            {"outcome": o, "persons": n, "share": _share(n, total)}
+            for o in (*OUTCOMES, *sorted(set(outcomes) - set(OUTCOMES)))
+            for n in [outcomes.get(o, 0)]
+        ],
+        Format.table,
+        title=f"By outcome ({total} persons decided)",
+    )
+    for key, title, label in (
+        ("by_relief", "Eligible by relief", "relief"),
+        ("by_ground", "By ground (a person may hold several)", "ground"),
+    ):
+        rows = [{label: k, "persons": v} for k, v in (counts.get(key) or {}).items()]
+        if rows:
+            emit_rows(rows, Format.table, title=title)
+    for key, title, label in (
+        ("by_facility_type", "By facility type", "facility type"),
+        ("by_province", "By province", "province"),
+    ):
+        by = counts.get(key) or {}
+        rows = [
+            {label: name, **{o: per.get(o, 0) for o in OUTCOMES}, "total": sum(per.values())}
+            for name, per in by.items()
+        ]
+        if rows:
+            emit_rows(rows, Format.table, title=title)
+    left_out = counts.get("left_out") or {}
+    reasons = [{"reason": k, "persons": v} for k, v in left_out.get("by_reason", {}).items()]
+    if reasons:
+        emit_rows(
+            reasons, Format.table, title=f"Left out of the population ({left_out.get('total', 0)})"
+        )
+    if "resting_only_on_assumptions" in counts:
+        console().print(
+            f"Eligible resting only on assumed clauses: {counts['resting_only_on_assumptions']}",
+            highlight=False,
+        )
+
+
+def _share(part: int, total: int) -> str:
+    return f"{100 * part / total:.1f}%" if total else ""

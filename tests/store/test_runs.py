@@ -11,7 +11,10 @@ import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
+from amnesty.audit.verify import verify
 from amnesty.errors import ConfigError, IllegalTransition
+from amnesty.store.db import resolve_db
+from amnesty.store.determinations import digest_batches, from_stored_batches, stored_batches
 from amnesty.store.engine import get_engine
 from amnesty.store.tables import audit_events
 from amnesty.workflow.decrees import ensure_decree, get_decree, sign_decree
@@ -95,6 +98,52 @@ def test_text_needing_json_escapes_round_trips(url: str) -> None:
     assert load_determinations(url, run.run_id).to_pylist() == sorted(
         rows, key=lambda r: r["person_id"]
     )
+
+
+def test_control_characters_and_nulls_keep_the_documented_bytes(url: str) -> None:
+    """Python escapes control characters as \\u001f, DuckDB's to_json as \\u001F: the
+    stored text, row hashes and digest must still be Python's canonical JSON."""
+    table = make_determinations(persons=4)
+    rows = table.to_pylist()
+    rows[0]["person_id"] = "P\x1b0"
+    rows[1]["grounds"] = ["tab\there", "esc\x1f", "back\\u001F literal", None]
+    rows[2]["unknown"] = [{"clause": "c\x0b", "missing": [None, "m"]}, None]
+    rows[3]["facility_id"] = None
+    odd = pa.Table.from_pylist(rows, schema=table.schema)
+    run = _record(url, odd)
+    assert run.determinations_digest == documented_digest(odd)
+    assert load_determinations(url, run.run_id).to_pylist() == sorted(
+        rows, key=lambda r: r["person_id"]
+    )
+    encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+    with get_engine(url).connect() as connection:
+        stored = connection.execute(
+            sa.text(
+                "SELECT person_id, grounds, unknown, row_hash FROM determinations WHERE run_id = :r"
+            ),
+            {"r": run.run_id},
+        ).all()
+    by_person = {r["person_id"]: r for r in rows}
+    fields = ["person_id", "facility_id", "outcome", "relief", "grounds", "blocking"]
+    fields += ["referred", "unknown", "undertakings"]
+    for person_id, grounds, unknown, row_hash in stored:
+        row = by_person[person_id]
+        assert grounds == encode(row["grounds"]) and unknown == encode(row["unknown"])
+        line = encode([row[f] for f in fields]) + "\n"
+        assert row_hash == hashlib.sha256(line.encode()).hexdigest()[:16]
+    assert verify(url).ok
+
+
+def test_stored_rows_stream_in_person_order_in_batches(url: str) -> None:
+    run = _record(url, make_determinations(persons=10).take(list(range(9, -1, -1))))
+    db = resolve_db(url)
+    with get_engine(url).connect() as connection:
+        batches = list(stored_batches(connection, db, run.run_id, batch_rows=3))
+    assert [b.num_rows for b in batches] == [3, 3, 3, 1]
+    persons = [p for b in batches for p in b.column("person_id").to_pylist()]
+    assert persons == [f"P{i:04d}" for i in range(10)]
+    assert digest_batches(batches) == run.determinations_digest
+    assert from_stored_batches(batches).to_pylist() == make_determinations(persons=10).to_pylist()
 
 
 def test_a_signed_decree_whose_content_changed_is_refused(url: str) -> None:

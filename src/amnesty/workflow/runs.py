@@ -20,11 +20,10 @@ import sqlalchemy as sa
 from amnesty.errors import ConfigError
 from amnesty.store.db import DatabaseURL
 from amnesty.store.determinations import (
-    digest_stored,
     from_stored_batches,
     insert_stored,
+    stored_and_digest,
     stored_batches,
-    to_stored,
 )
 from amnesty.store.engine import get_engine
 from amnesty.store.migrate import migrate
@@ -91,8 +90,7 @@ def record_run(
         raise ConfigError(
             f"decree {decree_id!r} is not registered; call ensure_decree before record_run"
         )
-    stored = to_stored(determinations)
-    digest = digest_stored(stored)
+    stored, digest = stored_and_digest(determinations)
     run_id = run_id or new_run_id(started_at)
     acting = actor or UNNAMED_ACTOR
     with transaction(db, acting, action="run.record", entity=("run", run_id)) as tx:

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import duckdb
+import numpy as np
 import pyarrow as pa
 
 from amnesty.backends.base import Backend
@@ -89,24 +91,34 @@ class Evaluation:
         return self.compiled.sql
 
     def summary(self) -> dict[str, Any]:
-        d = self.determinations.to_pydict()
-        outcomes = Counter(d["outcome"])
-        reliefs = Counter(
-            r for o, r in zip(d["outcome"], d["relief"], strict=True) if o == "eligible"
+        """Counts over the determinations, aggregated set-based (DuckDB over Arrow)."""
+        assumed = sorted({c.id for c in self.decree.clauses if c.source.basis == "assumption"})
+        places = pa.table(
+            {
+                "facility_id": list(self.places),
+                "facility_type": [t for t, _ in self.places.values()],
+                "province": [prov for _, prov in self.places.values()],
+            },
+            schema=_PLACES_SCHEMA,
         )
-        grounds = Counter(g for gs in d["grounds"] for g in gs)
-        assumed = {c.id for c in self.decree.clauses if c.source.basis == "assumption"}
-        only_assumed = sum(
-            1
-            for o, gs in zip(d["outcome"], d["grounds"], strict=True)
-            if o == "eligible" and gs and all(g in assumed for g in gs)
-        )
+        con = duckdb.connect()
+        try:
+            d = self.determinations.select(["facility_id", "outcome", "relief", "grounds"])
+            positions = pa.array(np.arange(d.num_rows, dtype=np.int64))
+            con.register("amnesty_d", d.append_column("amnesty_pos", positions))
+            con.register("amnesty_places", places)
+            con.register("amnesty_assumed", pa.table({"clause_id": pa.array(assumed, pa.string())}))
+            rows = {name: con.sql(sql).fetchall() for name, sql in _SUMMARY_SQL.items()}
+        finally:
+            con.close()
+        outcomes = dict(rows["by_outcome"])
+        reliefs = dict(rows["by_relief"])
+        grounds = dict(rows["by_ground"])
         by_type: Counter[str] = Counter()
         by_province: Counter[str] = Counter()
-        for fid, o in zip(d["facility_id"], d["outcome"], strict=True):
-            ftype, province = self.places.get(fid or "", (None, None))
-            by_type[f"{ftype or 'unrecorded'}/{o}"] += 1
-            by_province[f"{province or 'unrecorded'}/{o}"] += 1
+        for ftype, province, outcome, n in rows["by_place"]:
+            by_type[f"{ftype or 'unrecorded'}/{outcome}"] += n
+            by_province[f"{province or 'unrecorded'}/{outcome}"] += n
         return {
             "decree": self.decree.id,
             "as_of": self.as_of.isoformat(),
@@ -121,8 +133,39 @@ class Evaluation:
                 "by_reason": self.left_out.by_reason,
                 "by_decree": self.left_out.by_decree,
             },
-            "resting_only_on_assumptions": only_assumed,
+            "resting_only_on_assumptions": rows["only_assumed"][0][0],
         }
+
+
+_PLACES_SCHEMA = pa.schema(
+    [("facility_id", pa.string()), ("facility_type", pa.string()), ("province", pa.string())]
+)
+# One small result per count; a facility missing from places (or a null facility_id,
+# looked up as "") counts as unrecorded, as an empty type or province does.
+_SUMMARY_SQL = {
+    "by_outcome": "SELECT outcome, count(*) FROM amnesty_d GROUP BY outcome",
+    "by_relief": (
+        "SELECT relief, count(*) FROM amnesty_d WHERE outcome = 'eligible' GROUP BY relief"
+    ),
+    "by_ground": (
+        "SELECT g, count(*) FROM (SELECT unnest(grounds) AS g FROM amnesty_d) GROUP BY g"
+    ),
+    "by_place": """
+        SELECT p.facility_type, p.province, d.outcome, count(*)
+        FROM amnesty_d AS d
+        LEFT JOIN amnesty_places AS p ON p.facility_id = coalesce(d.facility_id, '')
+        GROUP BY ALL
+    """,
+    # Eligible on grounds (at least one) that are all assumptions; a null ground is not one.
+    "only_assumed": """
+        SELECT count(*) FROM (
+            SELECT bool_and(g IS NOT NULL AND g IN (SELECT clause_id FROM amnesty_assumed)) AS a
+            FROM (SELECT amnesty_pos, unnest(grounds) AS g FROM amnesty_d
+                  WHERE outcome = 'eligible')
+            GROUP BY amnesty_pos
+        ) WHERE a
+    """,
+}
 
 
 def _nested(counts: Counter[str]) -> dict[str, dict[str, int]]:

@@ -401,8 +401,14 @@ def predicates(ctx: str = "person", depth: int = 3) -> st.SearchStrategy[ir.Expr
         sub.map(lambda e: ir.Not(operand=e)),
         st.lists(sub, min_size=0, max_size=3).map(lambda es: ir.And(operands=tuple(es))),
         st.lists(sub, min_size=0, max_size=3).map(lambda es: ir.Or(operands=tuple(es))),
-        st.builds(lambda a, b: ir.Contested(applied="a", readings=(("a", a), ("b", b))), sub, sub),
     ]
+    if ctx == "person":
+        # as the language makes them: readings of a clause, never of one conviction
+        options.append(
+            st.builds(
+                lambda a, b: ir.Contested(applied="a", readings=(("a", a), ("b", b))), sub, sub
+            )
+        )
     if ctx == "person":
         for coll in ("convictions", "events"):
             inner = predicates(coll, depth - 1)

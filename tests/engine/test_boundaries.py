@@ -216,6 +216,24 @@ def test_population_leaves_out_the_dead_released_and_ended() -> None:
     assert ev.left_out.by_decree == {"kp-08": 1}
 
 
+def test_readings_inside_a_quantifier_are_refused_clearly() -> None:
+    """Found by the agreement test: contested readings nested in a quantifier used to
+    compile to SQL that named a column that does not exist."""
+    from amnesty.errors import EngineError
+
+    theft = ir.Compare(op="=", left=fact("conviction.category"), right=s("theft"))
+    drugs = ir.Compare(op="=", left=fact("conviction.category"), right=s("drug_trafficking"))
+    nested = ir.Quantifier(
+        kind="any",
+        collection="convictions",
+        condition=ir.Contested(applied="a", readings=(("a", theft), ("b", drugs))),
+    )
+    conn = duckdb.connect()
+    load(conn, {**BASE_PLACES, "persons": [person("p")], "events": [admission("p")]}, KP)
+    with pytest.raises(EngineError, match="whole clause"):
+        evaluate(decree([clause("g", "grant", nested, relief="release")]), conn, profile=KP)
+
+
 def test_explain_agrees_with_evaluate_and_shows_the_facts() -> None:
     from amnesty.explanation import explain
 

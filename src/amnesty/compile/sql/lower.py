@@ -303,6 +303,13 @@ class Lowerer:
         return self.aggregates.count(node)
 
     def _Contested(self, node: ir.Contested) -> exp.Expr:
+        if self.context != "person":
+            # The decree language only makes a whole clause contested; inside a
+            # quantifier the readings would need per-item agreement, which no
+            # source needs: refuse clearly rather than emit a broken query.
+            raise EngineError(
+                "contested readings apply to a whole clause; they cannot stand inside a quantifier"
+            )
         readings = [exp.paren(self.boolean(e)) for _, e in node.readings]
         if not readings:
             return exp.Null()

@@ -223,7 +223,7 @@ def _stage_and_validate(
     loaded: list[str] = []
     for t in tables:
         if t.name in sources:
-            problem = load_source(staging, sources[t.name])
+            problem = load_source(staging, sources[t.name], t)
             problems = [problem] if problem else column_rejections(staging, t, sources[t.name])
             table_level += problems
             if not problems:

@@ -3,7 +3,10 @@
 Every column is loaded as VARCHAR whatever the file format, so that typing is one
 set-based step (``validate``) that turns a value that does not cast into a
 rejection instead of a crash, and so that CSV, JSONL and Parquet of the same data
-go through exactly the same rules.
+go through exactly the same rules. The one exception is a Parquet column whose
+stored type already is the schema's type (an INTEGER column stored as int32, a DATE
+as date32...): it is loaded typed, since no value of it can fail the cast, and
+``validate`` uses it as it is; every other rule applies to it unchanged.
 
 Each loaded table ``raw_<table>`` carries ``__row``: the 1-based data row in the
 source file. Parquet gives it through ``file_row_number``. CSV and JSONL readers
@@ -101,17 +104,26 @@ def find_sources(
     return sources, rejections
 
 
-def _scan_sql(conn: Any, source: SourceFile) -> str:
-    """A SELECT of every column as VARCHAR plus ``__row``, in file order."""
+def _scan_sql(conn: Any, source: SourceFile, table: Table | None = None) -> str:
+    """A SELECT of every column as VARCHAR plus ``__row``, in file order.
+
+    A Parquet column already stored with ``table``'s type for it stays typed.
+    """
     path = quote_literal(str(source.path))
     if source.format == "parquet":
         scan = f"read_parquet({path}, file_row_number = true)"
-        names = [
-            r[0]
+        described = [
+            (r[0], r[1])
             for r in conn.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()
             if r[0] != "file_row_number"
         ]
-        cols = ", ".join(f"CAST({quote_ident(n)} AS VARCHAR) AS {quote_ident(n)}" for n in names)
+        expected = {c.name: c.type for c in table.columns} if table is not None else {}
+        cols = ", ".join(
+            quote_ident(n)
+            if expected.get(n) == kind
+            else f"CAST({quote_ident(n)} AS VARCHAR) AS {quote_ident(n)}"
+            for n, kind in described
+        )
         return f"SELECT {cols}, file_row_number + 1 AS {ROW} FROM {scan}"
     if source.format == "csv":
         # An unquoted empty field is null, a quoted "" is the empty string: the two differ.
@@ -141,13 +153,16 @@ def _scan_sql(conn: Any, source: SourceFile) -> str:
     return f"SELECT *, row_number() OVER () AS {ROW} FROM {scan}"
 
 
-def load_source(conn: Any, source: SourceFile) -> Rejection | None:
-    """Create ``raw_<table>``; a file that cannot be read at all is a table-level rejection."""
+def load_source(conn: Any, source: SourceFile, table: Table | None = None) -> Rejection | None:
+    """Create ``raw_<table>``; a file that cannot be read at all is a table-level rejection.
+
+    With ``table``, Parquet columns already of their schema type are loaded typed.
+    """
     import duckdb
 
     conn.execute("SET preserve_insertion_order = true")
     try:
-        sql = _scan_sql(conn, source)
+        sql = _scan_sql(conn, source, table)
         conn.execute(f"CREATE OR REPLACE TABLE raw_{source.table} AS {sql}")
     except duckdb.Error as exc:
         detail = str(exc).splitlines()[0]

@@ -1,8 +1,11 @@
 """Validate a staged registry with set-based SQL inside DuckDB.
 
 Input: ``raw_<table>`` (every column VARCHAR, plus ``__row``) made by
-:mod:`amnesty.registry.sources`. Output: ``typed_<table>`` (each column cast to
-its schema type) and one table ``rejections(tbl, row, col, value, rule)`` holding
+:mod:`amnesty.registry.sources`; a Parquet column stored with its schema type comes
+typed ("native") and is used as it is, with no type rule (no value of it can fail).
+Output: ``typed_<table>`` (each column cast to its schema type; a view over
+``raw_<table>`` when every column is native) and one table
+``rejections(tbl, row, col, value, rule)`` holding
 every broken rule. Each rule is one SELECT over whole tables; no Python loops
 over rows. A rule's text starts with its name (``type:``, ``foreign_key:``...),
 which the summary groups by.
@@ -48,12 +51,23 @@ _EXPECTED = {
 }
 
 
-def create_typed(conn: Any, table: Table) -> None:
+def native_columns(conn: Any, table: Table) -> frozenset[str]:
+    """Columns of ``raw_<table>`` already stored with their schema type."""
+    types = {r[0]: r[1] for r in conn.execute(f"DESCRIBE raw_{table.name}").fetchall()}
+    return frozenset(c.name for c in table.columns if types.get(c.name) == c.type)
+
+
+def create_typed(conn: Any, table: Table, native: frozenset[str] = frozenset()) -> None:
     cols = ", ".join(
-        f"{typed_expr(c, quote_ident(c.name))} AS {quote_ident(c.name)}" for c in table.columns
+        quote_ident(c.name)
+        if c.name in native
+        else f"{typed_expr(c, quote_ident(c.name))} AS {quote_ident(c.name)}"
+        for c in table.columns
     )
+    # Nothing to cast: a view, so the rows are not materialised a second time.
+    kind = "VIEW" if all(c.name in native for c in table.columns) else "TABLE"
     conn.execute(
-        f"CREATE OR REPLACE TABLE typed_{table.name} AS SELECT {ROW}, {cols} FROM raw_{table.name}"
+        f"CREATE OR REPLACE {kind} typed_{table.name} AS SELECT {ROW}, {cols} FROM raw_{table.name}"
     )
 
 
@@ -71,13 +85,21 @@ def _text(value: str) -> str:
     return f"'''' || CAST({value} AS VARCHAR) || ''''"
 
 
-def column_rules(table: Table, profile: Profile, loaded: Sequence[str]) -> list[str]:
-    """Type, non-null, vocabulary, minimum and reference rules of one table's columns."""
+def column_rules(
+    table: Table,
+    profile: Profile,
+    loaded: Sequence[str],
+    native: frozenset[str] = frozenset(),
+) -> list[str]:
+    """Type, non-null, vocabulary, minimum and reference rules of one table's columns.
+
+    A ``native`` column (loaded with its schema type) has no type rule: it cannot fail.
+    """
     t, typed = table.name, f"typed_{table.name}"
     out: list[str] = []
     for c in table.columns:
         q = quote_ident(c.name)
-        if c.type != VARCHAR:
+        if c.type != VARCHAR and c.name not in native:
             rule = quote_literal(f"type: {_EXPECTED[c.type]} ({c.type})")
             out.append(
                 _select(
@@ -141,9 +163,10 @@ def key_rule(table: Table) -> str:
         table.key,
         f"t.{k}",
         rule,
+        # Duplicated keys first (a plain count), then row lists for those keys only.
         f"FROM {typed} t JOIN (SELECT {k}, string_agg(CAST({ROW} AS VARCHAR), ', ' "
-        f"ORDER BY {ROW}) AS rows FROM {typed} WHERE {k} IS NOT NULL GROUP BY {k} "
-        f"HAVING count(*) > 1) d USING ({k})",
+        f"ORDER BY {ROW}) AS rows FROM {typed} WHERE {k} IN (SELECT {k} FROM {typed} "
+        f"WHERE {k} IS NOT NULL GROUP BY {k} HAVING count(*) > 1) GROUP BY {k}) d USING ({k})",
         row=f"t.{ROW}",
     )
 
@@ -262,13 +285,14 @@ def cross_table_rules(tables: Sequence[Table], loaded: Sequence[str]) -> list[st
 
 def validate(conn: Any, tables: Sequence[Table], profile: Profile, loaded: Sequence[str]) -> None:
     """Type every loaded table and fill ``rejections`` with every broken rule."""
+    native = {t.name: native_columns(conn, t) for t in tables if t.name in loaded}
     for table in tables:
         if table.name in loaded:
-            create_typed(conn, table)
+            create_typed(conn, table, native[table.name])
     selects: list[str] = []
     for table in tables:
         if table.name in loaded:
-            selects += column_rules(table, profile, loaded)
+            selects += column_rules(table, profile, loaded, native[table.name])
             selects.append(key_rule(table))
             selects += check_rules(table)
     selects += cross_table_rules(tables, loaded)
@@ -316,10 +340,14 @@ def cascade(conn: Any, tables: Sequence[Table], loaded: Sequence[str]) -> None:
 
 
 def create_clean(conn: Any, table: Table) -> None:
-    """``clean_<table>``: the typed rows no rule rejected, without the row number."""
+    """``clean_<table>``: the typed rows no rule rejected, without the row number.
+
+    A view: it is read twice (hashed, then written), cheaper than a third copy.
+    Call it once ``rejections`` is final.
+    """
     cols = ", ".join(quote_ident(c.name) for c in table.columns)
     conn.execute(
-        f"CREATE OR REPLACE TABLE clean_{table.name} AS SELECT {cols} FROM typed_{table.name} "
+        f"CREATE OR REPLACE VIEW clean_{table.name} AS SELECT {cols} FROM typed_{table.name} "
         f"WHERE {ROW} NOT IN (SELECT row FROM rejections WHERE tbl = '{table.name}' "
         "AND row IS NOT NULL)"
     )

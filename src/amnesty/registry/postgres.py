@@ -55,7 +55,12 @@ def replace_registry(
             pg.execute(table_ddl(t, "postgres"))
             _copy(pg, staging, t, f"clean_{t.name}")
             step(f"writing {t.name}")
-        return write.finish(pg, "", append)
+        snapshot_id = write.finish(pg, "", append)
+    # Fresh tables have no statistics: without them the planner guesses a few
+    # thousand rows and picks plans that are slow at a national registry's size.
+    for t in tables:
+        pg.execute(f"ANALYZE {t.name}")
+    return snapshot_id
 
 
 def _copy(pg: Any, staging: Any, table: Table, relation: str, order: str = "") -> None:

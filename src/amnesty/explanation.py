@@ -98,7 +98,7 @@ def _fetch(
         .from_(table)
         .where(exp.EQ(this=exp.column("person_id"), expression=exp.Literal.string(person_id)))
     )
-    with_ = compiled.left_out_query.args.get("with_") or compiled.left_out_query.args.get("with")
+    with_ = compiled.query.args.get("with_") or compiled.query.args.get("with")
     sel.set("with_", with_.copy() if with_ is not None else None)
     try:
         rows: list[dict[str, Any]] = backend.fetch_arrow(
@@ -235,7 +235,7 @@ def _scope_text(axes: list[tuple[str, tuple[str, ...]]]) -> str:
 
 
 def _has_cte(compiled: CompiledDecree, name: str) -> bool:
-    return any(cte.alias == name for cte in compiled.left_out_query.find_all(exp.CTE))
+    return any(cte.alias == name for cte in compiled.query.find_all(exp.CTE))
 
 
 def _why(det: dict[str, Any]) -> str:

@@ -60,7 +60,9 @@ class CompiledDecree:
     dialect: str
     as_of: dt.date
     query: exp.Select  # determinations, one row per person of the population
-    left_out_query: exp.Select  # counts of persons left out, by reason and releasing run
+    # counts of persons left out, by reason and releasing run: a lean query of its own
+    # (persons, status events, conviction end dates), not the determinations' CTEs
+    left_out_query: exp.Select
     clause_ids: tuple[str, ...]  # in file order, then "scope" if the decree has one
     lists_as_json: bool  # list columns arrive as JSON text (PostgreSQL)
 
@@ -129,9 +131,9 @@ def compile_decree(
         if cols:
             sel = (
                 exp.select(exp.column("person_id", "r"), *cols)
-                .from_(f"{rows} AS r")
-                .join("people AS pe", on="pe.person_id = r.person_id")
-                .group_by(exp.column("person_id", "r"))
+                .from_(f"{rows} AS r", copy=False)
+                .join("people AS pe", on="pe.person_id = r.person_id", copy=False)
+                .group_by(exp.column("person_id", "r"), copy=False)
             )
             ctes.append((name, sel))
             phase2.append(name)
@@ -149,15 +151,22 @@ def compile_decree(
             exp.alias_(exp.column("release_run"), "run_id"),
             exp.alias_(exp.Count(this=exp.Star()), "persons"),
         )
-        .from_("people")
-        .where(exp.Not(this=exp.Is(this=exp.column("left_out"), expression=exp.Null())))
-        .group_by("left_out", "release_decree", "release_run")
+        .from_("people", copy=False)
+        .where(exp.Not(this=exp.Is(this=exp.column("left_out"), expression=exp.Null())), copy=False)
+        .group_by("left_out", "release_decree", "release_run", copy=False)
     )
-    base_ctes = [c for c in ctes if c[0] not in ("clauses", "decided", *phase2)]
     for name, sel in ctes:
-        query = query.with_(name, as_=sel)
-    for name, sel in base_ctes:
-        left_out = left_out.with_(name, as_=sel)
+        query = query.with_(name, as_=sel, copy=False)
+    # The left-out counts read only persons, the status events and the conviction
+    # end dates: fresh CTEs (a tree may not share nodes with the main query's).
+    left_ctes = [
+        ("sentence_ends", reg.sentence_ends()),
+        ("status", reg.status()),
+        ("commuted", reg.commuted()),
+        ("people", reg.left_out_people()),
+    ]
+    for name, sel in left_ctes:
+        left_out = left_out.with_(name, as_=sel, copy=False)
     return CompiledDecree(
         decree_id=decree.id,
         dialect=d.name,

@@ -172,10 +172,12 @@ def clauses_select(
         cols.append(exp.alias_(u, f"u{i}"))
     for alias, cond in flags.columns.values():
         cols.append(exp.alias_(cond, alias))
-    sel = exp.select(*cols).from_("people AS pe")
+    sel = exp.select(*cols).from_("people AS pe", copy=False)
     for cte in phase2:
-        sel = sel.join(f"{cte} AS {cte}", on=f"{cte}.person_id = pe.person_id", join_type="left")
-    return sel.where(exp.Is(this=exp.column("left_out", "pe"), expression=exp.Null()))
+        sel = sel.join(
+            f"{cte} AS {cte}", on=f"{cte}.person_id = pe.person_id", join_type="left", copy=False
+        )
+    return sel.where(exp.Is(this=exp.column("left_out", "pe"), expression=exp.Null()), copy=False)
 
 
 def unknown_entries(
@@ -271,7 +273,7 @@ def decided_select(
     ]
     cols += [value_col(i) for i in range(len(lowered))]
     cols += [exp.column(f"u{i}") for i in range(n_undertakings)]
-    return exp.select(*cols).from_("clauses")
+    return exp.select(*cols).from_("clauses", copy=False)
 
 
 def final_select(
@@ -360,4 +362,4 @@ def final_select(
         exp.alias_(dialect.string_list(listed("refer", "true_or_unknown")), "referred"),
         "unknown",
         exp.alias_(undertakings, "undertakings"),
-    ).from_("decided")
+    ).from_("decided", copy=False)

@@ -73,7 +73,7 @@ class RegistryCTEs:
 
     def _where(self, select: exp.Select, column: str, *extra: exp.Expr) -> exp.Select:
         conds = [c for c in (_person_filter(self.person_ids, column), *extra) if c is not None]
-        return select.where(exp.and_(*conds)) if conds else select
+        return select.where(exp.and_(*conds), copy=False) if conds else select
 
     # -- places -----------------------------------------------------------------------
 
@@ -83,14 +83,17 @@ class RegistryCTEs:
             exp.alias_(exp.column("facility_type", "f"), "facility_type"),
             exp.alias_(exp.column("authority", "f"), "authority"),
             exp.alias_(exp.column("division_id", "f"), "division_id"),
-        ).from_("facilities AS f")
+        ).from_("facilities AS f", copy=False)
         province_ifs = []
         for i in range(ANCESTOR_DEPTH):
             parent = "f.division_id" if i == 0 else f"d{i - 1}.parent_id"
             sel = sel.join(
-                f"divisions AS d{i}", on=f"d{i}.division_id = {parent}", join_type="left"
+                f"divisions AS d{i}",
+                on=f"d{i}.division_id = {parent}",
+                join_type="left",
+                copy=False,
             )
-            sel = sel.select(exp.alias_(exp.column("division_id", f"d{i}"), f"anc{i}"))
+            sel = sel.select(exp.alias_(exp.column("division_id", f"d{i}"), f"anc{i}"), copy=False)
             province_ifs.append(
                 exp.If(
                     this=exp.In(
@@ -99,7 +102,7 @@ class RegistryCTEs:
                     true=exp.column("division_id", f"d{i}"),
                 )
             )
-        return sel.select(exp.alias_(exp.Case(ifs=province_ifs), "province"))
+        return sel.select(exp.alias_(exp.Case(ifs=province_ifs), "province"), copy=False)
 
     # -- convictions ----------------------------------------------------------------
 
@@ -143,10 +146,12 @@ class RegistryCTEs:
             columns[f"conviction.{attr.name}"] = exp.column(attr.name, "c")
         sel = (
             exp.select(exp.column("person_id", "c"))
-            .from_("convictions AS c")
-            .join("offences AS o", on="o.offence_code = c.offence_code", join_type="left")
+            .from_("convictions AS c", copy=False)
+            .join(
+                "offences AS o", on="o.offence_code = c.offence_code", join_type="left", copy=False
+            )
         )
-        sel = sel.select(*[exp.alias_(e, column_name(n)) for n, e in columns.items()])
+        sel = sel.select(*[exp.alias_(e, column_name(n)) for n, e in columns.items()], copy=False)
         return self._where(sel, "c.person_id")
 
     def conv_agg(self) -> exp.Select:
@@ -169,8 +174,8 @@ class RegistryCTEs:
             exp.alias_(flag(exp.EQ(this=kind, expression=lit("life"))), "conv_life"),
             exp.alias_(flag(exp.EQ(this=kind, expression=lit("death"))), "conv_death"),
             *self.aggs.columns("convictions", 1),
-        ).from_("conv_rows")
-        return sel.group_by("person_id")
+        ).from_("conv_rows", copy=False)
+        return sel.group_by("person_id", copy=False)
 
     # -- events --------------------------------------------------------------------
 
@@ -181,7 +186,7 @@ class RegistryCTEs:
             exp.alias_(exp.column("event_date"), "event__date"),
             exp.alias_(exp.column("country"), "event__country"),
             exp.alias_(exp.column("decree_id"), "event__decree"),
-        ).from_("events")
+        ).from_("events", copy=False)
         return self._where(sel, "person_id", self._on_or_before("event_date"))
 
     def event_agg(self) -> exp.Select:
@@ -191,8 +196,8 @@ class RegistryCTEs:
                 exp.alias_(exp.Count(this=exp.Star()), "event_n"),
                 *self.aggs.columns("events", 1),
             )
-            .from_("event_rows")
-            .group_by("person_id")
+            .from_("event_rows", copy=False)
+            .group_by("person_id", copy=False)
         )
 
     def _on_or_before(self, column: str) -> exp.Expr:
@@ -211,9 +216,13 @@ class RegistryCTEs:
                 ]
             ),
         )
-        inner = exp.select("person_id", *cols, exp.alias_(rank, "rn")).from_(table)
+        inner = exp.select("person_id", *cols, exp.alias_(rank, "rn")).from_(table, copy=False)
         inner = self._where(inner, "person_id", self._on_or_before(date_col), condition)
-        return exp.select("person_id", *cols).from_(inner.subquery("latest")).where("rn = 1")
+        return (
+            exp.select("person_id", *cols)
+            .from_(inner.subquery("latest"), copy=False)
+            .where("rn = 1", copy=False)
+        )
 
     def status(self) -> exp.Select:
         types = exp.In(this=exp.column("event_type"), expressions=_strings(STATUS_IN + STATUS_OUT))
@@ -351,6 +360,61 @@ class RegistryCTEs:
             expression=not_yet,
         )
 
+    def sentence_ends(self) -> exp.Select:
+        """The lean counterpart of ``conv_agg`` for the left-out query: per person,
+        only what ``sentence_end`` reads, from the convictions alone (no offences,
+        no quantifiers)."""
+        end = exp.Case(
+            ifs=[
+                exp.If(
+                    this=exp.or_(
+                        exp.In(
+                            this=exp.column("sentence_kind", "c"),
+                            expressions=_strings(("life", "death")),
+                        ),
+                        exp.Is(this=exp.column("term_months", "c"), expression=exp.Null()),
+                    ),
+                    true=exp.Null(),
+                )
+            ],
+            default=self.d.add_months(
+                exp.column("start_date", "c"), exp.column("term_months", "c")
+            ),
+        )
+        null_end = exp.Case(
+            ifs=[exp.If(this=exp.Is(this=end.copy(), expression=exp.Null()), true=lit(1))],
+            default=lit(0),
+        )
+        sel = exp.select(
+            exp.column("person_id", "c"),
+            exp.alias_(exp.Count(this=exp.Star()), "conv_n"),
+            exp.alias_(exp.Max(this=end), "conv_end"),
+            exp.alias_(exp.Max(this=null_end), "conv_end_null"),
+        ).from_("convictions AS c", copy=False)
+        sel = self._where(sel, "c.person_id")
+        return sel.group_by(exp.column("person_id", "c"), copy=False)
+
+    def left_out_people(self) -> exp.Select:
+        """Every person with ``left_out`` and the releasing decree and run: the
+        population test of ``people`` alone, for the left-out counts."""
+        columns: dict[str, exp.Expr] = {
+            "person_id": exp.column("person_id", "p"),
+            "left_out": self.left_out(),
+            "release_decree": self._released("decree_id"),
+            "release_run": self._released("run_id"),
+        }
+        sel = exp.select(*[exp.alias_(e, n) for n, e in columns.items()]).from_(
+            "persons AS p", copy=False
+        )
+        for cte, alias in (("sentence_ends", "ca"), ("status", "st"), ("commuted", "cm")):
+            sel = sel.join(
+                f"{cte} AS {alias}",
+                on=f"{alias}.person_id = p.person_id",
+                join_type="left",
+                copy=False,
+            )
+        return self._where(sel, "p.person_id")
+
     def people(self, needs_events: bool, needs_health: bool) -> exp.Select:
         p = lambda c: exp.column(c, "p")  # noqa: E731
         ca = lambda c: exp.column(c, "ca")  # noqa: E731
@@ -407,14 +471,18 @@ class RegistryCTEs:
                 columns[alias] = exp.column(alias, "ea")
         sel = (
             exp.select(*[exp.alias_(e, n) for n, e in columns.items()])
-            .from_("persons AS p")
-            .join("places AS pl", on="pl.facility_id = p.facility_id", join_type="left")
-            .join("conv_agg AS ca", on="ca.person_id = p.person_id", join_type="left")
-            .join("status AS st", on="st.person_id = p.person_id", join_type="left")
-            .join("commuted AS cm", on="cm.person_id = p.person_id", join_type="left")
+            .from_("persons AS p", copy=False)
+            .join("places AS pl", on="pl.facility_id = p.facility_id", join_type="left", copy=False)
+            .join("conv_agg AS ca", on="ca.person_id = p.person_id", join_type="left", copy=False)
+            .join("status AS st", on="st.person_id = p.person_id", join_type="left", copy=False)
+            .join("commuted AS cm", on="cm.person_id = p.person_id", join_type="left", copy=False)
         )
         if needs_events:
-            sel = sel.join("event_agg AS ea", on="ea.person_id = p.person_id", join_type="left")
+            sel = sel.join(
+                "event_agg AS ea", on="ea.person_id = p.person_id", join_type="left", copy=False
+            )
         if needs_health:
-            sel = sel.join("health AS h", on="h.person_id = p.person_id", join_type="left")
+            sel = sel.join(
+                "health AS h", on="h.person_id = p.person_id", join_type="left", copy=False
+            )
         return self._where(sel, "p.person_id")

@@ -26,7 +26,8 @@ from amnesty.audit.verify import verify
 from amnesty.errors import ConfigError
 from amnesty.registry.generate import generate
 from amnesty.registry.importer import import_registry
-from amnesty.store.db import DatabaseURL, resolve_db
+from amnesty.store.database import Database
+from amnesty.store.db import resolve_db
 from amnesty.store.engine import dispose_engine
 from amnesty.workflow import releases, review, rosters
 from amnesty.workflow.certificate_store import print_certificates
@@ -92,24 +93,25 @@ def run_demo(
     say(f"   {sum(gen.tables.values()):,} rows in {len(gen.tables)} tables, {gen.seconds:.1f} s")
     imported = import_registry(url, registry_dir)
     say(f"   imported into {db_path.name}; snapshot {imported.content_hash[:12]}")
+    db = Database.open(url)
 
-    add_user(url, "admin", ["admin"])
+    add_user(db, "admin", ["admin"])
     for name, roles in DEMO_USERS[1:]:
-        add_user(url, name, list(roles), actor="admin")
+        add_user(db, name, list(roles), actor="admin")
 
     decrees = decrees_dir()
-    first = _decide(url, decrees / ROUND_1, report, say, step="2")
-    _casework(url, first, report, say, "officer-aug", _busiest_facilities(first, 3))
+    first = _decide(db, decrees / ROUND_1, report, say, step="2")
+    _casework(db, first, report, say, "officer-aug", _busiest_facilities(first, 3))
 
-    second = _decide(url, decrees / ROUND_2, report, say, step="4")
+    second = _decide(db, decrees / ROUND_2, report, say, step="4")
     left = second.evaluation.left_out.by_decree
     say(f"   left out because round 1 released them: {left.get(first.decree.id, 0):,}")
-    _casework(url, second, report, say, "officer-kaechon", [KAECHON_14])
+    _casework(db, second, report, say, "officer-kaechon", [KAECHON_14])
 
     say("6. Certificates and the audit chain ...")
     out = workdir / "certificates"
     report.certificates = print_certificates(
-        url, "officer-kaechon", out, run_id=second.run.run_id, facility_id=KAECHON_14
+        db, "officer-kaechon", out, run_id=second.run.run_id, facility_id=KAECHON_14
     )
     verification = verify(url)
     if not verification.ok:
@@ -144,7 +146,7 @@ def _fresh(workdir: Path, db_path: Path, registry_dir: Path) -> None:
             shutil.rmtree(folder)
 
 
-def _decide(url: DatabaseURL, path: Path, report: DemoReport, say: Say, step: str) -> RecordedRun:
+def _decide(url: Database, path: Path, report: DemoReport, say: Say, step: str) -> RecordedRun:
     say(f"{step}. Deciding {path.name} ...")
     recorded = evaluate_and_record(url, path, actor="drafter")
     sign_decree(url, recorded.decree.id, "admin")
@@ -172,7 +174,7 @@ def _busiest_facilities(recorded: RecordedRun, n: int) -> list[str]:
 
 
 def _casework(
-    url: DatabaseURL,
+    url: Database,
     recorded: RecordedRun,
     report: DemoReport,
     say: Say,

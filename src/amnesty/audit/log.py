@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -19,15 +19,19 @@ from amnesty.audit.chain import GENESIS_HASH, canonical_json, format_timestamp
 from amnesty.audit.checkpoint import Checkpoint, load_or_create_key, sign
 from amnesty.audit.verify import Problem, check_chain
 from amnesty.errors import ConfigError
-from amnesty.store.db import DatabaseURL
 from amnesty.store.engine import get_engine
 from amnesty.store.migrate import migrate
 from amnesty.store.tables import audit_checkpoints, audit_events
 from amnesty.store.transaction import transaction, utcnow
 from amnesty.workflow.users import Role, require
 
+if TYPE_CHECKING:
+    from amnesty.store.database import DatabaseLike
 
-def iter_events(url: str | DatabaseURL) -> Iterator[dict[str, Any]]:
+from amnesty.store.database import as_database
+
+
+def iter_events(url: DatabaseLike) -> Iterator[dict[str, Any]]:
     """Stored events in chain order, as export lines (before/after parsed)."""
     db = migrate(url)
     with get_engine(db).connect() as connection:
@@ -44,7 +48,7 @@ def export_line(event: dict[str, Any]) -> dict[str, Any]:
     return line
 
 
-def export_chain(url: str | DatabaseURL, out: str | Path) -> int:
+def export_chain(url: DatabaseLike, out: str | Path) -> int:
     """Write the chain as JSON Lines to ``out``; returns the number of events."""
     count = 0
     with Path(out).open("w", encoding="utf-8") as handle:
@@ -74,7 +78,7 @@ def verify_export(path: str | Path) -> list[Problem]:
     return check_chain(events)
 
 
-def chain_head(url: str | DatabaseURL) -> tuple[int, str]:
+def chain_head(url: DatabaseLike) -> tuple[int, str]:
     db = migrate(url)
     with get_engine(db).connect() as connection:
         row = connection.execute(
@@ -85,9 +89,9 @@ def chain_head(url: str | DatabaseURL) -> tuple[int, str]:
     return (row.seq, row.hash) if row else (0, GENESIS_HASH)
 
 
-def create_checkpoint(url: str | DatabaseURL, actor: str, key_path: str | Path) -> Checkpoint:
+def create_checkpoint(url: DatabaseLike, actor: str, key_path: str | Path) -> Checkpoint:
     """Sign the current head with the key at ``key_path`` (created if absent); store it."""
-    db = migrate(url)
+    db = as_database(url)
     require(db, actor, (Role.auditor, Role.admin), action="audit.checkpoint")
     key = load_or_create_key(key_path)
     seq, head_hash = chain_head(db)

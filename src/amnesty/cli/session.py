@@ -1,16 +1,22 @@
-"""What every state-changing command resolves first: the database and the acting user."""
+"""What every command resolves first: the database handle and the acting user."""
 
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-from amnesty.store.db import DatabaseURL, resolve_db
-from amnesty.store.migrate import migrate
+if TYPE_CHECKING:
+    from amnesty.store.database import Database
 
 
-def open_store(db: str | None) -> DatabaseURL:
-    """``--db`` / ``$AMNESTY_DB`` / ``./amnesty.duckdb``, migrated to the newest schema."""
-    return migrate(resolve_db(db))
+def open_store(db: str | None, *, create: bool = True) -> Database:
+    """``--db`` / ``$AMNESTY_DB`` / ``./amnesty.duckdb``, opened once for the command.
+
+    ``create=False`` for commands that only read: a missing DuckDB file is an error.
+    """
+    from amnesty.store.database import Database
+
+    return Database.open(db, create=create)
 
 
 def acting_user(as_user: str | None) -> str | None:

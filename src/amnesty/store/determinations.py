@@ -30,7 +30,7 @@ import hashlib
 import io
 import json
 from collections.abc import Iterable, Iterator
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import duckdb
 import numpy as np
@@ -40,7 +40,10 @@ import pyarrow.csv as pacsv
 from sqlalchemy.engine import Connection
 
 from amnesty.errors import EngineError
-from amnesty.store.db import DatabaseURL
+from amnesty.store.engine import as_url
+
+if TYPE_CHECKING:
+    from amnesty.store.database import DatabaseLike
 
 LIST_COLUMNS = ("grounds", "blocking", "referred", "unknown", "undertakings")
 SCALAR_COLUMNS = ("person_id", "facility_id", "outcome", "relief")
@@ -274,12 +277,12 @@ def changed_rows(batches: Iterable[pa.RecordBatch]) -> list[str]:
     return changed
 
 
-def insert_stored(connection: Connection, db: DatabaseURL, run_id: str, stored: pa.Table) -> None:
+def insert_stored(connection: Connection, db: DatabaseLike, run_id: str, stored: pa.Table) -> None:
     """Bulk-insert one run's stored rows inside ``connection``'s transaction."""
     with_run = stored.add_column(0, "run_id", pa.array([run_id] * stored.num_rows, pa.string()))
     columns = ", ".join(with_run.column_names)
     raw: Any = connection.connection.driver_connection
-    if db.is_duckdb:
+    if as_url(db).is_duckdb:
         view = "amnesty_determinations_in"
         raw.register(view, with_run)
         try:
@@ -301,7 +304,7 @@ def insert_stored(connection: Connection, db: DatabaseURL, run_id: str, stored: 
 
 def stored_batches(
     connection: Connection,
-    db: DatabaseURL,
+    db: DatabaseLike,
     run_id: str,
     batch_rows: int = 100_000,
     with_row_hash: bool = False,
@@ -310,7 +313,7 @@ def stored_batches(
     names = [*STORED_COLUMNS, "row_hash"] if with_row_hash else list(STORED_COLUMNS)
     columns = ", ".join(names)
     raw: Any = connection.connection.driver_connection
-    if db.is_duckdb:
+    if as_url(db).is_duckdb:
         yield from raw.sql(
             f"SELECT {columns} FROM determinations WHERE run_id = $1 ORDER BY person_id",
             params=[run_id],

@@ -10,19 +10,31 @@ psycopg 3.
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from amnesty.store.db import DatabaseURL, connect_duckdb, resolve_db
 
+if TYPE_CHECKING:
+    from amnesty.store.database import DatabaseLike
+
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 
 
-def as_url(url: str | DatabaseURL) -> DatabaseURL:
-    """Accept what callers hold: a parsed URL or the text of ``--db``."""
-    return url if isinstance(url, DatabaseURL) else resolve_db(url)
+def as_url(url: object) -> DatabaseURL:
+    """Accept what callers hold: a :class:`~amnesty.store.database.Database`, a parsed
+    URL or the text of ``--db``."""
+    if isinstance(url, DatabaseURL):
+        return url
+    if isinstance(url, str):
+        return resolve_db(url)
+    found = getattr(url, "url", None)
+    if isinstance(found, DatabaseURL):
+        return found
+    raise TypeError(f"expected a Database, a DatabaseURL or a URL text, not {url!r}")
 
 
 def sqlalchemy_url(url: DatabaseURL) -> str:
@@ -32,7 +44,7 @@ def sqlalchemy_url(url: DatabaseURL) -> str:
     return f"postgresql+psycopg://{rest}"
 
 
-def get_engine(url: str | DatabaseURL) -> Engine:
+def get_engine(url: DatabaseLike) -> Engine:
     """The process-wide engine for ``url`` (created on first use)."""
     db = as_url(url)
     key = db.target
@@ -44,7 +56,7 @@ def get_engine(url: str | DatabaseURL) -> Engine:
         return engine
 
 
-def dispose_engine(url: str | DatabaseURL) -> None:
+def dispose_engine(url: DatabaseLike) -> None:
     """Close the pooled connections of ``url``; on DuckDB this releases the file lock."""
     db = as_url(url)
     with _engines_lock:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
@@ -20,6 +21,9 @@ from sqlalchemy.engine import Connection
 
 from amnesty.store.db import DatabaseURL
 from amnesty.store.engine import as_url, get_engine
+
+if TYPE_CHECKING:
+    from amnesty.store.database import DatabaseLike
 
 
 class DuckDBImpl(PostgresqlImpl):
@@ -58,7 +62,7 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def migrate(url: str | DatabaseURL) -> DatabaseURL:
+def migrate(url: DatabaseLike) -> DatabaseURL:
     """Upgrade the database at ``url`` to head and return its parsed URL."""
     db = as_url(url)
     with _lock:
@@ -76,7 +80,7 @@ def migrate(url: str | DatabaseURL) -> DatabaseURL:
     return db
 
 
-def forget_migrated(url: str | DatabaseURL) -> None:
+def forget_migrated(url: DatabaseLike) -> None:
     """Make the next :func:`migrate` look at the database again (tests drop databases)."""
     with _lock:
         _at_head.discard(as_url(url).target)

@@ -28,7 +28,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -39,6 +39,9 @@ from amnesty.store.db import DatabaseURL
 from amnesty.store.engine import get_engine
 from amnesty.store.migrate import migrate
 from amnesty.store.tables import audit_events
+
+if TYPE_CHECKING:
+    from amnesty.store.database import DatabaseLike
 
 # Any fixed 64-bit number, distinct from the migration lock.
 _PG_CHAIN_LOCK = 0x616D6E636861696E  # "amnchain"
@@ -124,7 +127,7 @@ class Transaction:
 
 @contextmanager
 def transaction(
-    url: str | DatabaseURL,
+    url: DatabaseLike,
     actor: str,
     *,
     action: str = "",
@@ -143,7 +146,7 @@ def transaction(
 
 
 def audit_refusal(
-    url: str | DatabaseURL,
+    url: DatabaseLike,
     actor: str,
     action: str,
     entity: tuple[str, str],

@@ -15,9 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from amnesty.errors import ConfigError
-from amnesty.store.db import DatabaseURL
+from amnesty.store.database import Database, as_database
 from amnesty.store.engine import get_engine
-from amnesty.store.migrate import migrate
 from amnesty.store.tables import certificates, release_revocations, releases
 from amnesty.store.transaction import transaction
 from amnesty.workflow.casefiles import (
@@ -114,7 +113,7 @@ def certificate_data(conn: Connection, release_id: int) -> CertificateData:
 
 
 def print_certificates(
-    url: str | DatabaseURL,
+    url: Database,
     actor: str,
     out_dir: Path,
     *,
@@ -126,7 +125,7 @@ def print_certificates(
 
     Revoked releases are not printed.
     """
-    db = migrate(url)
+    db = as_database(url)
     query = (
         sa.select(releases.c.release_id, releases.c.facility_id, releases.c.person_id)
         .outerjoin(release_revocations, release_revocations.c.release_id == releases.c.release_id)
@@ -168,7 +167,7 @@ def print_certificates(
 
 
 def _record(
-    db: DatabaseURL, actor: str, release_id: int, number: str, path: Path, digest: str
+    db: Database, actor: str, release_id: int, number: str, path: Path, digest: str
 ) -> None:
     entity = ("certificate", number)
     with transaction(db, actor, action="certificate.print", entity=entity) as tx:

@@ -14,9 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from amnesty.errors import ConfigError, IllegalTransition
-from amnesty.store.db import DatabaseURL
+from amnesty.store.database import Database, as_database
 from amnesty.store.engine import get_engine
-from amnesty.store.migrate import migrate
 from amnesty.store.tables import decrees
 from amnesty.store.transaction import transaction, utcnow
 from amnesty.workflow.users import Role, require
@@ -48,14 +47,14 @@ class DecreeRecord:
         }
 
 
-def get_decree(url: str | DatabaseURL, decree_id: str) -> DecreeRecord | None:
-    db = migrate(url)
+def get_decree(url: Database, decree_id: str) -> DecreeRecord | None:
+    db = as_database(url)
     with get_engine(db).connect() as connection:
         return _find(connection, decree_id)
 
 
 def register_decree(
-    url: str | DatabaseURL,
+    url: Database,
     decree_id: str,
     content_hash: str,
     title: str,
@@ -86,7 +85,7 @@ def register_decree(
 
 
 def ensure_decree(
-    url: str | DatabaseURL,
+    url: Database,
     decree_id: str,
     content_hash: str,
     title: str,
@@ -119,7 +118,7 @@ def ensure_decree(
     return record
 
 
-def sign_decree(url: str | DatabaseURL, decree_id: str, actor: str) -> DecreeRecord:
+def sign_decree(url: Database, decree_id: str, actor: str) -> DecreeRecord:
     """Freeze a draft decree at its current content hash (drafter or admin)."""
     entity = ("decree", decree_id)
     require(url, actor, (Role.drafter, Role.admin), action="decree.sign", entity=entity)

@@ -18,9 +18,7 @@ from amnesty.decree import Decree, load
 from amnesty.engine import Evaluation, evaluate
 from amnesty.errors import ConfigError
 from amnesty.registry.snapshot import current_snapshot
-from amnesty.store.db import DatabaseURL, connect_duckdb, resolve_db
-from amnesty.store.engine import get_engine
-from amnesty.store.migrate import migrate
+from amnesty.store.database import DatabaseLike, as_database
 from amnesty.workflow.decrees import ensure_decree
 from amnesty.workflow.runs import RunRecord, record_run
 
@@ -39,34 +37,24 @@ def decree_source(path: str | Path) -> tuple[str, str]:
 
 
 def evaluate_and_record(
-    db: str | DatabaseURL | None,
+    db: DatabaseLike | None,
     decree_path: str | Path,
     *,
     actor: str | None,
     as_of: dt.date | None = None,
 ) -> RecordedRun:
     """Load, decide everyone on the registry in ``db`` and store the run."""
-    url = db if isinstance(db, DatabaseURL) else resolve_db(db)
+    url = as_database(db)
     decree = load(decree_path)
     text, content_hash = decree_source(decree_path)
-    migrate(url)
     ensure_decree(url, decree.id, content_hash, decree.title, text, actor=actor)
     started = dt.datetime.now(dt.UTC)
-    if url.is_duckdb:
-        # A plain connection beside the store's pool (one DuckDB instance per process);
-        # a cursor per statement, since DuckDB refuses new work on a connection that
-        # still holds an unfinished result.
-        duck = connect_duckdb(url)
-        try:
-            snapshot = current_snapshot(duck.cursor())
-            evaluation = evaluate(decree, duck.cursor(), as_of=as_of)
-        finally:
-            duck.close()
-    else:
-        with get_engine(url).connect() as connection:
-            raw = connection.connection.driver_connection
-            snapshot = current_snapshot(raw)
-            evaluation = evaluate(decree, raw, as_of=as_of)
+    with url.raw() as raw:
+        snapshot = current_snapshot(raw)
+    if snapshot is None:
+        raise ConfigError(f"{url}: no registry imported yet; run amnesty registry import DIR first")
+    with url.raw() as raw:
+        evaluation = evaluate(decree, raw, as_of=as_of)
     if snapshot is None:
         raise ConfigError(f"{url}: no registry imported yet; run amnesty registry import DIR first")
     finished = dt.datetime.now(dt.UTC)
@@ -75,7 +63,7 @@ def evaluate_and_record(
         decree_id=decree.id,
         decree_hash=content_hash,
         snapshot_hash=snapshot.content_hash,
-        engine="duckdb" if url.is_duckdb else "postgres",
+        engine=url.dialect,
         engine_version=__version__,
         as_of=evaluation.as_of,
         started_at=started,

@@ -27,9 +27,8 @@ from sqlalchemy.engine import Connection
 from amnesty.decree.model import Decree
 from amnesty.errors import ConfigError, IllegalTransition
 from amnesty.registry.snapshot import advance_snapshot
-from amnesty.store.db import DatabaseURL
+from amnesty.store.database import Database, as_database
 from amnesty.store.engine import get_engine
-from amnesty.store.migrate import migrate
 from amnesty.store.tables import (
     certificates,
     release_revocations,
@@ -103,7 +102,7 @@ def release_entity(run_id: str, person_id: str) -> str:
 
 
 def record_undertaking(
-    url: str | DatabaseURL,
+    url: Database,
     actor: str,
     run_id: str,
     person_id: str,
@@ -169,7 +168,7 @@ def undertaking_state(conn: Connection, run_id: str, person_id: str) -> dict[str
 
 
 def execute_release(
-    url: str | DatabaseURL,
+    url: Database,
     actor: str,
     run_id: str,
     person_id: str,
@@ -185,7 +184,7 @@ def execute_release(
     """
     action = "release.execute"
     entity = ("release", release_entity(run_id, person_id))
-    db = migrate(url)
+    db = as_database(url)
     facility = _facility_for_scope(db, run_id, person_id)
     require(db, actor, Role.facility_officer, facility=facility, action=action, entity=entity)
     with transaction(db, actor, action=action, entity=entity) as tx:
@@ -246,7 +245,7 @@ def execute_release(
 
 
 def execute_roster(
-    url: str | DatabaseURL,
+    url: Database,
     actor: str,
     roster_id: int,
     *,
@@ -264,7 +263,7 @@ def execute_roster(
     that concerns the whole roster (not approved, outside the window, no
     permission) stops it at once.
     """
-    db = migrate(url)
+    db = as_database(url)
     with get_engine(db).connect() as conn:
         roster = find_roster(conn, roster_id)
         people = [e.person_id for e in entries_of(conn, roster_id)]
@@ -332,7 +331,7 @@ def execute_roster(
 
 
 def revoke_release(
-    url: str | DatabaseURL,
+    url: Database,
     actor: str,
     run_id: str,
     person_id: str,
@@ -383,16 +382,16 @@ def revoke_release(
         return row
 
 
-def get_release(url: str | DatabaseURL, run_id: str, person_id: str) -> Release | None:
-    db = migrate(url)
+def get_release(url: Database, run_id: str, person_id: str) -> Release | None:
+    db = as_database(url)
     with get_engine(db).connect() as conn:
         return _existing(conn, run_id, person_id)
 
 
 def list_releases(
-    url: str | DatabaseURL, run_id: str | None = None, facility_id: str | None = None
+    url: Database, run_id: str | None = None, facility_id: str | None = None
 ) -> list[Release]:
-    db = migrate(url)
+    db = as_database(url)
     query = sa.select(releases).order_by(releases.c.release_id)
     if run_id:
         query = query.where(releases.c.run_id == run_id)
@@ -405,9 +404,9 @@ def list_releases(
 # --- the parts ---
 
 
-def _facility_for_scope(url: str | DatabaseURL, run_id: str, person_id: str) -> str:
+def _facility_for_scope(url: Database, run_id: str, person_id: str) -> str:
     """The facility whose officers act for this person in this run (their roster's)."""
-    db = migrate(url)
+    db = as_database(url)
     with get_engine(db).connect() as conn:
         row = conn.execute(
             sa.select(rosters.c.facility_id)
@@ -498,13 +497,8 @@ def _sentence_change(
     return None, None, None
 
 
-def _next_certificate_number(conn: Connection, db: DatabaseURL, run: RunInfo) -> str:
-    if not db.is_duckdb:
-        conn.execute(
-            sa.select(
-                sa.func.pg_advisory_xact_lock(sa.func.hashtext("amnesty-cert:" + run.decree_id))
-            )
-        )
+def _next_certificate_number(conn: Connection, db: Database, run: RunInfo) -> str:
+    db.lock(conn, "certificates:" + run.decree_id)
     issued = conn.execute(
         sa.select(sa.func.count())
         .select_from(releases)
@@ -585,8 +579,6 @@ def _release(row: sa.RowMapping) -> Release:
     return Release(**{k: row[k] for k in Release.__dataclass_fields__})
 
 
-def _refuse(
-    url: str | DatabaseURL, actor: str, action: str, entity: tuple[str, str], why: str
-) -> None:
+def _refuse(url: Database, actor: str, action: str, entity: tuple[str, str], why: str) -> None:
     audit_refusal(url, actor, action, entity, why)
     raise IllegalTransition(why)

@@ -22,9 +22,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from amnesty.errors import Conflict, IllegalTransition
-from amnesty.store.db import DatabaseURL
+from amnesty.store.database import Database, as_database
 from amnesty.store.engine import get_engine
-from amnesty.store.migrate import migrate
 from amnesty.store.tables import determinations, review_decisions, roster_entries, rosters
 from amnesty.store.transaction import audit_refusal, transaction, utcnow
 from amnesty.workflow.casefiles import determination, run_info
@@ -77,9 +76,9 @@ class ReviewCase:
         }
 
 
-def review_queue(url: str | DatabaseURL, run_id: str, state: str | None = None) -> list[ReviewCase]:
+def review_queue(url: Database, run_id: str, state: str | None = None) -> list[ReviewCase]:
     """The run's review cases with their latest record; ``state`` filters open/decided."""
-    db = migrate(url)
+    db = as_database(url)
     with get_engine(db).connect() as connection:
         run_info(connection, run_id)
         rows = (
@@ -128,14 +127,14 @@ def latest_records(connection: Connection, run_id: str) -> dict[str, ReviewRecor
     return {row["person_id"]: _record(row) for row in rows}
 
 
-def case_history(url: str | DatabaseURL, run_id: str, person_id: str) -> list[ReviewRecord]:
-    db = migrate(url)
+def case_history(url: Database, run_id: str, person_id: str) -> list[ReviewRecord]:
+    db = as_database(url)
     with get_engine(db).connect() as connection:
         return _history(connection, run_id, person_id)
 
 
 def decide(
-    url: str | DatabaseURL,
+    url: Database,
     actor: str,
     run_id: str,
     person_id: str,
@@ -155,9 +154,7 @@ def decide(
     return _append(url, actor, action, entity, run_id, person_id, "decide", outcome, reason)
 
 
-def reopen(
-    url: str | DatabaseURL, actor: str, run_id: str, person_id: str, reason: str
-) -> ReviewRecord:
+def reopen(url: Database, actor: str, run_id: str, person_id: str, reason: str) -> ReviewRecord:
     """Reopen a decided case (a new record; the decision stays in the history)."""
     entity = ("review", f"{run_id}/{person_id}")
     action = "review.reopen"
@@ -168,7 +165,7 @@ def reopen(
 
 
 def _append(
-    url: str | DatabaseURL,
+    url: Database,
     actor: str,
     action: str,
     entity: tuple[str, str],
@@ -178,7 +175,7 @@ def _append(
     outcome: str | None,
     reason: str,
 ) -> ReviewRecord:
-    db = migrate(url)
+    db = as_database(url)
     try:
         with transaction(db, actor, action=action, entity=entity) as tx:
             conn = tx.connection
@@ -246,9 +243,7 @@ def _decided_by(record: ReviewRecord) -> str:
     )
 
 
-def _refuse(
-    url: str | DatabaseURL, actor: str, action: str, entity: tuple[str, str], why: str
-) -> None:
+def _refuse(url: Database, actor: str, action: str, entity: tuple[str, str], why: str) -> None:
     audit_refusal(url, actor, action, entity, why)
     raise IllegalTransition(why)
 

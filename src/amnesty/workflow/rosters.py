@@ -19,9 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from amnesty.errors import ConfigError, IllegalTransition
-from amnesty.store.db import DatabaseURL
+from amnesty.store.database import Database, as_database
 from amnesty.store.engine import get_engine
-from amnesty.store.migrate import migrate
 from amnesty.store.tables import (
     determinations,
     release_revocations,
@@ -71,7 +70,7 @@ def entries_digest(entries: list[RosterEntry]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def prepare_roster(url: str | DatabaseURL, actor: str, run_id: str, facility_id: str) -> Roster:
+def prepare_roster(url: Database, actor: str, run_id: str, facility_id: str) -> Roster:
     """Collect the facility's eligible persons of the run into a new prepared roster."""
     entity = ("roster", f"{run_id}/{facility_id}")
     action = "roster.prepare"
@@ -133,7 +132,7 @@ def prepare_roster(url: str | DatabaseURL, actor: str, run_id: str, facility_id:
         return roster
 
 
-def approve_roster(url: str | DatabaseURL, actor: str, roster_id: int) -> Roster:
+def approve_roster(url: Database, actor: str, roster_id: int) -> Roster:
     """An approver who did not prepare the roster approves it."""
     entity = ("roster", str(roster_id))
     action = "roster.approve"
@@ -163,7 +162,7 @@ def approve_roster(url: str | DatabaseURL, actor: str, roster_id: int) -> Roster
         return after
 
 
-def withdraw_roster(url: str | DatabaseURL, actor: str, roster_id: int, reason: str) -> Roster:
+def withdraw_roster(url: Database, actor: str, roster_id: int, reason: str) -> Roster:
     """Withdraw a prepared or approved roster from which no one has been released."""
     entity = ("roster", str(roster_id))
     action = "roster.withdraw"
@@ -205,16 +204,16 @@ def withdraw_roster(url: str | DatabaseURL, actor: str, roster_id: int, reason: 
         return after
 
 
-def get_roster(url: str | DatabaseURL, roster_id: int) -> tuple[Roster, list[RosterEntry]]:
-    db = migrate(url)
+def get_roster(url: Database, roster_id: int) -> tuple[Roster, list[RosterEntry]]:
+    db = as_database(url)
     with get_engine(db).connect() as conn:
         return _find(conn, roster_id), entries_of(conn, roster_id)
 
 
 def list_rosters(
-    url: str | DatabaseURL, run_id: str | None = None, facility_id: str | None = None
+    url: Database, run_id: str | None = None, facility_id: str | None = None
 ) -> list[Roster]:
-    db = migrate(url)
+    db = as_database(url)
     query = sa.select(rosters).order_by(
         rosters.c.run_id, rosters.c.facility_id, rosters.c.generation
     )

@@ -21,9 +21,8 @@ from amnesty.decree import Decree, load
 from amnesty.errors import ConfigError
 from amnesty.explanation import Explanation, explain
 from amnesty.registry.snapshot import current_snapshot
-from amnesty.store.db import DatabaseURL, connect_duckdb
-from amnesty.store.engine import as_url, get_engine
-from amnesty.store.migrate import migrate
+from amnesty.store.database import Database, as_database
+from amnesty.store.engine import get_engine
 from amnesty.workflow.casefiles import determination, run_info
 from amnesty.workflow.evaluate import decree_source
 from amnesty.workflow.runs import RunRecord, get_run
@@ -86,11 +85,11 @@ class RunExplanation:
 
 
 def explain_against_run(
-    url: str | DatabaseURL, decree_path: str | Path, run_id: str, person_id: str
+    url: Database, decree_path: str | Path, run_id: str, person_id: str
 ) -> RunExplanation:
     """Explain ``person_id`` under the decree file on run ``run_id``'s as-of date and
     compare the result with the determination the run stored."""
-    db = migrate(as_url(url))
+    db = as_database(url)
     run = get_run(db, run_id)
     decree = load(decree_path)
     if decree.id != run.decree_id:
@@ -118,20 +117,11 @@ def _stored(connection: Any, run_id: str, person_id: str) -> dict[str, Any] | No
 
 
 def _explain_now(
-    db: DatabaseURL, decree: Decree, person_id: str, as_of: dt.date
+    db: Database, decree: Decree, person_id: str, as_of: dt.date
 ) -> tuple[Explanation, str | None]:
-    if db.is_duckdb:
-        # The store's configuration (read-write), so it can sit beside the pooled engine;
-        # a cursor per call, since DuckDB refuses work on a connection with an open result.
-        duck = connect_duckdb(db)
-        try:
-            snapshot = current_snapshot(duck.cursor())
-            return explain(decree, duck.cursor(), person_id, as_of=as_of), _hash(snapshot)
-        finally:
-            duck.close()
-    with get_engine(db).connect() as connection:
-        raw = connection.connection.driver_connection
+    with db.raw() as raw:
         snapshot = current_snapshot(raw)
+    with db.raw() as raw:
         return explain(decree, raw, person_id, as_of=as_of), _hash(snapshot)
 
 

@@ -18,7 +18,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from amnesty.errors import ConfigError
-from amnesty.store.db import DatabaseURL
+from amnesty.store.database import Database, as_database
 from amnesty.store.determinations import (
     from_stored_batches,
     insert_stored,
@@ -26,7 +26,6 @@ from amnesty.store.determinations import (
     stored_batches,
 )
 from amnesty.store.engine import get_engine
-from amnesty.store.migrate import migrate
 from amnesty.store.tables import runs
 from amnesty.store.transaction import transaction, utcnow
 from amnesty.workflow.decrees import UNNAMED_ACTOR, get_decree, refuse_if_changed
@@ -62,7 +61,7 @@ def new_run_id(started_at: dt.datetime) -> str:
 
 
 def record_run(
-    url: str | DatabaseURL,
+    url: Database,
     *,
     decree_id: str,
     decree_hash: str,
@@ -84,7 +83,7 @@ def record_run(
     """
     if engine not in ENGINES:
         raise ConfigError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}")
-    db = migrate(url)
+    db = as_database(url)
     decree = get_decree(db, decree_id)
     if decree is None:
         raise ConfigError(
@@ -137,15 +136,15 @@ def run_event(record: RunRecord) -> dict[str, Any]:
     return event
 
 
-def list_runs(url: str | DatabaseURL) -> list[RunRecord]:
-    db = migrate(url)
+def list_runs(url: Database) -> list[RunRecord]:
+    db = as_database(url)
     with get_engine(db).connect() as connection:
         rows = connection.execute(sa.select(runs).order_by(runs.c.recorded_at)).mappings().all()
     return [_record(dict(row)) for row in rows]
 
 
-def get_run(url: str | DatabaseURL, run_id: str) -> RunRecord:
-    db = migrate(url)
+def get_run(url: Database, run_id: str) -> RunRecord:
+    db = as_database(url)
     with get_engine(db).connect() as connection:
         row = connection.execute(sa.select(runs).where(runs.c.run_id == run_id)).mappings().first()
     if row is None:
@@ -153,9 +152,9 @@ def get_run(url: str | DatabaseURL, run_id: str) -> RunRecord:
     return _record(dict(row))
 
 
-def load_determinations(url: str | DatabaseURL, run_id: str) -> pa.Table:
+def load_determinations(url: Database, run_id: str) -> pa.Table:
     """A run's determinations as the engine produced them, in person_id order."""
-    db = migrate(url)
+    db = as_database(url)
     get_run(db, run_id)
     with get_engine(db).connect() as connection:
         return from_stored_batches(stored_batches(connection, db, run_id))

@@ -19,9 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from amnesty.errors import ConfigError, PermissionDenied
-from amnesty.store.db import DatabaseURL
+from amnesty.store.database import Database, as_database
 from amnesty.store.engine import get_engine
-from amnesty.store.migrate import migrate
 from amnesty.store.tables import users
 from amnesty.store.transaction import audit_refusal, transaction
 
@@ -82,7 +81,7 @@ def parse_roles(names: Iterable[str]) -> tuple[Role, ...]:
 
 
 def add_user(
-    url: str | DatabaseURL,
+    url: Database,
     name: str,
     roles: Sequence[str | Role],
     facilities: Sequence[str] = (),
@@ -99,7 +98,7 @@ def add_user(
         raise ConfigError(
             f"user {name!r}: a facility_officer needs at least one --facility to act for"
         )
-    db = migrate(url)
+    db = as_database(url)
     with get_engine(db).connect() as connection:
         empty = connection.execute(sa.select(sa.func.count()).select_from(users)).scalar_one() == 0
     if empty:
@@ -136,21 +135,21 @@ def add_user(
     return user
 
 
-def list_users(url: str | DatabaseURL) -> list[User]:
-    db = migrate(url)
+def list_users(url: Database) -> list[User]:
+    db = as_database(url)
     with get_engine(db).connect() as connection:
         rows = connection.execute(sa.select(users).order_by(users.c.name)).mappings().all()
     return [_user(row) for row in rows]
 
 
-def get_user(url: str | DatabaseURL, name: str) -> User | None:
-    db = migrate(url)
+def get_user(url: Database, name: str) -> User | None:
+    db = as_database(url)
     with get_engine(db).connect() as connection:
         return _find(connection, name)
 
 
 def require(
-    url: str | DatabaseURL,
+    url: Database,
     actor: str | User | None,
     role: Role | str | Sequence[Role | str],
     *,
@@ -163,7 +162,7 @@ def require(
     Otherwise the refusal is audited and :class:`PermissionDenied` raised. Call
     it before opening the step's transaction.
     """
-    db = migrate(url)
+    db = as_database(url)
     wanted = parse_roles([role] if isinstance(role, str) else [str(r) for r in role])
     name = actor.name if isinstance(actor, User) else actor
     if not name:

@@ -29,7 +29,7 @@ from amnesty.registry.importer import import_registry
 from amnesty.store.database import Database
 from amnesty.store.db import resolve_db
 from amnesty.store.engine import dispose_engine
-from amnesty.workflow import releases, review, rosters
+from amnesty.workflow import batches, releases, review, rosters
 from amnesty.workflow.certificate_store import print_certificates
 from amnesty.workflow.decrees import sign_decree
 from amnesty.workflow.evaluate import RecordedRun, evaluate_and_record
@@ -219,7 +219,7 @@ def _casework(
                     signed_on=day,
                     witness="Demo witness",
                 )
-        batch = releases.execute_roster(
+        batch = batches.execute_roster(
             url, officer, roster.roster_id, release_date=day, limit=EXECUTE_PER_ROSTER
         )
         released += len(batch.released)

@@ -12,7 +12,7 @@ import sys
 
 from casework_world import IN_WINDOW
 
-from amnesty.workflow.releases import execute_roster
+from amnesty.workflow.batches import execute_roster
 
 if __name__ == "__main__":
     url, roster_id = sys.argv[1], int(sys.argv[2])

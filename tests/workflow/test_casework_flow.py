@@ -15,16 +15,13 @@ from amnesty.cli import run as cli_run
 from amnesty.errors import Conflict, IllegalTransition, PermissionDenied, RegistryError
 from amnesty.registry.importer import import_registry
 from amnesty.registry.snapshot import Snapshot, current_snapshot
+from amnesty.store.database import Database
 from amnesty.store.engine import dispose_engine, get_engine
 from amnesty.store.tables import audit_events, releases, rosters
 from amnesty.workflow import review
 from amnesty.workflow.certificate_store import print_certificates
-from amnesty.workflow.releases import (
-    execute_release,
-    execute_roster,
-    record_undertaking,
-    revoke_release,
-)
+from amnesty.workflow.batches import check_roster, execute_roster
+from amnesty.workflow.releases import execute_release, record_undertaking, revoke_release
 from amnesty.workflow.rosters import approve_roster, get_roster, prepare_roster, withdraw_roster
 
 
@@ -176,9 +173,14 @@ def test_recheck_stops_releases_on_registry_changes(world: World) -> None:
         "UPDATE persons SET custody_authority = 'MSS' WHERE person_id = 'P01'",
         key="P01",
     )
-    report = execute_roster(world.url, "off1", roster_id, release_date=IN_WINDOW)
-    stopped = dict(report.stopped)
-    assert report.released == []
+    with pytest.raises(IllegalTransition, match="nobody on roster .* is ready") as refused:
+        execute_roster(world.url, "off1", roster_id, release_date=IN_WINDOW)
+    assert "1 died; 1 new conviction; 1 transferred; 1 undertaking pledge not recorded" in str(
+        refused.value
+    )
+    readiness = check_roster(Database.of(world.url), roster_id, IN_WINDOW)
+    stopped = {p: stops[0].text for p, stops in readiness.blocked.items()}
+    assert readiness.ready == []
     assert "died on 2015-10-05" in stopped["P02"]
     assert "now held at facility F2" in stopped["P06"]
     assert "new conviction C-new" in stopped["P07"]

@@ -16,6 +16,7 @@ from amnesty.cli.app import AsOption, DbOption, FormatOption, group
 from amnesty.cli.output import Format, emit_rows
 from amnesty.cli.session import acting_user, open_store
 from amnesty.errors import ConfigError
+from amnesty.workflow import batches
 from amnesty.workflow import releases as rel
 from amnesty.workflow import review as rev
 from amnesty.workflow import rosters as ros
@@ -221,7 +222,7 @@ def release_execute(
         raise ConfigError("give the release date: --date YYYY-MM-DD")
     url, actor, day = open_store(db), _user(as_user), _required_date(date, "--date")
     if roster is not None:
-        report = rel.execute_roster(
+        report = batches.execute_roster(
             url, actor, roster, release_date=day, override_reason=override_reason
         )
         print(

@@ -142,6 +142,21 @@ EVENT_TYPES = (
     "return",
 )
 
+# --- shared domain constants: every module that asks these questions reads them here ---
+
+# The status events that put a person into custody or take them out of it; the last
+# one of these (by date, then event id) says where the person stands. A pardon is not
+# one of them: it is history (a prior amnesty) that decrees may ask about, and a
+# pardoned person still on the registry's custody rolls is still held.
+CUSTODY_IN = ("admission", "return")
+CUSTODY_OUT = ("release", "death", "temporary_release")
+# Events that move a person between facilities without changing custody.
+CUSTODY_MOVES = ("transfer",)
+CUSTODY_EVENTS = CUSTODY_IN + CUSTODY_OUT + CUSTODY_MOVES
+# The division levels that count as a "province" in summaries and in decrees
+# (a kp-2015 province or special city, a ru-2015 federal subject).
+PROVINCE_LEVELS = ("province", "special_city", "federal_subject")
+
 DIVISIONS = Table(
     "divisions",
     "Administrative hierarchy: country, province or special city, city or county.",

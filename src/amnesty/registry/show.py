@@ -5,22 +5,43 @@ from __future__ import annotations
 from typing import Any
 
 from amnesty.errors import ConfigError
-from amnesty.registry.schema import TABLE_NAMES
+from amnesty.registry.schema import CUSTODY_IN, CUSTODY_OUT, PROVINCE_LEVELS, TABLE_NAMES
 from amnesty.registry.snapshot import current_snapshot
-from amnesty.store.db import DatabaseURL, connect_duckdb, resolve_db
+from amnesty.store.database import Database, DatabaseLike
 
-BY_FACILITY = """
+
+def _quoted(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+# The persons held now: whose last custody status event (admission, return, release,
+# death, temporary release) is not one that took them out. A person with no status
+# event at all is on the registry's rolls and counts as held.
+IN_CUSTODY = f"""
+WITH status AS (
+    SELECT person_id, event_type,
+           row_number() OVER (PARTITION BY person_id ORDER BY event_date DESC, event_id DESC) AS n
+    FROM events WHERE event_type IN ({_quoted(CUSTODY_IN + CUSTODY_OUT)})
+)
+SELECT p.person_id, p.facility_id FROM persons p
+LEFT JOIN status s ON s.person_id = p.person_id AND s.n = 1
+WHERE s.event_type IS NULL OR s.event_type NOT IN ({_quoted(CUSTODY_OUT)})
+"""
+
+BY_FACILITY = f"""
+WITH held AS ({IN_CUSTODY})
 SELECT f.facility_type, f.authority, count(DISTINCT f.facility_id) AS facilities,
        count(p.person_id) AS persons
-FROM facilities f LEFT JOIN persons p ON p.facility_id = f.facility_id
+FROM facilities f LEFT JOIN held p ON p.facility_id = f.facility_id
 GROUP BY f.facility_type, f.authority
 ORDER BY f.facility_type, f.authority
 """
 
 # Each division's province-level ancestor (itself when it is one): walk up the
-# parent chain, keep the ancestors at level province or special_city.
-BY_PROVINCE = """
-WITH RECURSIVE chain(start_id, division_id) AS (
+# parent chain, keep the ancestors at a province level (PROVINCE_LEVELS).
+BY_PROVINCE = f"""
+WITH RECURSIVE held AS ({IN_CUSTODY}),
+chain(start_id, division_id) AS (
     SELECT division_id, division_id FROM divisions
     UNION ALL
     SELECT c.start_id, d.parent_id
@@ -30,12 +51,12 @@ WITH RECURSIVE chain(start_id, division_id) AS (
 province_of AS (
     SELECT c.start_id, min(d.division_id) AS province_id
     FROM chain c JOIN divisions d ON d.division_id = c.division_id
-    WHERE d.level IN ('province', 'special_city')
+    WHERE d.level IN ({_quoted(PROVINCE_LEVELS)})
     GROUP BY c.start_id
 )
 SELECT pv.division_id AS province_id, pv.name_romanised AS province, pv.level,
        count(p.person_id) AS persons
-FROM persons p
+FROM held p
 LEFT JOIN facilities f ON f.facility_id = p.facility_id
 LEFT JOIN province_of po ON po.start_id = f.division_id
 LEFT JOIN divisions pv ON pv.division_id = po.province_id
@@ -44,19 +65,13 @@ ORDER BY persons DESC, province_id NULLS LAST
 """
 
 
-def registry_summary(db_url: str | DatabaseURL | None) -> dict[str, Any]:
-    """Counts by table, by facility type and authority, by province, and the snapshot."""
-    url = db_url if isinstance(db_url, DatabaseURL) else resolve_db(db_url)
-    if url.is_duckdb:
-        conn = connect_duckdb(url, read_only=url.target != ":memory:")
-    else:
-        from amnesty.registry.postgres import connect
+def registry_summary(db: DatabaseLike | None) -> dict[str, Any]:
+    """Counts by table, by facility type and authority, by province, and the snapshot.
 
-        conn = connect(url)
-    try:
+    A read: a DuckDB path with no file behind it is an error, never a new database.
+    """
+    with Database.open(db, create=False).raw() as conn:
         return summarise(conn)
-    finally:
-        conn.close()
 
 
 def _rows(conn: Any, sql: str) -> list[dict[str, Any]]:

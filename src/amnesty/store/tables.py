@@ -190,8 +190,13 @@ releases = sa.Table(
     sa.Column("certificate_no", sa.Text, unique=True),
     sa.Column("executed_by", sa.Text, nullable=False),
     sa.Column("executed_at", UTCDateTime, nullable=False),
-    # the key that makes a double release impossible, whatever retries happen
+    # the event that began the custody this release ends: the person's latest admission
+    # or return event id, "initial" when none is recorded (revision 0002)
+    sa.Column("custody_episode", sa.Text),
+    # the keys that make a double release impossible, whatever retries happen: once per
+    # run, and once per custody episode whichever run or decree releases
     sa.UniqueConstraint("run_id", "person_id", name="releases_once_per_run"),
+    sa.Index("releases_once_per_custody", "person_id", "custody_episode", unique=True),
 )
 
 release_revocations = sa.Table(

@@ -104,7 +104,7 @@ def determination(connection: Connection, run_id: str, person_id: str) -> Determ
     )
     if row is None:
         raise ConfigError(f"run {run_id} has no determination for person {person_id!r}")
-    return _determination(row)
+    return determination_of(row)
 
 
 def determinations_where(
@@ -119,10 +119,10 @@ def determinations_where(
         .mappings()
         .all()
     )
-    return [_determination(r) for r in rows]
+    return [determination_of(r) for r in rows]
 
 
-def _determination(row: sa.RowMapping) -> Determination:
+def determination_of(row: sa.RowMapping) -> Determination:
     def items(name: str) -> tuple[Any, ...]:
         return tuple(json.loads(row[name] or "[]"))
 

@@ -4,7 +4,8 @@ The run decided on the registry of its day; a release happens days later.
 Each check below reads the registry as it is now and returns a reason to stop
 (an empty list means go ahead):
 
-- died; released, pardoned or otherwise out of custody since (another run);
+- died, released or temporarily released since (another run); a pardon is
+  history, not a custody status (:data:`amnesty.registry.schema.CUSTODY_OUT`);
 - transferred away from the roster's facility;
 - a new conviction (starting after the run's as-of date, by the release date);
 - an offence code of theirs repealed since the as-of date;
@@ -15,92 +16,130 @@ Each check below reads the registry as it is now and returns a reason to stop
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from amnesty.decree.model import Decree
+from amnesty.registry.schema import CUSTODY_EVENTS, CUSTODY_OUT
 from amnesty.workflow.casefiles import Determination, RunInfo
 
-# (decree, run, person_id, connection) -> the person's determination today, as a dict with
-# outcome, relief and grounds; None when the person is no longer in the decree's population.
-Evaluator = Callable[[Decree, RunInfo, str, Connection], dict[str, Any] | None]
+# (decree, run, person ids, connection) -> person id -> their determination today (a dict
+# with outcome, relief and grounds); a person missing from the answer is no longer in
+# the decree's population. Called inside the release transaction, on its connection.
+Evaluator = Callable[[Decree, RunInfo, Sequence[str], Connection], dict[str, dict[str, Any]]]
 
-CUSTODY_EVENTS = ("admission", "return", "release", "pardon", "death", "transfer")
-OUT_OF_CUSTODY = ("release", "pardon", "death")
+_LATEST_STATUS = sa.text(
+    "SELECT person_id, event_type, event_date, run_id, decree_id, facility_id FROM ("
+    "SELECT person_id, event_type, event_date, run_id, decree_id, facility_id, row_number() "
+    "OVER (PARTITION BY person_id ORDER BY event_date DESC, event_id DESC) AS n FROM events "
+    "WHERE person_id IN :people AND event_type IN :kinds) latest WHERE n = 1"
+).bindparams(
+    sa.bindparam("people", expanding=True),
+    sa.bindparam("kinds", value=list(CUSTODY_EVENTS), expanding=True),
+)
+_HELD_AT = sa.text(
+    "SELECT person_id, facility_id FROM persons WHERE person_id IN :people"
+).bindparams(sa.bindparam("people", expanding=True))
+_NEW_CONVICTIONS = sa.text(
+    "SELECT person_id, conviction_id, offence_code, start_date FROM convictions "
+    # known by the release date: a later start is a later event, not a fact of today
+    "WHERE person_id IN :people AND start_date > :as_of AND start_date <= :day "
+    "ORDER BY person_id, start_date, conviction_id"
+).bindparams(sa.bindparam("people", expanding=True))
+_REPEALED = sa.text(
+    "SELECT DISTINCT c.person_id, o.offence_code, o.valid_to FROM convictions c "
+    "JOIN offences o ON o.offence_code = c.offence_code "
+    "WHERE c.person_id IN :people AND o.valid_to IS NOT NULL "
+    "AND o.valid_to >= :as_of AND o.valid_to < :day ORDER BY c.person_id, o.offence_code"
+).bindparams(sa.bindparam("people", expanding=True))
+
+
+class Stop(NamedTuple):
+    """Why one person's release stops: a kind to count by, and the sentence to show."""
+
+    kind: str
+    text: str
 
 
 def registry_reasons(
     conn: Connection, run: RunInfo, person_id: str, facility_id: str, release_date: dt.date
 ) -> list[str]:
-    """The checks that need only SQL on the registry tables."""
-    person = conn.execute(
-        sa.text("SELECT facility_id FROM persons WHERE person_id = :p"), {"p": person_id}
-    ).first()
-    if person is None:
-        return [f"person {person_id} is no longer in the registry"]
-    reasons: list[str] = []
-    last = conn.execute(
-        sa.text(
-            "SELECT event_type, event_date, run_id, decree_id, facility_id FROM events "
-            "WHERE person_id = :p AND event_type IN "
-            "('admission', 'return', 'release', 'pardon', 'death', 'transfer') "
-            "ORDER BY event_date DESC, event_id DESC LIMIT 1"
-        ),
-        {"p": person_id},
-    ).first()
-    if last is not None and last[0] in OUT_OF_CUSTODY:
-        kind, day, other_run, other_decree = last[0], last[1], last[2], last[3]
-        if kind == "death":
-            reasons.append(f"person {person_id} died on {day}")
-        elif other_run:
-            reasons.append(
-                f"person {person_id} was already released on {day} by run {other_run} "
-                f"(decree {other_decree})"
+    """The registry checks of one person (see :func:`registry_reasons_many`)."""
+    found = registry_reasons_many(conn, run, {person_id: facility_id}, release_date)
+    return [stop.text for stop in found[person_id]]
+
+
+def registry_reasons_many(
+    conn: Connection, run: RunInfo, facilities: Mapping[str, str], release_date: dt.date
+) -> dict[str, list[Stop]]:
+    """The checks that need only SQL on the registry tables, for many persons at once.
+
+    ``facilities`` maps each person to the facility whose roster releases them. Four
+    queries whatever the number of persons; every person gets a list (empty: go ahead).
+    """
+    people = list(facilities)
+    reasons: dict[str, list[Stop]] = {p: [] for p in people}
+    if not people:
+        return reasons
+    held: dict[str, str | None] = dict(conn.execute(_HELD_AT, {"people": people}).all())
+    last = {r[0]: r for r in conn.execute(_LATEST_STATUS, {"people": people}).all()}
+    for person_id in people:
+        if person_id not in held:
+            reasons[person_id].append(
+                Stop("not in the registry", f"person {person_id} is no longer in the registry")
             )
-        else:
-            reasons.append(f"person {person_id} left custody ({kind}) on {day}")
-    # The person row says where they are now; the latest admission or transfer event
-    # says the same unless one of the two lags behind: either differing is a transfer.
-    places = {person[0]}
-    if last is not None and last[0] in ("admission", "return", "transfer") and last[4]:
-        places.add(last[4])
-    for current in sorted(p for p in places if p is not None and p != facility_id):
-        reasons.append(
-            f"person {person_id} is now held at facility {current}, not {facility_id} "
-            "(transferred); the receiving facility's roster must include them"
+            continue
+        status = last.get(person_id)
+        if status is not None and status[1] in CUSTODY_OUT:
+            reasons[person_id].append(_left_custody(person_id, status))
+        # The person row says where they are now; the latest admission or transfer event
+        # says the same unless one of the two lags behind: either differing is a transfer.
+        places = {held[person_id]}
+        if status is not None and status[1] not in CUSTODY_OUT and status[5]:
+            places.add(status[5])
+        wanted = facilities[person_id]
+        for current in sorted(p for p in places if p is not None and p != wanted):
+            reasons[person_id].append(
+                Stop(
+                    "transferred",
+                    f"person {person_id} is now held at facility {current}, not {wanted} "
+                    "(transferred); the receiving facility's roster must include them",
+                )
+            )
+    window = {"people": people, "as_of": run.as_of, "day": release_date}
+    for person_id, conviction_id, code, start in conn.execute(_NEW_CONVICTIONS, window).all():
+        reasons[person_id].append(
+            Stop(
+                "new conviction",
+                f"person {person_id} has a new conviction {conviction_id} ({code}) starting "
+                f"{start}, after the run's as-of date {run.as_of}",
+            )
         )
-    new_convictions = conn.execute(
-        sa.text(
-            "SELECT conviction_id, offence_code, start_date FROM convictions "
-            # known by the release date: a later start is a later event, not a fact of today
-            "WHERE person_id = :p AND start_date > :as_of AND start_date <= :day "
-            "ORDER BY start_date"
-        ),
-        {"p": person_id, "as_of": run.as_of, "day": release_date},
-    ).all()
-    for conviction_id, code, start in new_convictions:
-        reasons.append(
-            f"person {person_id} has a new conviction {conviction_id} ({code}) starting {start}, "
-            f"after the run's as-of date {run.as_of}"
-        )
-    repealed = conn.execute(
-        sa.text(
-            "SELECT DISTINCT o.offence_code, o.valid_to FROM convictions c "
-            "JOIN offences o ON o.offence_code = c.offence_code "
-            "WHERE c.person_id = :p AND o.valid_to IS NOT NULL "
-            "AND o.valid_to >= :as_of AND o.valid_to < :day ORDER BY o.offence_code"
-        ),
-        {"p": person_id, "as_of": run.as_of, "day": release_date},
-    ).all()
-    for code, valid_to in repealed:
-        reasons.append(
-            f"offence code {code} of person {person_id} was repealed (valid to {valid_to}) "
-            "after the run's as-of date; run the decree again on the current catalogue"
+    for person_id, code, valid_to in conn.execute(_REPEALED, window).all():
+        reasons[person_id].append(
+            Stop(
+                "offence code repealed",
+                f"offence code {code} of person {person_id} was repealed (valid to {valid_to}) "
+                "after the run's as-of date; run the decree again on the current catalogue",
+            )
         )
     return reasons
+
+
+def _left_custody(person_id: str, status: Any) -> Stop:
+    kind, day, other_run, other_decree = status[1], status[2], status[3], status[4]
+    if kind == "death":
+        return Stop("died", f"person {person_id} died on {day}")
+    if other_run:
+        return Stop(
+            "released by another run",
+            f"person {person_id} was already released on {day} by run {other_run} "
+            f"(decree {other_decree})",
+        )
+    return Stop("left custody", f"person {person_id} left custody ({kind}) on {day}")
 
 
 def outcome_reasons(
@@ -129,18 +168,20 @@ def outcome_reasons(
 
 
 def engine_evaluator(
-    decree: Decree, run: RunInfo, person_id: str, conn: Connection
-) -> dict[str, Any] | None:
-    """Evaluate one person with the compiled engine, on the run's as-of date."""
+    decree: Decree, run: RunInfo, people: Sequence[str], conn: Connection
+) -> dict[str, dict[str, Any]]:
+    """Evaluate ``people`` with the compiled engine in one pass, on the run's as-of date.
+
+    It runs on ``conn``'s own driver connection, so inside the release transaction it
+    sees exactly the registry the release is about to change.
+    """
     import importlib
 
     engine: Any = importlib.import_module("amnesty.engine")
     raw: Any = conn.connection.driver_connection
-    evaluation = engine.evaluate(decree, raw, as_of=run.as_of, person_ids=[person_id])
-    for row in _rows(evaluation):
-        if row.get("person_id") == person_id:
-            return row
-    return None
+    evaluation = engine.evaluate(decree, raw, as_of=run.as_of, person_ids=list(people))
+    wanted = set(people)
+    return {r["person_id"]: r for r in _rows(evaluation) if r.get("person_id") in wanted}
 
 
 def _rows(evaluation: Any) -> list[dict[str, Any]]:
@@ -149,63 +190,3 @@ def _rows(evaluation: Any) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = table.to_pylist()
         return rows
     return [r if isinstance(r, dict) else vars(r) for r in table]
-
-
-class BatchEvaluator:
-    """One engine pass for a whole roster, reused person by person while it is exact.
-
-    A determination depends only on the person's own facts and the shared
-    catalogues, so a release of someone else in the same run cannot change it.
-    The batch's answer for a person therefore stands as long as every registry
-    snapshot recorded since the pass is one of this run's own release events for
-    other persons; any other change (an import, a correction, this person's own
-    event) falls back to evaluating the person alone, as :func:`engine_evaluator`.
-    """
-
-    def __init__(
-        self, rows: dict[str, dict[str, Any]], snapshot_id: int | None, run_id: str
-    ) -> None:
-        self.rows = rows
-        self.snapshot_id = snapshot_id
-        self.run_id = run_id
-
-    @classmethod
-    def prepare(
-        cls, engine: sa.Engine, decree: Decree, run: RunInfo, people: list[str]
-    ) -> BatchEvaluator:
-        import importlib
-
-        amnesty_engine: Any = importlib.import_module("amnesty.engine")
-        # the snapshot first, on its own connection: a change that lands before the
-        # pass then only makes the batch fall back to per-person evaluation
-        with engine.connect() as conn:
-            snapshot_id = conn.execute(
-                sa.text("SELECT max(snapshot_id) FROM registry_snapshots")
-            ).scalar()
-        with engine.connect() as conn:
-            raw: Any = conn.connection.driver_connection
-            evaluation = amnesty_engine.evaluate(decree, raw, as_of=run.as_of, person_ids=people)
-            rows = {row["person_id"]: row for row in _rows(evaluation)}
-        return cls(rows, snapshot_id, run.run_id)
-
-    def __call__(
-        self, decree: Decree, run: RunInfo, person_id: str, conn: Connection
-    ) -> dict[str, Any] | None:
-        if run.run_id == self.run_id and self._still_exact(conn, person_id):
-            return self.rows.get(person_id)
-        return engine_evaluator(decree, run, person_id, conn)
-
-    def _still_exact(self, conn: Connection, person_id: str) -> bool:
-        if self.snapshot_id is None:
-            return False
-        since = conn.execute(
-            sa.text("SELECT kind, source FROM registry_snapshots WHERE snapshot_id > :s"),
-            {"s": self.snapshot_id},
-        ).all()
-        own = f" run {self.run_id} person "
-        for kind, source in since:
-            if kind != "derived" or own not in (source or ""):
-                return False
-            if source.endswith(f"{own}{person_id}"):
-                return False
-        return True

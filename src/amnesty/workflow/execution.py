@@ -1,0 +1,459 @@
+"""The release itself, for one person or a batch of them, inside one transaction.
+
+:func:`release_many` is the only code that writes a release. Each release is
+four writes and its audit event: the registry event (release,
+temporary_release or commutation; the next decree sees it), the ``releases``
+row, the certificate row with its number, and one audit event per person.
+A batch of persons shares one transaction, so a crash leaves either the whole
+batch or none of it, and a retry finds the ``releases`` rows and skips them.
+
+Before writing, and inside the same transaction and lock, every person is
+checked again from what the *run* stored (never from the roster row):
+
+- the run's determination is eligible, or review and decided eligible;
+- the relief on the roster is the relief the run decided;
+- every undertaking the run requires is signed, on or before the release date;
+- the registry still holds them where the roster says (:mod:`.recheck`);
+- re-evaluated with the decree on the registry as it is now, the same outcome,
+  relief and grounds (``evaluator``).
+
+Two keys back this up in the database itself: one release per (run, person),
+and one per (person, custody episode), the episode being the event that began
+the current custody (revision 0002). Certificate numbers are ``DECREE/000001``,
+gap-free per decree: the count of the decree's releases plus one, taken under
+the decree's named lock, which also serialises two processes releasing from
+the same decree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from amnesty.decree.model import Decree
+from amnesty.errors import IllegalTransition
+from amnesty.registry.schema import CUSTODY_IN
+from amnesty.registry.snapshot import advance_snapshot
+from amnesty.store.database import Database
+from amnesty.store.tables import (
+    certificates,
+    determinations,
+    releases,
+    rosters,
+    runs,
+    undertaking_records,
+)
+from amnesty.store.transaction import Transaction, utcnow
+from amnesty.workflow import recheck
+from amnesty.workflow.casefiles import Determination, RunInfo, determination_of
+from amnesty.workflow.certificates import certificate_number
+from amnesty.workflow.faults import fault_point
+from amnesty.workflow.review import latest_records
+
+# relief -> the registry event that carries it out
+EVENT_TYPES = {
+    "release": "release",
+    "conditional_release": "release",
+    "temporary_release": "temporary_release",
+    "commutation": "commutation",
+}
+EVENT_COLUMNS = (
+    "event_id", "person_id", "event_type", "event_date", "facility_id", "country",
+    "decree_id", "run_id", "new_sentence_kind", "new_end_date", "note",
+)  # fmt: skip
+_EPISODES = sa.text(
+    "SELECT person_id, event_id FROM ("
+    "SELECT person_id, event_id, row_number() OVER "
+    "(PARTITION BY person_id ORDER BY event_date DESC, event_id DESC) AS n FROM events "
+    "WHERE person_id IN :people AND event_type IN :kinds) latest WHERE n = 1"
+).bindparams(
+    sa.bindparam("people", expanding=True),
+    sa.bindparam("kinds", value=list(CUSTODY_IN), expanding=True),
+)
+
+
+@dataclass(frozen=True)
+class Release:
+    release_id: int
+    run_id: str
+    person_id: str
+    roster_id: int
+    facility_id: str
+    relief: str
+    release_date: dt.date
+    return_date: dt.date | None
+    override_reason: str | None
+    certificate_no: str | None
+    executed_by: str
+    executed_at: dt.datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A person the caller asks to release: from which approved roster, with which relief."""
+
+    person_id: str
+    roster_id: int
+    relief: str
+    facility_id: str
+
+
+@dataclass
+class Outcome:
+    released: list[Release]
+    already: list[Release]
+    stopped: list[tuple[str, recheck.Stop]]
+
+
+def release_entity(run_id: str, person_id: str) -> str:
+    """The audit entity id of a release, ``RUN_ID:PERSON_ID``, as ``audit verify`` reads it."""
+    return f"{run_id}:{person_id}"
+
+
+def release_many(
+    tx: Transaction,
+    db: Database,
+    run: RunInfo,
+    decree: Decree,
+    candidates: Sequence[Candidate],
+    *,
+    release_date: dt.date,
+    override_reason: str | None = None,
+    new_end_date: dt.date | None = None,
+    evaluator: recheck.Evaluator | None = recheck.engine_evaluator,
+) -> Outcome:
+    """Re-check and release ``candidates`` in ``tx``; see the module docstring.
+
+    Stopped persons are returned, not raised: the caller decides whether a stop
+    refuses the whole step (one person) or is reported while the batch goes on.
+    """
+    conn = tx.connection
+    db.lock(conn, "releases:" + run.decree_id)
+    people = [c.person_id for c in candidates]
+    done = existing_releases(conn, run.run_id, people)
+    todo = [c for c in candidates if c.person_id not in done]
+    outcome = Outcome([], [done[p] for p in people if p in done], [])
+    if not todo:
+        return outcome
+    stops = _stops(conn, run, decree, todo, release_date, evaluator)
+    changes: dict[str, tuple[dt.date | None, dt.date | None, str | None]] = {}
+    stored = _determinations(conn, run.run_id, [c.person_id for c in todo])
+    for c in todo:
+        if stops[c.person_id]:
+            continue
+        try:
+            changes[c.person_id] = sentence_change(
+                decree, stored[c.person_id].grounds, c.relief, new_end_date
+            )
+        except IllegalTransition as why:
+            stops[c.person_id].append(recheck.Stop("sentence change missing", str(why)))
+    for c in todo:
+        if stops[c.person_id]:
+            outcome.stopped.append((c.person_id, stops[c.person_id][0]))
+    go = [c for c in todo if not stops[c.person_id]]
+    if go:
+        outcome.released = _write(tx, conn, run, go, changes, release_date, override_reason)
+    return outcome
+
+
+def existing_releases(conn: Connection, run_id: str, people: Sequence[str]) -> dict[str, Release]:
+    """person id -> their release by ``run_id``, for those of ``people`` already released."""
+    found: dict[str, Release] = {}
+    for start in range(0, len(people), 5000):
+        rows = (
+            conn.execute(
+                sa.select(releases).where(
+                    releases.c.run_id == run_id,
+                    releases.c.person_id.in_(people[start : start + 5000]),
+                )
+            )
+            .mappings()
+            .all()
+        )
+        found.update({r["person_id"]: release_of(r) for r in rows})
+    return found
+
+
+def release_of(row: sa.RowMapping) -> Release:
+    return Release(**{k: row[k] for k in Release.__dataclass_fields__})
+
+
+def sentence_change(
+    decree: Decree, grounds: tuple[str, ...], relief: str, new_end_date: dt.date | None
+) -> tuple[dt.date | None, dt.date | None, str | None]:
+    """(return date, new end date, new sentence kind) for temporary releases and commutations."""
+    clauses = [c for c in decree.clauses if c.id in grounds and c.relief == relief]
+    if relief == "temporary_release":
+        until = new_end_date or next((c.until for c in clauses if c.until), None)
+        if until is None:
+            raise IllegalTransition("a temporary release needs a return date (--new-end-date)")
+        return until, until, None
+    if relief == "commutation":
+        terms = next((c.commutation for c in clauses if c.commutation), None)
+        kind = "life" if terms is not None and terms.death_to_life else None
+        if new_end_date is None and kind is None:
+            raise IllegalTransition(
+                "a commutation needs the new sentence end (--new-end-date) unless the decree "
+                "commutes death to life"
+            )
+        return None, new_end_date, kind
+    return None, None, None
+
+
+def insert_events(conn: Connection, rows: list[dict[str, Any]], source: str) -> None:
+    """Append registry ``events`` rows and advance the registry snapshot past them.
+
+    Both happen on ``conn``, inside the caller's transaction: the rows and the
+    derived snapshot that names them commit or roll back together, so the next
+    run records a snapshot hash that covers these events and a re-import of an
+    older extract is refused instead of silently dropping them.
+    """
+    params = [{c: row.get(c) for c in EVENT_COLUMNS} for row in rows]
+    conn.execute(
+        sa.text(
+            f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "
+            f"VALUES ({', '.join(':' + c for c in EVENT_COLUMNS)})"
+        ),
+        params,
+    )
+    advance_snapshot(conn, table="events", rows=params, source=source)
+
+
+# --- the checks ---
+
+
+def _determinations(conn: Connection, run_id: str, people: list[str]) -> dict[str, Determination]:
+    rows = (
+        conn.execute(
+            sa.select(determinations).where(
+                determinations.c.run_id == run_id, determinations.c.person_id.in_(people)
+            )
+        )
+        .mappings()
+        .all()
+    )
+    return {r["person_id"]: determination_of(r) for r in rows}
+
+
+def _stops(
+    conn: Connection,
+    run: RunInfo,
+    decree: Decree,
+    todo: list[Candidate],
+    day: dt.date,
+    evaluator: recheck.Evaluator | None,
+) -> dict[str, list[recheck.Stop]]:
+    people = [c.person_id for c in todo]
+    stops: dict[str, list[recheck.Stop]] = {p: [] for p in people}
+    approved = set(
+        conn.execute(
+            sa.select(rosters.c.roster_id).where(
+                rosters.c.roster_id.in_({c.roster_id for c in todo}),
+                rosters.c.status == "approved",
+            )
+        ).scalars()
+    )
+    stored = _determinations(conn, run.run_id, people)
+    decided = latest_records(conn, run.run_id)
+    signed = undertakings_of(conn, run.run_id, people)
+    for c in todo:
+        pid = c.person_id
+        if c.roster_id not in approved:
+            stops[pid].append(
+                recheck.Stop(
+                    "roster not approved",
+                    f"person {pid} is on roster {c.roster_id}, which is not approved; "
+                    "an approver must approve it first",
+                )
+            )
+            continue
+        found = stored.get(pid)
+        if found is None:
+            stops[pid].append(
+                recheck.Stop("no determination", f"run {run.run_id} has no determination of {pid}")
+            )
+            continue
+        record = decided.get(pid)
+        review_eligible = (
+            record is not None and record.kind == "decide" and record.outcome == "eligible"
+        )
+        if not (found.outcome == "eligible" or (found.outcome == "review" and review_eligible)):
+            why = "review case not decided eligible" if found.outcome == "review" else "ineligible"
+            stops[pid].append(
+                recheck.Stop(
+                    why, f"run {run.run_id} decided {pid} {found.outcome}, not eligible ({why})"
+                )
+            )
+            continue
+        if (found.relief or "release") != c.relief:
+            stops[pid].append(
+                recheck.Stop(
+                    "relief differs",
+                    f"roster {c.roster_id} gives {pid} {c.relief}, but run {run.run_id} "
+                    f"decided {found.relief or 'release'}",
+                )
+            )
+            continue
+        stops[pid].extend(undertaking_stops(pid, found.undertakings, signed.get(pid, {}), day))
+    open_people = {c.person_id: c.facility_id for c in todo if not stops[c.person_id]}
+    for pid, found_stops in recheck.registry_reasons_many(conn, run, open_people, day).items():
+        stops[pid].extend(found_stops)
+    still = [p for p in open_people if not stops[p]]
+    if still and evaluator is not None:
+        today = evaluator(decree, run, still, conn)
+        for pid in still:
+            for text in recheck.outcome_reasons(stored[pid], today.get(pid), pid):
+                stops[pid].append(recheck.Stop("outcome changed", text))
+    return stops
+
+
+def undertakings_of(
+    conn: Connection, run_id: str, people: list[str]
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """person -> undertaking id -> its latest record (a later signature follows a refusal)."""
+    rows = (
+        conn.execute(
+            sa.select(undertaking_records)
+            .where(
+                undertaking_records.c.run_id == run_id,
+                undertaking_records.c.person_id.in_(people),
+            )
+            .order_by(undertaking_records.c.record_id)
+        )
+        .mappings()
+        .all()
+    )
+    state: dict[str, dict[str, dict[str, Any]]] = {}
+    for r in rows:
+        state.setdefault(r["person_id"], {})[r["undertaking_id"]] = dict(r)
+    return state
+
+
+def undertaking_stops(
+    person_id: str,
+    required: Sequence[str],
+    state: dict[str, dict[str, Any]],
+    day: dt.date,
+) -> list[recheck.Stop]:
+    """What keeps a person's undertakings from allowing the release on ``day``."""
+    stops = []
+    for undertaking_id in required:
+        record = state.get(undertaking_id)
+        if record is None:
+            stops.append(
+                recheck.Stop(
+                    f"undertaking {undertaking_id} not recorded",
+                    f"release of {person_id} stopped: undertaking {undertaking_id} not yet "
+                    "recorded (amnesty release undertake, or release import-undertakings)",
+                )
+            )
+        elif record["status"] == "refused":
+            stops.append(
+                recheck.Stop(
+                    f"undertaking {undertaking_id} refused",
+                    f"release of {person_id} stopped: undertaking {undertaking_id} was refused; "
+                    "the person stays in custody unless they sign it later",
+                )
+            )
+        elif record["signed_on"] is not None and record["signed_on"] > day:
+            stops.append(
+                recheck.Stop(
+                    f"undertaking {undertaking_id} signed after the release date",
+                    f"release of {person_id} stopped: undertaking {undertaking_id} is signed "
+                    f"on {record['signed_on']}, after the release date {day}",
+                )
+            )
+    return stops
+
+
+# --- the writes ---
+
+
+def _write(
+    tx: Transaction,
+    conn: Connection,
+    run: RunInfo,
+    go: list[Candidate],
+    changes: dict[str, tuple[dt.date | None, dt.date | None, str | None]],
+    day: dt.date,
+    override_reason: str | None,
+) -> list[Release]:
+    people = [c.person_id for c in go]
+    episodes: dict[str, str] = dict(conn.execute(_EPISODES, {"people": people}).all())
+    issued = conn.execute(
+        sa.select(sa.func.count())
+        .select_from(releases)
+        .join(runs, runs.c.run_id == releases.c.run_id)
+        .where(runs.c.decree_id == run.decree_id)
+    ).scalar_one()
+    ids = sorted(
+        conn.execute(
+            sa.text("SELECT nextval('releases_id_seq') FROM generate_series(1, :n)"),
+            {"n": len(go)},
+        ).scalars()
+    )
+    now = utcnow()
+    events, rows, certs, audits = [], [], [], []
+    for index, c in enumerate(go):
+        return_date, new_end, new_kind = changes[c.person_id]
+        event_type = EVENT_TYPES[c.relief]
+        number = certificate_number(run.decree_id, int(issued) + index + 1)
+        events.append(
+            {
+                "event_id": f"{run.run_id}:{c.person_id}:{event_type}",
+                "person_id": c.person_id,
+                "event_type": event_type,
+                "event_date": day,
+                "facility_id": c.facility_id,
+                "decree_id": run.decree_id,
+                "run_id": run.run_id,
+                "new_sentence_kind": new_kind,
+                "new_end_date": new_end,
+                "note": "conditional release" if c.relief == "conditional_release" else None,
+            }
+        )
+        row: dict[str, Any] = {
+            "release_id": int(ids[index]),
+            "run_id": run.run_id,
+            "person_id": c.person_id,
+            "roster_id": c.roster_id,
+            "facility_id": c.facility_id,
+            "relief": c.relief,
+            "release_date": day,
+            "return_date": return_date,
+            "override_reason": (override_reason or "").strip() or None,
+            "certificate_no": number,
+            "executed_by": tx.actor,
+            "executed_at": now,
+        }
+        rows.append({**row, "custody_episode": episodes.get(c.person_id, "initial")})
+        certs.append(
+            {"certificate_no": number, "release_id": row["release_id"], "issued_by": tx.actor,
+             "issued_at": now}
+        )  # fmt: skip
+        audits.append(
+            {
+                "action": "release.execute",
+                "entity": ("release", release_entity(run.run_id, c.person_id)),
+                "after": {**row, "new_end_date": new_end},
+            }
+        )
+    source = f"release run {run.run_id} person {go[0].person_id}"
+    if len(go) > 1:
+        source = f"release run {run.run_id}: {len(go)} persons, {people[0]} to {people[-1]}"
+    insert_events(conn, events, source)
+    fault_point("after_event_insert")
+    conn.execute(releases.insert(), rows)
+    fault_point("after_release_insert")
+    conn.execute(certificates.insert(), certs)
+    tx.audit_many(audits)
+    fault_point("before_commit")
+    return [Release(**{k: r[k] for k in Release.__dataclass_fields__}) for r in rows]

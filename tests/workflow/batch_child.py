@@ -1,6 +1,8 @@
 """Run one roster's batch release in a child process (the fault tests kill it).
 
-Usage: python batch_child.py DB_URL ROSTER_ID
+Usage: python batch_child.py DB_URL ROSTER_ID [BATCH_SIZE [OFFICER]]
+
+BATCH_SIZE defaults to 1 (each release its own transaction), OFFICER to off1.
 
 The decree is parsed from the text stored with the run, and each person is
 re-checked with the real engine, as in production.
@@ -16,5 +18,7 @@ from amnesty.workflow.batches import execute_roster
 
 if __name__ == "__main__":
     url, roster_id = sys.argv[1], int(sys.argv[2])
-    report = execute_roster(url, "off1", roster_id, release_date=IN_WINDOW)
+    batch_size = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    officer = sys.argv[4] if len(sys.argv) > 4 else "off1"
+    report = execute_roster(url, officer, roster_id, release_date=IN_WINDOW, batch_size=batch_size)
     print(f"released={len(report.released)} already={len(report.already)}")

@@ -37,7 +37,14 @@ WINDOW = (dt.date(2015, 10, 8), dt.date(2015, 10, 9))
 IN_WINDOW = dt.date(2015, 10, 8)
 SECOND_ROUND = dt.date(2015, 10, 10)  # as-of date of a later round, after the releases
 
-FACILITIES = {"F1": ("제1교화소", "Penitentiary No. 1"), "F2": ("제2교화소", "Penitentiary No. 2")}
+FACILITIES = {
+    "F1": ("제1교화소", "Penitentiary No. 1"),
+    "F2": ("제2교화소", "Penitentiary No. 2"),
+    "F3": (
+        "제3교화소",
+        "Penitentiary No. 3",
+    ),  # the crowd's: everyone eligible, all sign the pledge
+}
 # person -> (name, romanised, facility, outcome, relief, undertakings): what the engine
 # decides for them under DECREE_TOML on the registry below (asserted by build_world).
 PEOPLE: dict[str, tuple[str, str, str, str, str | None, list[str]]] = {
@@ -88,7 +95,7 @@ predicate = 'health.severity = "severe"'
 id = "pledge"
 text = "I will not reoffend."
 source = "S-KP1"
-who = 'person.id = "P01"'
+who = 'person.id = "P01" or facility.id = "F3"'
 """
 
 _ARROW = {
@@ -148,12 +155,47 @@ class World:
         return evaluate_and_record(self.url, self.decree_path, actor="drafter", as_of=as_of)
 
 
+def check_releases_whole(world: World) -> list[str]:
+    """Every release has its event, certificate and audit event; returns who is released."""
+    released = world.sql("SELECT person_id, certificate_no, release_id FROM releases")
+    people = [r[0] for r in released]
+    assert len(people) == len(set(people)), "someone was released twice"
+    for person, number, release_id in released:
+        events = world.sql(
+            "SELECT count(*) FROM events WHERE person_id = :p AND event_type = 'release'", p=person
+        )
+        assert events[0][0] == 1, f"{person}: release without exactly one registry event"
+        certs = world.sql("SELECT count(*) FROM certificates WHERE release_id = :r", r=release_id)
+        assert certs[0][0] == 1 and number, f"{person}: release without its certificate"
+        audited = world.sql(
+            "SELECT count(*) FROM audit_events WHERE entity_kind = 'release' "
+            "AND entity_id = :e AND outcome = 'ok'",
+            e=f"{world.run_id}:{person}",
+        )
+        assert audited[0][0] == 1, f"{person}: release without its audit event"
+    orphans = world.sql(
+        "SELECT count(*) FROM events WHERE event_type = 'release' "
+        "AND person_id NOT IN (SELECT person_id FROM releases)"
+    )
+    assert orphans[0][0] == 0
+    numbers = sorted(r[1] for r in released)
+    assert numbers == [f"kp-2015-10/{i:06d}" for i in range(1, len(numbers) + 1)]  # gap-free
+    return people
+
+
+def crowd_ids(crowd: int) -> list[str]:
+    """The ids of a crowd of ``crowd`` persons at F3 (see :func:`build_world`)."""
+    return [f"B{i:06d}" for i in range(1, crowd + 1)]
+
+
 def build_world(
-    url: str | DatabaseURL, *, signed: bool = True, decree_id: str = "kp-2015-10"
+    url: str | DatabaseURL, *, signed: bool = True, decree_id: str = "kp-2015-10", crowd: int = 0
 ) -> World:
+    """The world of PEOPLE, plus ``crowd`` persons at facility F3 (officer ``off3``), each
+    eligible for release once they sign the pledge: a roster big enough to batch."""
     db = url if isinstance(url, DatabaseURL) else resolve_db(url)
     folder = Path(tempfile.mkdtemp(prefix="amnesty-world-"))
-    registry_dir = _write_registry(folder / "registry")
+    registry_dir = _write_registry(folder / "registry", crowd)
     import_registry(db, registry_dir, profile="core")
     db = migrate(db)
     add_user(db, "admin", ["admin"])
@@ -163,6 +205,7 @@ def build_world(
     add_user(db, "appr2", ["approver"], actor="admin")
     add_user(db, "off1", ["facility_officer"], ["F1"], actor="admin")
     add_user(db, "off2", ["facility_officer"], ["F2"], actor="admin")
+    add_user(db, "off3", ["facility_officer"], ["F3"], actor="admin")
     add_user(db, "drafter", ["drafter"], actor="admin")
     path = folder / f"{decree_id}.toml"
     path.write_text(decree_text(decree_id), encoding="utf-8")
@@ -174,24 +217,28 @@ def build_world(
         for r in recorded.evaluation.determinations.to_pylist()
     }
     expected = {p: (v[3], v[4], v[5]) for p, v in PEOPLE.items()}
+    expected.update({p: ("eligible", "release", ["pledge"]) for p in crowd_ids(crowd)})
     assert decided == expected, f"the engine decided {decided}, the world expects {expected}"
     return World(db, recorded.decree, recorded.run.run_id, path, registry_dir, recorded)
 
 
-def _write_registry(out: Path) -> Path:
+def _write_registry(out: Path, crowd: int) -> Path:
     out.mkdir(parents=True)
     (out / "manifest.json").write_text('{"profile": "core"}')
+    tables = _rows(crowd)
     for table in get_profile("core").tables():
-        rows = _rows()[table.name]
+        rows = tables[table.name]
         schema = pa.schema([(c.name, _ARROW[c.type]) for c in table.columns])
         pq.write_table(pa.Table.from_pylist(rows, schema=schema), out / f"{table.name}.parquet")
     return out
 
 
-def _rows() -> dict[str, list[dict[str, Any]]]:
+def _rows(crowd: int) -> dict[str, list[dict[str, Any]]]:
     d = dt.date
     persons, convictions, events, health = [], [], [], []
-    for pid, (name, rom, fac, *_rest) in PEOPLE.items():
+    everyone = [(pid, name, rom, fac) for pid, (name, rom, fac, *_rest) in PEOPLE.items()]
+    everyone += [(pid, "군중", f"Crowd {pid}", "F3") for pid in crowd_ids(crowd)]
+    for pid, name, rom, fac in everyone:
         persons.append(
             {
                 "person_id": pid,

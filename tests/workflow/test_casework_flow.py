@@ -19,8 +19,8 @@ from amnesty.store.database import Database
 from amnesty.store.engine import dispose_engine, get_engine
 from amnesty.store.tables import audit_events, releases, rosters
 from amnesty.workflow import review
-from amnesty.workflow.certificate_store import print_certificates
 from amnesty.workflow.batches import check_roster, execute_roster
+from amnesty.workflow.certificate_store import print_certificates
 from amnesty.workflow.releases import execute_release, record_undertaking, revoke_release
 from amnesty.workflow.rosters import approve_roster, get_roster, prepare_roster, withdraw_roster
 
@@ -173,7 +173,7 @@ def test_recheck_stops_releases_on_registry_changes(world: World) -> None:
         "UPDATE persons SET custody_authority = 'MSS' WHERE person_id = 'P01'",
         key="P01",
     )
-    with pytest.raises(IllegalTransition, match="nobody on roster .* is ready") as refused:
+    with pytest.raises(IllegalTransition, match=r"nobody on roster .* is ready") as refused:
         execute_roster(world.url, "off1", roster_id, release_date=IN_WINDOW)
     assert "1 died; 1 new conviction; 1 transferred; 1 undertaking pledge not recorded" in str(
         refused.value

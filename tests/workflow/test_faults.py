@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from casework_world import PEOPLE, World, build_world
+from casework_world import PEOPLE, World, build_world, check_releases_whole
 
 from amnesty.audit.verify import verify
 from amnesty.store.db import DatabaseURL
@@ -53,40 +53,12 @@ def _child(url: DatabaseURL, roster_id: int, fault: str | None) -> subprocess.Po
     )
 
 
-def _check_whole(world: World) -> list[str]:
-    """Every release has its event, certificate and audit event; returns who is released."""
-    released = world.sql("SELECT person_id, certificate_no, release_id FROM releases")
-    people = [r[0] for r in released]
-    assert len(people) == len(set(people)), "someone was released twice"
-    for person, number, release_id in released:
-        events = world.sql(
-            "SELECT count(*) FROM events WHERE person_id = :p AND event_type = 'release'", p=person
-        )
-        assert events[0][0] == 1, f"{person}: release without exactly one registry event"
-        certs = world.sql("SELECT count(*) FROM certificates WHERE release_id = :r", r=release_id)
-        assert certs[0][0] == 1 and number, f"{person}: release without its certificate"
-        audited = world.sql(
-            "SELECT count(*) FROM audit_events WHERE entity_kind = 'release' "
-            "AND entity_id = :e AND outcome = 'ok'",
-            e=f"{world.run_id}:{person}",
-        )
-        assert audited[0][0] == 1, f"{person}: release without its audit event"
-    orphans = world.sql(
-        "SELECT count(*) FROM events WHERE event_type = 'release' "
-        "AND person_id NOT IN (SELECT person_id FROM releases)"
-    )
-    assert orphans[0][0] == 0
-    numbers = sorted(r[1] for r in released)
-    assert numbers == [f"kp-2015-10/{i:06d}" for i in range(1, len(numbers) + 1)]  # gap-free
-    return people
-
-
 def _finish_and_verify(world: World, roster_id: int) -> None:
     dispose_engine(world.url)
     done = _child(world.url, roster_id, None)
     _out, err = done.communicate(timeout=120)
     assert done.returncode == 0, err
-    released = _check_whole(world)
+    released = check_releases_whole(world)
     assert sorted(released) == [p for p in F1_ELIGIBLE if p != "P01"]
     report = verify(world.url)
     assert report.ok, report.problems
@@ -101,7 +73,7 @@ def test_kill_at_a_fault_point_then_resume(backend_url: str, fault: str) -> None
     child = _child(world.url, roster_id, fault)
     child.communicate(timeout=120)
     assert child.returncode == -signal.SIGKILL
-    released = _check_whole(world)
+    released = check_releases_whole(world)
     point, _, nth = fault.partition(":")
     committed_before_kill = int(nth) - (0 if point == "after_commit" else 1)
     assert len(released) == committed_before_kill
@@ -117,5 +89,5 @@ def test_kill_at_random_moments_then_resume(backend_url: str) -> None:
         child.send_signal(signal.SIGKILL)
         child.communicate(timeout=60)
         dispose_engine(world.url)
-        _check_whole(world)
+        check_releases_whole(world)
     _finish_and_verify(world, roster_id)

@@ -38,6 +38,7 @@ from amnesty.workflow.execution import (
     undertaking_stops,
     undertakings_of,
 )
+from amnesty.workflow.faults import fault_point
 from amnesty.workflow.releases import check_window
 from amnesty.workflow.review import latest_records
 from amnesty.workflow.rosters import Roster, entries_of, find_roster
@@ -183,6 +184,7 @@ def execute_roster(
                     for pid, stop in outcome.stopped
                 ]
             )
+        fault_point("after_commit")
         report.released.extend(r.person_id for r in outcome.released)
         report.already.extend(r.person_id for r in outcome.already)
         report.stopped.extend((pid, stop.text) for pid, stop in outcome.stopped)

@@ -78,3 +78,9 @@ def test_second_duckdb_writer_process_gets_database_busy(duck_url: str) -> None:
     assert done.returncode == 1
     assert "database busy" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_written_out_head_is_the_scripts_head() -> None:
+    from amnesty.store.migrate import HEAD
+
+    assert head_revision() == HEAD

@@ -1,37 +1,44 @@
 """``amnesty ...``: a thin Typer layer over the library.
 
-Each module registers its commands on :data:`amnesty.cli.app.app`; this module
-imports them all and turns amnesty's errors into ``Error: ...`` and exit 1.
+Each module registers its commands on :data:`amnesty.cli.app.app`. This module
+lists them (:data:`COMMAND_MODULES`: a new command is one line there), lets the
+root group import a module only when its command runs, and turns amnesty's
+errors into ``Error: ...`` and exit 1.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 
 from amnesty.cli.app import app, state
 from amnesty.errors import AmnestyError
 
-COMMAND_MODULES = (
-    "registry",
-    "registry_generate",
-    "decree",
-    "demo",
-    "workflow",
-    "audit",
-    "casework",
-    "decrees",
-    "evaluate",
-    "explanation",
-)
-
-for _name in COMMAND_MODULES:
-    try:
-        importlib.import_module(f"amnesty.cli.{_name}")
-    except ModuleNotFoundError as exc:  # a command module not written yet
-        if exc.name != f"amnesty.cli.{_name}":
-            raise
+# command -> (the modules that register it and its sub-commands, its one-line help for
+# ``amnesty --help``); tests/cli/test_lazy_commands.py holds the help to the modules'.
+CASEWORK = ("casework", "casework_bulk")
+COMMAND_MODULES: dict[str, tuple[tuple[str, ...], str]] = {
+    "check": (("decree",), "Check a decree: every error with file:line:column; warnings for "
+              "contested clauses and, with --db, for clauses that apply to nobody in that "
+              "registry."),
+    "demo": (("demo",), "Run the October 2015 founding case end to end: registry, two "
+             "rounds, case work."),
+    "evaluate": (("evaluate",), "Decide everyone under sentence on the as-of date; record "
+                 "the run; print the summary."),
+    "explain": (("explanation",), "One person, clause by clause, with legal text, value and "
+                "the facts read; with --run, beside what that stored run decided and whether "
+                "they agree."),
+    "registry": (("registry", "registry_generate"),
+                 "Generate, import and inspect a prison registry."),
+    "run": (("runs",), "Stored runs: inputs, counts and reproducibility."),
+    "user": (("users",), "Accounts, roles and facility scope."),
+    "audit": (("audit",), "Verify, export and checkpoint the audit chain."),
+    "review": (CASEWORK, "The review queue: cases the engine referred to a person."),
+    "roster": (CASEWORK, "Facility rosters: prepare, check, approve (four eyes), withdraw."),
+    "release": (CASEWORK, "Execution: undertakings, releases, revocations."),
+    "certificate": (("casework",), "Release certificates as PDF."),
+    "decree": (("decrees",), "Decrees in the store: sign (freeze by content hash) and list."),
+}  # fmt: skip
 
 
 def run(argv: list[str]) -> int:

@@ -1,14 +1,68 @@
-"""The Typer application and the options every command shares (CONTRACT.md)."""
+"""The Typer application and the options every command shares (CONTRACT.md).
+
+Commands load lazily: the root group knows each command's name, module and
+one-line help from :data:`amnesty.cli.COMMAND_MODULES` and imports a module only
+when one of its commands runs (or shows its own help), so ``amnesty --help``
+imports no database library at all.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import importlib
+from typing import Annotated, Any
 
 import typer
+import typer.core
 
 from amnesty.cli.output import Format
 
+
+class LazyGroup(typer.core.TyperGroup):
+    """The root group: lists commands from the table, imports their module on use."""
+
+    listing = False  # true while the root help is being formatted
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(_table())
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        entry = _table().get(cmd_name)
+        if entry is None:
+            return super().get_command(ctx, cmd_name)
+        if self.listing:
+            # the root help needs only the one-line help: no import
+            return typer.core.TyperCommand(cmd_name, help=entry[1], short_help=entry[1])
+        if cmd_name not in self.commands:
+            for module in entry[0]:
+                importlib.import_module(f"amnesty.cli.{module}")
+            built: Any = typer.main.get_command(app)
+            self.commands.update(built.commands)
+        return self.commands.get(cmd_name)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        LazyGroup.listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            LazyGroup.listing = False
+
+
+def _table() -> dict[str, tuple[tuple[str, ...], str]]:
+    from amnesty.cli import COMMAND_MODULES
+
+    return COMMAND_MODULES
+
+
+def load_all() -> Any:
+    """Import every command module (the rendered reference walks them all)."""
+    for modules, _help in _table().values():
+        for module in modules:
+            importlib.import_module(f"amnesty.cli.{module}")
+    return app
+
+
 app = typer.Typer(
+    cls=LazyGroup,
     name="amnesty",
     help="Administer mass prisoner releases: decrees as code, decided for a whole registry.",
     no_args_is_help=True,

@@ -23,7 +23,7 @@ from amnesty.workflow import rosters as ros
 from amnesty.workflow.certificate_store import print_certificates
 
 review_app = group("review", "The review queue: cases the engine referred to a person.")
-roster_app = group("roster", "Facility rosters: prepare, approve (four eyes), withdraw.")
+roster_app = group("roster", "Facility rosters: prepare, check, approve (four eyes), withdraw.")
 release_app = group("release", "Execution: undertakings, releases, revocations.")
 certificate_app = group("certificate", "Release certificates as PDF.")
 
@@ -120,9 +120,9 @@ def roster_show(
             ],
         )
         return
-    found, entries = ros.get_roster(url, roster)
+    found, _entries = ros.get_roster(url, roster)
     emit_rows(
-        [{"person_id": e.person_id, "relief": e.relief} for e in entries],
+        batches.roster_people(url, roster),
         fmt,
         title=f"Roster {found.roster_id} ({found.status}) of {found.facility_id}, "
         f"run {found.run_id}",
@@ -214,24 +214,22 @@ def release_execute(
             help="YYYY-MM-DD: a commutation's new sentence end or a temporary release's return.",
         ),
     ] = None,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", help="Releases per transaction with --roster.", min=1)
+    ] = 500,
     as_user: AsOption = None,
     db: DbOption = None,
 ) -> None:
     """Release one person (--run, --person) or a whole approved roster (--roster)."""
     if not date:
         raise ConfigError("give the release date: --date YYYY-MM-DD")
-    url, actor, day = open_store(db), _user(as_user), _required_date(date, "--date")
+    actor, day = _user(as_user), _required_date(date, "--date")
     if roster is not None:
-        report = batches.execute_roster(
-            url, actor, roster, release_date=day, override_reason=override_reason
-        )
-        print(
-            f"roster {roster}: {len(report.released)} released, "
-            f"{len(report.already)} already, {len(report.stopped)} stopped"
-        )
-        for pid, why in report.stopped:
-            print(f"  stopped {pid}: {why}")
+        from amnesty.cli.casework_bulk import execute_whole_roster
+
+        execute_whole_roster(db, actor, roster, day, override_reason, batch_size)
         return
+    url = open_store(db)
     if not (run and person):
         raise ConfigError("give --run RUN --person PERSON, or --roster ROSTER")
     result = rel.execute_release(
@@ -271,12 +269,16 @@ def certificate(
     run: Annotated[
         str | None, typer.Option("--run", help="Only releases of this run (amnesty run list).")
     ] = None,
+    roster: Annotated[
+        int | None, typer.Option("--roster", help="A whole roster's releases, in one batch PDF.")
+    ] = None,
     as_user: AsOption = None,
     db: DbOption = None,
 ) -> None:
-    """Print certificates: one per person, or a batch per facility."""
+    """Print certificates: one per person, a batch per facility, or a roster's batch."""
     paths = print_certificates(
-        open_store(db), _user(as_user), out, run_id=run, person_id=person, facility_id=facility
-    )
+        open_store(db), _user(as_user), out, run_id=run, person_id=person, facility_id=facility,
+        roster_id=roster,
+    )  # fmt: skip
     for path in paths:
         print(path)

@@ -100,3 +100,45 @@ def _cell(value: Any) -> str:
 
 def _numeric(rows: Sequence[Mapping[str, Any]], col: str) -> bool:
     return bool(rows) and all(isinstance(r.get(col), (int, float)) for r in rows)
+
+
+class progress_bar:
+    """A Rich progress bar on a terminal; nothing when piped or for machine output."""
+
+    def __init__(self, fmt: Format, description: str = "working") -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self.description = description
+        self.bar: Any = None
+        if fmt is Format.table and sys.stderr.isatty():
+            self.bar = Progress(
+                TextColumn("{task.description:<28}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console(stderr=True),
+                transient=True,
+            )
+        self.task: Any = None
+
+    def __enter__(self) -> Any:
+        if self.bar is None:
+            return None
+        self.bar.start()
+        self.task = self.bar.add_task(self.description, total=None)
+
+        def update(step: str, done: int, total: int) -> None:
+            assert self.bar is not None
+            self.bar.update(self.task, description=step, completed=done, total=total)
+
+        return update
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()

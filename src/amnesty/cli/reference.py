@@ -88,8 +88,9 @@ class CommandDoc:
 
 
 def _app() -> typer.Typer:
-    from amnesty.cli import app  # every command module registers itself on import
+    from amnesty.cli.app import load_all  # every command module registers itself on import
 
+    app: typer.Typer = load_all()
     return app
 
 

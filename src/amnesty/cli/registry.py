@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from amnesty.cli.app import DbOption, FormatOption, group
-from amnesty.cli.output import Format, console, emit_document, emit_rows, to_json
+from amnesty.cli.output import Format, console, emit_document, emit_rows, progress_bar, to_json
 from amnesty.errors import ImportRejected
 from amnesty.registry.importer import SHOWN_REJECTIONS, count_rejections, import_registry
 from amnesty.registry.show import registry_summary
@@ -63,7 +62,7 @@ def import_command(
         raise typer.BadParameter("give --keep-amnesty-events or --discard-amnesty-events, not both")
     rejects_path = rejects or default_rejects(path)
     try:
-        with _progress(fmt) as progress:
+        with progress_bar(fmt, "importing") as progress:
             report = import_registry(
                 db,
                 path,
@@ -167,36 +166,3 @@ def _print_rejections(exc: ImportRejected, fmt: Format) -> None:
     err.print(f"First {min(SHOWN_REJECTIONS, len(exc.rejections))}:", markup=False)
     for r in exc.rejections[:SHOWN_REJECTIONS]:
         err.print(f"  {r}", markup=False)
-
-
-class _progress:
-    """A Rich progress bar on a terminal; nothing when piped or for machine output."""
-
-    def __init__(self, fmt: Format) -> None:
-        self.bar: Progress | None = None
-        if fmt is Format.table and sys.stderr.isatty():
-            self.bar = Progress(
-                TextColumn("{task.description:<28}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=console(stderr=True),
-                transient=True,
-            )
-        self.task: Any = None
-
-    def __enter__(self) -> Any:
-        if self.bar is None:
-            return None
-        self.bar.start()
-        self.task = self.bar.add_task("importing", total=None)
-
-        def update(step: str, done: int, total: int) -> None:
-            assert self.bar is not None
-            self.bar.update(self.task, description=step, completed=done, total=total)
-
-        return update
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()

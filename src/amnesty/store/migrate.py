@@ -1,7 +1,8 @@
 """Bring an operational database to the newest schema (Alembic ``head``).
 
 Commands that need the operational tables call :func:`migrate` first; it is
-cheap once a database is at head in this process. The Alembic scripts ship in
+cheap: a database already at head is recognised by one query on
+``alembic_version`` (against :data:`HEAD`), without importing Alembic. The Alembic scripts ship in
 the package (``amnesty/store/migrations``), so a wheel can migrate without a
 source checkout.
 """
@@ -12,33 +13,23 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.ddl.postgresql import PostgresqlImpl
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Connection
+import sqlalchemy as sa
 
 from amnesty.store.db import DatabaseURL
 from amnesty.store.engine import as_url, get_engine
 
 if TYPE_CHECKING:
+    from alembic.config import Config
+    from sqlalchemy.engine import Connection
+
     from amnesty.store.database import DatabaseLike
 
 
-class DuckDBImpl(PostgresqlImpl):
-    """Alembic's DDL implementation for duckdb-engine.
-
-    Alembic picks an implementation by dialect name and knows none called
-    ``duckdb``. duckdb-engine derives its dialect from PostgreSQL's, and DuckDB
-    speaks PostgreSQL's DDL for everything our revisions do, so PostgreSQL's
-    implementation fits. Defining the subclass registers it.
-    """
-
-    __dialect__ = "duckdb"
-
-
 MIGRATIONS = Path(__file__).with_name("migrations")
+# The newest revision, written out so that a database already at head is recognised
+# by one query, without reading the scripts (tests/store/test_migrations.py holds it
+# to the scripts' head).
+HEAD = "0002"
 # Any fixed 64-bit number: the advisory lock that keeps two processes from migrating at once.
 _PG_MIGRATE_LOCK = 0x616D6E6D6967  # "amnmig"
 
@@ -47,18 +38,26 @@ _lock = threading.Lock()
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
+    import amnesty.store.alembic_duckdb  # noqa: F401  (registers DuckDB's DDL for Alembic)
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
 
 
 def current_revision(connection: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(connection).get_current_revision()
 
 
@@ -69,15 +68,30 @@ def migrate(url: DatabaseLike) -> DatabaseURL:
         if db.target in _at_head:
             return db
         engine = get_engine(db)
+        if _stored_revision(engine) == HEAD:
+            _at_head.add(db.target)
+            return db
         with engine.begin() as connection:
             if not db.is_duckdb:
                 connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATE_LOCK})")
             if current_revision(connection) != head_revision():
+                from alembic import command
+
                 config = alembic_config()
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
         _at_head.add(db.target)
     return db
+
+
+def _stored_revision(engine: sa.Engine) -> str | None:
+    """The revision in ``alembic_version``, None when the table is not there yet."""
+    with engine.connect() as connection:
+        try:
+            found = connection.execute(sa.text("SELECT version_num FROM alembic_version")).first()
+        except sa.exc.DBAPIError:
+            return None
+    return None if found is None else str(found[0])
 
 
 def forget_migrated(url: DatabaseLike) -> None:

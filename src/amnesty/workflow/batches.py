@@ -236,3 +236,51 @@ def _refuse(db: Database, actor: str, action: str, entity: tuple[str, str], why:
     refused = IllegalTransition(why)
     refused.audited = True  # type: ignore[attr-defined]
     raise refused
+
+
+def roster_people(db: Database, roster_id: int) -> list[dict[str, Any]]:
+    """The roster's persons with their names, relief, undertakings and release state."""
+    with db.connect() as conn:
+        roster = find_roster(conn, roster_id)
+        entries = entries_of(conn, roster_id)
+        people = [e.person_id for e in entries]
+        names = {
+            r[0]: (r[1], r[2])
+            for r in conn.execute(
+                sa.text("SELECT person_id, name, name_romanised FROM persons")
+            ).all()
+        }
+        required = dict(
+            conn.execute(
+                sa.select(determinations.c.person_id, determinations.c.undertakings).where(
+                    determinations.c.run_id == roster.run_id
+                )
+            ).all()
+        )
+        signed = undertakings_of(conn, roster.run_id, people) if people else {}
+        released = dict(
+            conn.execute(
+                sa.select(releases.c.person_id, releases.c.certificate_no).where(
+                    releases.c.run_id == roster.run_id
+                )
+            ).all()
+        )
+    rows = []
+    for e in entries:
+        name, romanised = names.get(e.person_id, (None, None))
+        state = signed.get(e.person_id, {})
+        wanted = json.loads(required.get(e.person_id) or "[]")
+        undertakings = ", ".join(
+            f"{u} {state[u]['status'] if u in state else 'not recorded'}" for u in wanted
+        )
+        rows.append(
+            {
+                "person_id": e.person_id,
+                "name": name,
+                "name_romanised": romanised,
+                "relief": e.relief,
+                "undertakings": undertakings or "none required",
+                "certificate_no": released.get(e.person_id),
+            }
+        )
+    return rows

@@ -120,8 +120,10 @@ def print_certificates(
     run_id: str | None = None,
     person_id: str | None = None,
     facility_id: str | None = None,
+    roster_id: int | None = None,
 ) -> list[Path]:
-    """Write one PDF per release (``--person``) or one batch per facility (``--facility``).
+    """Write one PDF per release (``--person``) or one batch per facility (``--facility``,
+    or ``--roster``: the roster's releases in one batch).
 
     Revoked releases are not printed.
     """
@@ -138,6 +140,8 @@ def print_certificates(
         query = query.where(releases.c.person_id == person_id)
     if facility_id:
         query = query.where(releases.c.facility_id == facility_id)
+    if roster_id is not None:
+        query = query.where(releases.c.roster_id == roster_id)
     with get_engine(db).connect() as conn:
         chosen = conn.execute(query).all()
         if not chosen:
@@ -149,42 +153,57 @@ def print_certificates(
             db, actor, PRINTERS, facility=fac, action="certificate.print", entity=("facility", fac)
         )
     written: list[Path] = []
-    if person_id or not facility_id:
+    printed: list[tuple[int, str, Path, str]] = []
+    if person_id or not (facility_id or roster_id is not None):
         for release_id, cert in data.items():
             path, digest = write_pdf(render_certificate(cert), out_dir, cert.number)
-            _record(db, actor, release_id, cert.number, path, digest)
+            printed.append((release_id, cert.number, path, digest))
             written.append(path)
-        return written
-    for fac in facilities:
-        certs = [c for c in data.values() if c.facility.id == fac]
-        pdf = render_batch(certs[0].facility, certs)
-        path, digest = write_pdf(pdf, out_dir, f"{certs[0].decree.id}-{fac}-batch")
-        for release_id, cert in data.items():
-            if cert.facility.id == fac:
-                _record(db, actor, release_id, cert.number, path, digest)
-        written.append(path)
+    else:
+        suffix = f"roster-{roster_id}" if roster_id is not None else "batch"
+        for fac in facilities:
+            certs = [c for c in data.values() if c.facility.id == fac]
+            pdf = render_batch(certs[0].facility, certs)
+            path, digest = write_pdf(pdf, out_dir, f"{certs[0].decree.id}-{fac}-{suffix}")
+            for release_id, cert in data.items():
+                if cert.facility.id == fac:
+                    printed.append((release_id, cert.number, path, digest))
+            written.append(path)
+    _record(db, actor, printed)
     return written
 
 
-def _record(
-    db: Database, actor: str, release_id: int, number: str, path: Path, digest: str
-) -> None:
-    entity = ("certificate", number)
-    with transaction(db, actor, action="certificate.print", entity=entity) as tx:
-        before = tx.connection.execute(
-            sa.select(certificates.c.path, certificates.c.sha256).where(
-                certificates.c.certificate_no == number
-            )
-        ).first()
-        tx.connection.execute(
+def _record(db: Database, actor: str, printed: list[tuple[int, str, Path, str]]) -> None:
+    """Store where each certificate was printed: one transaction, one audit event each."""
+    with transaction(db, actor, action="certificate.print", entity=("certificate", "")) as tx:
+        conn = tx.connection
+        numbers = [number for _r, number, _p, _d in printed]
+        before = {
+            row[0]: row
+            for start in range(0, len(numbers), 5000)
+            for row in conn.execute(
+                sa.select(
+                    certificates.c.certificate_no, certificates.c.path, certificates.c.sha256
+                ).where(certificates.c.certificate_no.in_(numbers[start : start + 5000]))
+            ).all()
+        }
+        conn.execute(
             certificates.update()
-            .where(certificates.c.certificate_no == number)
-            .values(path=str(path), sha256=digest)
+            .where(certificates.c.certificate_no == sa.bindparam("number"))
+            .values(path=sa.bindparam("new_path"), sha256=sa.bindparam("digest")),
+            [{"number": n, "new_path": str(p), "digest": d} for _r, n, p, d in printed],
         )
-        tx.audit(
-            before=None if before is None else {"path": before[0], "sha256": before[1]},
-            after={"release_id": release_id, "path": str(path), "sha256": digest},
-        )
+        audits = []
+        for release_id, number, path, digest in printed:
+            old = before.get(number)
+            audits.append(
+                {
+                    "entity": ("certificate", number),
+                    "before": None if old is None else {"path": old[1], "sha256": old[2]},
+                    "after": {"release_id": release_id, "path": str(path), "sha256": digest},
+                }
+            )
+        tx.audit_many(audits)
 
 
 def _iso(value: object) -> str | None:

@@ -58,6 +58,8 @@ def head_revision() -> str:
 def current_revision(connection: Connection) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
+    import amnesty.store.alembic_duckdb  # noqa: F401  (registers DuckDB's DDL for Alembic)
+
     return MigrationContext.configure(connection).get_current_revision()
 
 

@@ -216,7 +216,7 @@ def release_execute(
     ] = None,
     batch_size: Annotated[
         int, typer.Option("--batch-size", help="Releases per transaction with --roster.", min=1)
-    ] = 500,
+    ] = 1000,
     as_user: AsOption = None,
     db: DbOption = None,
 ) -> None:

@@ -273,7 +273,9 @@ def append_events(
         rows.append(fields)
         appended.append(AuditEvent(**fields))
         seq, prev_hash = seq + 1, fields["hash"]
-    connection.execute(audit_events.insert(), rows)
+    from amnesty.store.database import Database
+
+    Database.of(db).insert_rows(connection, "audit_events", rows)
     events.extend(appended)
     return appended
 

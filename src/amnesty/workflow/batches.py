@@ -44,7 +44,9 @@ from amnesty.workflow.review import latest_records
 from amnesty.workflow.rosters import Roster, entries_of, find_roster
 from amnesty.workflow.users import Role, require
 
-BATCH_SIZE = 500
+# Releases per transaction: large enough that the engine's one re-evaluation per batch
+# is cheap per person, small enough that a kill costs little to redo.
+BATCH_SIZE = 1000
 
 # (persons done so far, persons to do) after each committed batch
 Progress = Callable[[int, int], None]

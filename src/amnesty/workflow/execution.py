@@ -41,7 +41,6 @@ from amnesty.registry.schema import CUSTODY_IN
 from amnesty.registry.snapshot import advance_snapshot
 from amnesty.store.database import Database
 from amnesty.store.tables import (
-    certificates,
     determinations,
     releases,
     rosters,
@@ -160,7 +159,7 @@ def release_many(
             outcome.stopped.append((c.person_id, stops[c.person_id][0]))
     go = [c for c in todo if not stops[c.person_id]]
     if go:
-        outcome.released = _write(tx, conn, run, go, changes, release_date, override_reason)
+        outcome.released = _write(tx, db, run, go, changes, release_date, override_reason)
     return outcome
 
 
@@ -208,7 +207,7 @@ def sentence_change(
     return None, None, None
 
 
-def insert_events(conn: Connection, rows: list[dict[str, Any]], source: str) -> None:
+def insert_events(db: Database, conn: Connection, rows: list[dict[str, Any]], source: str) -> None:
     """Append registry ``events`` rows and advance the registry snapshot past them.
 
     Both happen on ``conn``, inside the caller's transaction: the rows and the
@@ -217,13 +216,7 @@ def insert_events(conn: Connection, rows: list[dict[str, Any]], source: str) -> 
     older extract is refused instead of silently dropping them.
     """
     params = [{c: row.get(c) for c in EVENT_COLUMNS} for row in rows]
-    conn.execute(
-        sa.text(
-            f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "
-            f"VALUES ({', '.join(':' + c for c in EVENT_COLUMNS)})"
-        ),
-        params,
-    )
+    db.insert_rows(conn, "events", params)
     advance_snapshot(conn, table="events", rows=params, source=source)
 
 
@@ -379,13 +372,14 @@ def undertaking_stops(
 
 def _write(
     tx: Transaction,
-    conn: Connection,
+    db: Database,
     run: RunInfo,
     go: list[Candidate],
     changes: dict[str, tuple[dt.date | None, dt.date | None, str | None]],
     day: dt.date,
     override_reason: str | None,
 ) -> list[Release]:
+    conn = tx.connection
     people = [c.person_id for c in go]
     episodes: dict[str, str] = dict(conn.execute(_EPISODES, {"people": people}).all())
     issued = conn.execute(
@@ -449,11 +443,11 @@ def _write(
     source = f"release run {run.run_id} person {go[0].person_id}"
     if len(go) > 1:
         source = f"release run {run.run_id}: {len(go)} persons, {people[0]} to {people[-1]}"
-    insert_events(conn, events, source)
+    insert_events(db, conn, events, source)
     fault_point("after_event_insert")
-    conn.execute(releases.insert(), rows)
+    db.insert_rows(conn, "releases", rows)
     fault_point("after_release_insert")
-    conn.execute(certificates.insert(), certs)
+    db.insert_rows(conn, "certificates", certs)
     tx.audit_many(audits)
     fault_point("before_commit")
     return [Release(**{k: r[k] for k in Release.__dataclass_fields__}) for r in rows]

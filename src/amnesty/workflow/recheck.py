@@ -173,20 +173,14 @@ def engine_evaluator(
     """Evaluate ``people`` with the compiled engine in one pass, on the run's as-of date.
 
     It runs on ``conn``'s own driver connection, so inside the release transaction it
-    sees exactly the registry the release is about to change.
+    sees exactly the registry the release is about to change. Only the determinations
+    are fetched (not the left-out counts and places of a full evaluation).
     """
-    import importlib
+    from amnesty.compile.sql import compile_decree
+    from amnesty.engine import as_backend, run_compiled
 
-    engine: Any = importlib.import_module("amnesty.engine")
-    raw: Any = conn.connection.driver_connection
-    evaluation = engine.evaluate(decree, raw, as_of=run.as_of, person_ids=list(people))
+    backend = as_backend(conn.connection.driver_connection)
+    compiled = compile_decree(decree, backend.dialect, as_of=run.as_of, person_ids=list(people))
     wanted = set(people)
-    return {r["person_id"]: r for r in _rows(evaluation) if r.get("person_id") in wanted}
-
-
-def _rows(evaluation: Any) -> list[dict[str, Any]]:
-    table = getattr(evaluation, "determinations", evaluation)
-    if hasattr(table, "to_pylist"):
-        rows: list[dict[str, Any]] = table.to_pylist()
-        return rows
-    return [r if isinstance(r, dict) else vars(r) for r in table]
+    rows: list[dict[str, Any]] = run_compiled(backend, compiled).to_pylist()
+    return {r["person_id"]: r for r in rows if r["person_id"] in wanted}

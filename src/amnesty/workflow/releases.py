@@ -223,7 +223,7 @@ def revoke_release(
             "run_id": run_id,
             "note": f"release revoked: {reason.strip()}",
         }
-        insert_events(conn, [event], f"return run {run_id} person {person_id}")
+        insert_events(as_database(url), conn, [event], f"return run {run_id} person {person_id}")
         tx.audit(before=release.as_dict(), after={**release.as_dict(), "revocation": row})
         return row
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -62,3 +63,23 @@ def test_show_before_any_import_says_what_to_do(
 ) -> None:
     assert run(["registry", "show", "--db", str(tmp_path / "none.duckdb")]) == 1
     assert "Error: --db" in capsys.readouterr().err
+
+
+def test_only_persons_in_custody_are_counted(tmp_path: Path) -> None:
+    """P001 released and P002 dead: counted in the persons table, not as held anywhere."""
+    data = registry()
+    data["events"] += [
+        {**data["events"][0], "event_id": "E9", "event_type": "release",
+         "event_date": dt.date(2015, 1, 1)},
+        {**data["events"][1], "event_id": "E8", "event_type": "death",
+         "event_date": dt.date(2015, 2, 1)},
+        # a pardon is history, not custody: P003 is still held
+        {**data["events"][2], "event_id": "E7", "event_type": "pardon",
+         "event_date": dt.date(2015, 3, 1)},
+    ]  # fmt: skip
+    path = tmp_path / "held.duckdb"
+    import_registry(str(path), write(data, tmp_path / "src"))
+    doc = registry_summary(str(path))
+    assert {"table": "persons", "rows": 4} in doc["tables"]
+    assert sum(r["persons"] for r in doc["by_facility"]) == 2
+    assert sum(r["persons"] for r in doc["by_province"]) == 2

@@ -93,6 +93,14 @@ def test_roster_check_then_batches_release_the_ready_and_refuse_when_none_is(
 ) -> None:
     world, db, roster_id = _crowd_roster(backend_url, 25)
     people = crowd_ids(25)
+    # a pardon is history, not a custody status (the engine's view): it blocks nobody
+    world.change(
+        "events",
+        "INSERT INTO events (event_id, person_id, event_type, event_date, decree_id) "
+        "VALUES ('PARDON-1', :p, 'pardon', DATE '2015-10-05', 'KP-2012-AMNESTY')",
+        key="PARDON-1",
+        p=people[0],
+    )
     with pytest.raises(IllegalTransition, match=r"nobody on roster .* is ready.*25 undertaking"):
         execute_roster(db, "off3", roster_id, release_date=IN_WINDOW)
     assert _count(world, "releases") == 0

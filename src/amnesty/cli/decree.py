@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from amnesty.cli.app import DbOption, app
 from amnesty.cli.output import Format, to_json
+from amnesty.cli.session import registry_connection
 from amnesty.decree.checking import CheckReport, check_path
-from amnesty.store.db import connect_duckdb, resolve_db
 
 
 @app.command("check")
@@ -28,12 +28,11 @@ def check_command(
 ) -> None:
     """Check a decree: every error with file:line:column; warnings for contested clauses and,
     with --db, for clauses that apply to nobody in that registry."""
-    conn = _registry(db) if db else None
-    try:
-        report = check_path(decree, conn)
-    finally:
-        if conn is not None:
-            conn.close()
+    if db:
+        with registry_connection(db) as conn:
+            report = check_path(decree, conn)
+    else:
+        report = check_path(decree, None)
     if fmt in (Format.json, Format.jsonl):
         print(to_json(report.as_dict()))
     else:
@@ -60,12 +59,3 @@ def print_report(report: CheckReport) -> None:
         if report.warnings:
             summary += f", {len(report.warnings)} warning(s)"
         print(summary)
-
-
-def _registry(db: str) -> Any:
-    url = resolve_db(db)
-    if url.is_duckdb:
-        return connect_duckdb(url, read_only=True)
-    import psycopg
-
-    return psycopg.connect(url.target)

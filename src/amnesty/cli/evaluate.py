@@ -27,18 +27,9 @@ import typer
 
 from amnesty.cli.app import AsOption, DbOption, FormatOption, app
 from amnesty.cli.output import Format, console, emit_document, to_json
-from amnesty.cli.session import acting_user
+from amnesty.cli.session import acting_user, open_store, registry_connection
 from amnesty.errors import ConfigError
-from amnesty.store.db import connect_duckdb, resolve_db
-
-
-def _connect(db: str | None) -> Any:
-    url = resolve_db(db)
-    if url.is_duckdb:
-        return connect_duckdb(url, read_only=True)
-    from amnesty.backends.postgres import PostgresBackend
-
-    return PostgresBackend.connect(url.target)
+from amnesty.store.db import resolve_db
 
 
 def _as_of(value: str | None) -> dt.date | None:
@@ -102,12 +93,12 @@ def _engine(
                 "the other engines read the registry imported into --db"
             )
         if engine is not None:
-            kind = "duckdb" if resolve_db(db).is_duckdb else "postgres"
+            kind = resolve_db(db).dialect
             if kind != engine:
                 raise ConfigError(
                     f"--engine {engine} but --db is a {kind} database; give a matching --db"
                 )
-        return engine or ("duckdb" if resolve_db(db).is_duckdb else "postgres")
+        return engine or resolve_db(db).dialect
     if db is not None:
         raise ConfigError("--engine spark reads Parquet files (--registry DIR), not --db")
     if registry is None:
@@ -181,11 +172,8 @@ def evaluate_command(
         summary = _evaluate_on_spark(decree, registry, out, spark_master, _as_of(as_of))
     elif no_record:
         decree = load(decree_path)
-        conn = _connect(db)
-        try:
+        with registry_connection(db) as conn:
             ev = evaluate(decree, conn, as_of=_as_of(as_of))
-        finally:
-            getattr(conn, "conn", conn).close()  # a PostgresBackend holds its connection
         if out is not None:
             write_determinations(ev.determinations, Path(out))
         summary = ev.summary()
@@ -198,9 +186,7 @@ def evaluate_command(
         decree, ev, run = recorded.decree, recorded.evaluation, recorded.run
         # Done with the store: release its pooled connections (on DuckDB, the file), so
         # that a later command in this process (amnesty explain) can open it read-only.
-        from amnesty.store.engine import dispose_engine
-
-        dispose_engine(resolve_db(db))
+        open_store(db).close()
         if out is not None:
             write_determinations(ev.determinations, Path(out))
         summary = ev.summary()

@@ -15,8 +15,9 @@ from typing import Annotated, Any
 import typer
 
 from amnesty.cli.app import DbOption, app
-from amnesty.cli.evaluate import _as_of, _connect
+from amnesty.cli.evaluate import _as_of
 from amnesty.cli.output import Format, console, emit_rows, to_json
+from amnesty.cli.session import registry_connection
 
 PERSON_HELP = "The person's registry id (persons.person_id)."
 AS_OF_HELP = "YYYY-MM-DD; default the decree's (with --run, the run's)."
@@ -58,11 +59,8 @@ def explain_command(
     from amnesty.explanation import explain
 
     decree, day = load(decree_path), _as_of(as_of)
-    conn = _connect(db)
-    try:
+    with registry_connection(db) as conn:
         e = explain(decree, conn, person_id, as_of=day)
-    finally:  # a DuckDB connection, or a backend holding a psycopg one
-        getattr(conn, "conn", conn).close()
     if fmt is ExplainFormat.json:
         print(to_json(e.to_dict()))
         return

@@ -94,7 +94,7 @@ class Database:
     @property
     def dialect(self) -> str:
         """``duckdb`` or ``postgres``: the name runs record as their engine."""
-        return "duckdb" if self.url.is_duckdb else "postgres"
+        return self.url.dialect
 
     def __str__(self) -> str:
         return str(self.url)

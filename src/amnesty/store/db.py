@@ -24,6 +24,11 @@ class DatabaseURL:
     def is_duckdb(self) -> bool:
         return self.kind == "duckdb"
 
+    @property
+    def dialect(self) -> str:
+        """``duckdb`` or ``postgres``: the engine name runs record and ``--engine`` takes."""
+        return "duckdb" if self.is_duckdb else "postgres"
+
     def __str__(self) -> str:
         return self.target if self.is_duckdb else _redact(self.target)
 

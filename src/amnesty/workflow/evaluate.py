@@ -18,7 +18,7 @@ from amnesty.decree import Decree, load
 from amnesty.engine import Evaluation, evaluate
 from amnesty.errors import ConfigError
 from amnesty.registry.snapshot import current_snapshot
-from amnesty.store.database import DatabaseLike, as_database
+from amnesty.store.database import Database, DatabaseLike
 from amnesty.workflow.decrees import ensure_decree
 from amnesty.workflow.runs import RunRecord, record_run
 
@@ -44,19 +44,20 @@ def evaluate_and_record(
     as_of: dt.date | None = None,
 ) -> RecordedRun:
     """Load, decide everyone on the registry in ``db`` and store the run."""
-    url = as_database(db)
+    url = Database.open(db, create=False)  # a run needs a registry: never a new database
     decree = load(decree_path)
     text, content_hash = decree_source(decree_path)
-    ensure_decree(url, decree.id, content_hash, decree.title, text, actor=actor)
-    started = dt.datetime.now(dt.UTC)
     with url.raw() as raw:
         snapshot = current_snapshot(raw)
     if snapshot is None:
-        raise ConfigError(f"{url}: no registry imported yet; run amnesty registry import DIR first")
+        raise ConfigError(
+            f"{url}: no registry imported yet; run amnesty registry import DIR "
+            "(or amnesty demo) first"
+        )
+    ensure_decree(url, decree.id, content_hash, decree.title, text, actor=actor)
+    started = dt.datetime.now(dt.UTC)
     with url.raw() as raw:
         evaluation = evaluate(decree, raw, as_of=as_of)
-    if snapshot is None:
-        raise ConfigError(f"{url}: no registry imported yet; run amnesty registry import DIR first")
     finished = dt.datetime.now(dt.UTC)
     run = record_run(
         url,

@@ -1,0 +1,44 @@
+"""Commands load lazily: ``amnesty --help`` imports no database library, and the
+one-line help the root lists without importing a command is that command's own."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import typer.main
+
+from amnesty.cli import COMMAND_MODULES
+from amnesty.cli.app import load_all
+
+HEAVY = ("sqlalchemy", "alembic", "duckdb", "psycopg", "pyarrow", "sqlglot")
+
+
+def _imported_after(argv: list[str]) -> set[str]:
+    code = (
+        "import sys\n"
+        "from amnesty.cli import run\n"
+        f"run({argv!r})\n"
+        f"print('imported:' + ','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    last = done.stdout.strip().splitlines()[-1]
+    assert last.startswith("imported:"), done.stdout[-500:]
+    return set(filter(None, last.removeprefix("imported:").split(",")))
+
+
+def test_help_imports_no_database_library() -> None:
+    assert _imported_after(["--help"]) == set()
+
+
+def test_a_command_imports_what_it_uses() -> None:
+    assert {"sqlalchemy"} <= _imported_after(["run", "--help"])
+
+
+def test_the_table_lists_every_command_with_its_own_help() -> None:
+    group = typer.main.get_command(load_all())
+    commands = getattr(group, "commands", {})
+    assert set(commands) == set(COMMAND_MODULES)
+    for name, (_modules, listed) in COMMAND_MODULES.items():
+        own = " ".join((commands[name].help or "").split("\n\n")[0].split())
+        assert own == listed, name

@@ -66,3 +66,17 @@ def _released_persons(report: DemoReport, run_id: str) -> set[str]:
     query = sa.select(releases.c.person_id).where(releases.c.run_id == run_id)
     with get_engine(report.db).connect() as connection:
         return {str(p) for p in connection.execute(query).scalars()}
+
+
+def test_the_try_next_lines_run_as_printed(
+    report: DemoReport, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shlex
+
+    from amnesty.cli import run
+    from amnesty.demo import try_next
+
+    for line in try_next(report):
+        words = shlex.split(line)
+        assert words[0] == "amnesty"
+        assert run(words[1:]) == 0, f"{line}: {capsys.readouterr().err}"

@@ -67,6 +67,31 @@ class DemoReport:
     seconds: float = 0.0
 
 
+def try_next(report: DemoReport) -> list[str]:
+    """The commands the demo suggests afterwards, each runnable exactly as printed."""
+    import shlex
+
+    db = shlex.quote(report.db)
+    second = report.runs[-1]
+    decree = shlex.quote(str(decrees_dir() / ROUND_2))
+    det = second.evaluation.determinations
+    eligible = [
+        p
+        for p, o in zip(det["person_id"].to_pylist(), det["outcome"].to_pylist(), strict=True)
+        if o == "eligible"
+    ]
+    person = eligible[0] if eligible else det["person_id"][0].as_py()
+    run_id = second.run.run_id
+    return [
+        f"amnesty registry show --db {db}",
+        f"amnesty run list --db {db}",
+        f"amnesty review list --run {run_id} --db {db}",
+        f"amnesty roster show --run {run_id} --db {db}",
+        f"amnesty explain {decree} {person} --run {run_id} --db {db}",
+        f"amnesty audit verify --db {db}",
+    ]
+
+
 def decrees_dir() -> Path:
     """The shipped decrees: in the source tree beside ``src/``, or inside the wheel."""
     here = Path(__file__).resolve()

@@ -22,20 +22,10 @@ def demo(
     ] = Path("amnesty-demo"),
 ) -> None:
     """Run the October 2015 founding case end to end: registry, two rounds, case work."""
-    from amnesty.demo import run_demo
+    from amnesty.demo import run_demo, try_next
 
     out = console()
     report = run_demo(workdir, persons=persons, seed=seed, say=out.print)
     out.print(f"\nDone in {report.seconds:.0f} s. Try next:")
-    db = report.db
-    first, second = report.runs[0].run.run_id, report.runs[-1].run.run_id
-    for line in (
-        f"amnesty registry show --db {db}",
-        f"amnesty run list --db {db}",
-        f"amnesty review list {second} --db {db}",
-        f"amnesty explain decrees/kp-2015-10-party-founding.toml <PERSON_ID> --db {db}",
-        f"amnesty audit verify --db {db}",
-        f"open {report.workdir / 'certificates'}",
-    ):
-        out.print(f"  {line}")
-    del first
+    for line in [*try_next(report), f"open {report.workdir / 'certificates'}"]:
+        out.print(f"  {line}", markup=False)

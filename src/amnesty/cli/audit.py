@@ -36,7 +36,7 @@ def audit_verify(
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Recompute the chain; hold every table a release depends on, and checkpoints, to it."""
+    """Recompute the chain; check determinations, releases and checkpoints against it."""
     url = open_store(db)
     held = [read_checkpoint_file(p) for p in checkpoint or []]
     trusted = read_public_key(public_key) if public_key else None

@@ -1,9 +1,9 @@
-"""Fixtures for the attack tests: a small deployment in which releases have happened.
+"""The attack tests of issue #9: each one what an insider or an intruder tried.
 
-Each attack starts from a world (``tests/workflow/casework_world.py``) in which a
-roster was prepared, approved and executed by the real workflow, a certificate
-printed and a checkpoint signed, so that every covered table has rows written
-the way amnesty writes them.
+Audit attacks start from a world (``tests/workflow/casework_world.py``) in which a
+roster was prepared, approved and executed by the real workflow, so that every
+covered table has rows written the way amnesty writes them; import attacks start
+from the registry suite's hand-made extract (``tests/registry/import_fixtures.py``).
 """
 
 from __future__ import annotations
@@ -11,4 +11,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
+# The worlds of the workflow and registry suites, shared rather than built twice.
+for suite in ("workflow", "registry"):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / suite))

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from amnesty.registry.profiles import Profile
@@ -73,7 +74,15 @@ def canonical_id(value: str) -> str:
     return unicodedata.normalize("NFKC", printable).strip().casefold()
 
 
-def stage_id_values(conn: Any, tables: Sequence[Table], loaded: Sequence[str]) -> None:
+@dataclass(frozen=True)
+class StagedIds:
+    """What :func:`stage_id_values` found: rules that cannot fire are not run."""
+
+    values: int  # distinct id values SQL could not clear (in ``id_values``)
+    problems: int  # of which break a rule
+
+
+def stage_id_values(conn: Any, tables: Sequence[Table], loaded: Sequence[str]) -> StagedIds:
     """``id_values``: every distinct id value that SQL alone cannot clear, looked at once."""
     conn.execute(ID_VALUES_DDL)
     selects = [
@@ -83,36 +92,48 @@ def stage_id_values(conn: Any, tables: Sequence[Table], loaded: Sequence[str]) -
         if t.name in loaded
         for c in id_columns(t)
     ]
-    if not selects:
-        return
-    values = [r[0] for r in conn.execute(" UNION ".join(selects)).fetchall()]
-    if values:
-        conn.executemany(
-            "INSERT INTO id_values VALUES (?, ?, ?)",
-            [(v, id_problem(v), canonical_id(v)) for v in values],
-        )
+    values = [r[0] for r in conn.execute(" UNION ".join(selects)).fetchall()] if selects else []
+    looked = [(v, id_problem(v), canonical_id(v)) for v in values]
+    if looked:
+        conn.executemany("INSERT INTO id_values VALUES (?, ?, ?)", looked)
+    return StagedIds(len(looked), sum(1 for _, problem, _ in looked if problem))
 
 
-def canonical_ids(typed: str, column: str) -> str:
-    """SQL: ``(row, id, canon)`` of every non-null id of ``typed`` (``id_values`` staged)."""
+def staged_ids(conn: Any) -> StagedIds:
+    """What :func:`stage_id_values` staged, read back from ``id_values``."""
+    values, problems = conn.execute("SELECT count(*), count(problem) FROM id_values").fetchone()
+    return StagedIds(int(values), int(problems))
+
+
+def canonical_ids(typed: str, column: str, staged: StagedIds) -> str:
+    """SQL: ``(row, id, canon)`` of every non-null id of ``typed``.
+
+    A plain ASCII id's canonical key is its lower case; the others' were staged.
+    """
     q = quote_ident(column)
+    if not staged.values:
+        return (
+            f"SELECT {ROW} AS row, {q} AS id, lower({q}) AS canon "
+            f"FROM {typed} WHERE {q} IS NOT NULL"
+        )
     return (
         f"SELECT x.{ROW} AS row, x.{q} AS id, coalesce(v.canon, lower(x.{q})) AS canon "
         f"FROM {typed} x LEFT JOIN id_values v ON v.value = x.{q} WHERE x.{q} IS NOT NULL"
     )
 
 
-def id_rules(table: Table, profile: Profile) -> list[str]:
+def id_rules(table: Table, profile: Profile, staged: StagedIds) -> list[str]:
     """SELECTs of rejections (``tbl, row, col, value, rule``) for the table's ids."""
     t, typed = table.name, f"typed_{table.name}"
     out = []
     for c in id_columns(table):
         q, col = quote_ident(c.name), quote_literal(c.name)
-        out.append(
-            f"SELECT {quote_literal(t)}, x.{ROW}, {col}, x.{q}, "
-            f"'id_form: {c.name} ' || '''' || x.{q} || ''' ' || v.problem "
-            f"FROM {typed} x JOIN id_values v ON v.value = x.{q} WHERE v.problem IS NOT NULL"
-        )
+        if staged.problems:
+            out.append(
+                f"SELECT {quote_literal(t)}, x.{ROW}, {col}, x.{q}, "
+                f"'id_form: {c.name} ' || '''' || x.{q} || ''' ' || v.problem "
+                f"FROM {typed} x JOIN id_values v ON v.value = x.{q} WHERE v.problem IS NOT NULL"
+            )
         if profile.id_case == "upper" and is_key_or_reference(table, c):
             out.append(
                 f"SELECT {quote_literal(t)}, {ROW}, {col}, {q}, "
@@ -121,19 +142,26 @@ def id_rules(table: Table, profile: Profile) -> list[str]:
                 f"FROM {typed} WHERE {q} <> upper({q})"
             )
     if table.key in [c.name for c in id_columns(table)]:
-        out.append(_collision_rule(table))
+        out.append(_collision_rule(table, staged))
     return out
 
 
-def _collision_rule(table: Table) -> str:
-    """Keys that are different strings but one canonical id: one person written twice."""
-    ids = canonical_ids(f"typed_{table.name}", table.key)
+def _collision_rule(table: Table, staged: StagedIds) -> str:
+    """Keys that are different strings but one canonical id: one person written twice.
+
+    A plain aggregate finds the clashing canonical keys (few, usually none); only
+    their rows are listed, with every spelling.
+    """
+    ids = canonical_ids(f"typed_{table.name}", table.key, staged)
+    clashing = (
+        f"SELECT canon FROM ({ids}) GROUP BY canon HAVING count(*) > 1 AND min(id) <> max(id)"
+    )
+    rows = f"SELECT * FROM ({ids}) WHERE canon IN ({clashing})"
     quoted = "'''' || id || ''''"
     return (
         f"SELECT {quote_literal(table.name)}, i.row, {quote_literal(table.key)}, i.id, "
         f"'id_collision: {table.key} ' || '''' || i.id || ''' is the same id as ' || "
         "d.spellings || ' (ids differ only by case, space or Unicode form)' "
-        f"FROM ({ids}) i JOIN (SELECT canon, string_agg(DISTINCT {quoted}, ', ' "
-        f"ORDER BY {quoted}) AS spellings FROM ({ids}) GROUP BY canon "
-        "HAVING count(DISTINCT id) > 1) d USING (canon)"
+        f"FROM ({rows}) i JOIN (SELECT canon, string_agg(DISTINCT {quoted}, ', ' "
+        f"ORDER BY {quoted}) AS spellings FROM ({rows}) GROUP BY canon) d USING (canon)"
     )

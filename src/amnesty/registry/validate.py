@@ -17,7 +17,13 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from amnesty.registry.identifiers import canonical_ids, id_rules, stage_id_values
+from amnesty.registry.identifiers import (
+    StagedIds,
+    canonical_ids,
+    id_rules,
+    stage_id_values,
+    staged_ids,
+)
 from amnesty.registry.profiles import Profile
 from amnesty.registry.schema import BOOLEAN, DATE, DOUBLE, INTEGER, VARCHAR, Column, Table
 from amnesty.registry.sources import ROW, quote_ident, quote_literal
@@ -291,12 +297,12 @@ def validate(conn: Any, tables: Sequence[Table], profile: Profile, loaded: Seque
         if table.name in loaded:
             create_typed(conn, table, native[table.name])
     selects: list[str] = []
-    stage_id_values(conn, tables, loaded)
+    staged = stage_id_values(conn, tables, loaded)
     for table in tables:
         if table.name in loaded:
             selects += column_rules(table, profile, loaded, native[table.name])
             selects.append(key_rule(table))
-            selects += id_rules(table, profile)
+            selects += id_rules(table, profile, staged)
             selects += check_rules(table)
     selects += cross_table_rules(tables, loaded)
     for select in selects:
@@ -327,7 +333,10 @@ def cascade(conn: Any, tables: Sequence[Table], loaded: Sequence[str]) -> None:
         added = 0
         statements = [_depends_on_rejected(t, c) for t, c in refs]
         if "persons" in loaded:
-            statements += [_incomplete_person(t, c) for t, c in refs if c.references == _PERSON]
+            staged = staged_ids(conn)
+            statements += [
+                _incomplete_person(t, c, staged) for t, c in refs if c.references == _PERSON
+            ]
         for select in statements:
             result = conn.execute(f"INSERT INTO rejections {select}").fetchone()
             added += int(result[0]) if result else 0
@@ -358,7 +367,7 @@ def _depends_on_rejected(t: Table, c: Column) -> str:
     )
 
 
-def _incomplete_person(t: Table, c: Column) -> str:
+def _incomplete_person(t: Table, c: Column, staged: StagedIds) -> str:
     """Persons (not yet rejected) with a rejected row in ``t``, naming its first one."""
     rule = (
         f"'incomplete_person: {t.name} row ' || CAST(min(x.row) AS VARCHAR) || "
@@ -368,9 +377,9 @@ def _incomplete_person(t: Table, c: Column) -> str:
     return (
         "SELECT 'persons' AS tbl, p.row AS row, 'person_id' AS col, "
         f"CAST(p.id AS VARCHAR) AS value, {rule} AS rule "
-        f"FROM ({canonical_ids('typed_' + t.name, c.name)}) x "
+        f"FROM ({canonical_ids('typed_' + t.name, c.name, staged)}) x "
         f"JOIN rejections r ON r.tbl = '{t.name}' AND r.row = x.row "
-        f"JOIN ({canonical_ids('typed_persons', 'person_id')}) p USING (canon) "
+        f"JOIN ({canonical_ids('typed_persons', 'person_id', staged)}) p USING (canon) "
         "WHERE p.row NOT IN (SELECT row FROM rejections WHERE tbl = 'persons') "
         "GROUP BY p.row, p.id"
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from casework_world import IN_WINDOW
+from casework_world import IN_WINDOW, SECOND_ROUND
 from released_world import Released, key_file, released_world
 
 from amnesty.audit.checkpoint import read_checkpoint_file
@@ -21,6 +21,7 @@ from amnesty.audit.verify import verify
 from amnesty.cli import run as cli_run
 from amnesty.store.engine import get_engine
 from amnesty.workflow.releases import execute_release, get_release
+from amnesty.workflow.rosters import approve_roster, prepare_roster
 
 
 @pytest.fixture
@@ -258,3 +259,29 @@ def test_checkpoint_into_a_missing_folder_signs_and_stores_nothing(
     assert cli_run(["audit", "checkpoint", *db, "--key", str(key), "--out", str(out)]) == 0
     assert read_checkpoint_file(out).seq == before[0]
     assert chain_and_checkpoints() == (before[0] + 1, before[1] + 1)
+
+
+def test_person_freed_again_after_their_release_event_vanished_is_found(done: Released) -> None:
+    """Drop P02's release event (what a discarding re-import did): a second run of the same
+    decree finds P02 in custody and frees them again, under a second certificate."""
+    world = done.world
+    _sql(done, "DELETE FROM events WHERE event_id = :e", e=f"{world.run_id}:P02:release")
+    second = world.evaluate_again()
+    roster = prepare_roster(world.url, "off1", second.run.run_id, "F1")
+    approve_roster(world.url, "appr1", roster.roster_id)
+    again = execute_release(
+        world.url,
+        "off1",
+        second.run.run_id,
+        "P02",
+        release_date=SECOND_ROUND,
+        override_reason="second round",
+    )
+    first = get_release(world.url, world.run_id, "P02")
+    assert first is not None and not again.already
+    problems = _problems(done)
+    assert (
+        f"person P02: released twice in one custody episode: release {first.release_id} "
+        f"(run {world.run_id}) and release {again.release.release_id} "
+        f"(run {second.run.run_id}), with no admission or return between them"
+    ) in problems

@@ -1,15 +1,26 @@
-"""A world in which one roster was executed: the starting point of every audit attack."""
+"""A world in which one roster was executed: the starting point of every audit attack.
+
+The world is the workflow suite's (``tests/workflow/casework_world.py``), in which a
+roster is prepared, approved and executed by the real workflow, so that every
+covered table has rows written the way amnesty writes them. Attack tests import
+it from here, which puts that suite's folder on the path first.
+"""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from casework_world import IN_WINDOW, World, build_world
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
+
+from casework_world import IN_WINDOW, SECOND_ROUND, World, build_world
 
 from amnesty.store.db import DatabaseURL
 from amnesty.workflow.releases import execute_roster, record_undertaking
 from amnesty.workflow.rosters import approve_roster, prepare_roster
+
+__all__ = ["IN_WINDOW", "RELEASED", "SECOND_ROUND", "Released", "key_file", "released_world"]
 
 RELEASED = ["P01", "P02", "P06", "P07"]  # F1's eligible persons in the casework world
 

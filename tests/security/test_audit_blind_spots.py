@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from casework_world import IN_WINDOW, SECOND_ROUND
-from released_world import Released, key_file, released_world
+from released_world import IN_WINDOW, SECOND_ROUND, Released, key_file, released_world
 
 from amnesty.audit.checkpoint import read_checkpoint_file
 from amnesty.audit.log import create_checkpoint
@@ -22,6 +21,9 @@ from amnesty.cli import run as cli_run
 from amnesty.store.engine import get_engine
 from amnesty.workflow.releases import execute_release, get_release
 from amnesty.workflow.rosters import approve_roster, prepare_roster
+
+# Each attack builds and executes a small world (a few seconds each, on both databases).
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from import_fixtures import D, registry, write
+from registry_extract import D, registry, write
 
 from amnesty.decree import load_text
 from amnesty.engine import evaluate

@@ -101,6 +101,22 @@ def load_or_create_key(path: str | Path) -> Ed25519PrivateKey:
     return key
 
 
+def check_writable(path: str | Path, option: str) -> None:
+    """Refuse, before anything is signed or stored, a file that could not be written.
+
+    A checkpoint is signed and stored, then its file is written; a file that
+    cannot be written would leave a stored checkpoint the auditor never got.
+    """
+    target = Path(path)
+    folder = target.parent
+    if target.is_dir():
+        raise ConfigError(f"{option} {target}: is a folder; give a file name")
+    if not folder.is_dir():
+        raise ConfigError(f"{option} {target}: folder {folder} does not exist; create it first")
+    if not os.access(folder, os.W_OK):
+        raise ConfigError(f"{option} {target}: folder {folder} is not writable")
+
+
 def public_key_bytes(key: Ed25519PrivateKey) -> bytes:
     return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 

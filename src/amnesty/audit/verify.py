@@ -1,6 +1,7 @@
 """``audit verify``: recompute the chain and hold the stored records to it.
 
-Three kinds of check, each naming what it found:
+Four kinds of check, each naming what it found (``docs/audit.md`` states the
+rules so that an outside auditor can reimplement them):
 
 1. **The chain.** Every event must hash to its stored hash and link to the one
    before it (``prev_hash``), with sequence numbers 1, 2, 3, ... A changed
@@ -9,12 +10,16 @@ Three kinds of check, each naming what it found:
 2. **Runs.** Each run's determinations must hash to the digest carried by the
    run's audit event (``run.record``); when they do not, the rows whose
    ``row_hash`` no longer matches their content are named.
-3. **Releases.** Each ``releases`` row must equal the ``after`` of the latest
-   ``release.*`` event for ``release`` ``RUN_ID:PERSON_ID`` (see
-   :func:`release_entity_id`), column by column.
-
-Checkpoints (signed chain heads, :mod:`amnesty.audit.checkpoint`) are checked
-too: the event at a checkpoint's position must still have the signed hash.
+3. **State.** Replaying the chain gives the rows every covered table must hold
+   (users, decrees, runs, reviews, rosters and their entries' digests,
+   undertakings, releases, revocations, certificates, the registry events
+   amnesty wrote, checkpoints); stored rows are compared with it, and every
+   standing release must follow from its run and roster
+   (:mod:`amnesty.audit.state`).
+4. **Checkpoints** (signed chain heads, :mod:`amnesty.audit.checkpoint`): the
+   event at a checkpoint's position must still have the signed hash. With a
+   trusted public key, at least one checkpoint signed by it must hold: the
+   chain's head is only anchored against truncation up to the latest one.
 """
 
 from __future__ import annotations
@@ -27,8 +32,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from amnesty.audit.chain import GENESIS_HASH, canonical_json, event_hash
+from amnesty.audit.chain import GENESIS_HASH, event_hash
 from amnesty.audit.checkpoint import Checkpoint, verify_signature
+from amnesty.audit.expected import replay
+from amnesty.audit.state import check_state
+from amnesty.errors import ConfigError
 from amnesty.store.db import DatabaseURL
 from amnesty.store.determinations import changed_rows, digest_batches, stored_batches
 from amnesty.store.engine import get_engine
@@ -56,6 +64,7 @@ class VerifyReport:
     runs: int = 0
     releases: int = 0
     checkpoints: int = 0
+    anchored_seq: int = 0  # the latest event a checkpoint that holds vouches for
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -71,6 +80,7 @@ class VerifyReport:
             "runs": self.runs,
             "releases": self.releases,
             "checkpoints": self.checkpoints,
+            "anchored_seq": self.anchored_seq,
             "problems": [{"where": p.where, "what": p.what} for p in self.problems],
         }
 
@@ -86,10 +96,11 @@ def verify(
     checkpoints: Sequence[Checkpoint] = (),
     trusted_key: bytes | None = None,
 ) -> VerifyReport:
-    """Check the chain, runs, releases and checkpoints; never raises on what it finds.
+    """Check the chain, runs, the covered tables and checkpoints; never raises on what it finds.
 
     ``checkpoints`` are held by the auditor (files); stored checkpoints are
     checked as well, against ``trusted_key`` (raw Ed25519 public key) when given.
+    With ``trusted_key``, at least one checkpoint must be signed by it and hold.
     """
     db = migrate(url)
     report = VerifyReport()
@@ -107,17 +118,42 @@ def verify(
         latest = _latest_after(events)
         report.runs, run_problems = _check_runs(connection, db, latest)
         report.problems += run_problems
-        report.releases, release_problems = _check_releases(connection, latest)
-        report.problems += release_problems
-        stored = [
-            Checkpoint.from_row(dict(row))
-            for row in connection.execute(sa.select(audit_checkpoints)).mappings().all()
-        ]
+        report.problems += [Problem(w, what) for w, what in check_state(connection, replay(events))]
+        report.releases = connection.execute(
+            sa.select(sa.func.count()).select_from(releases)
+        ).scalar_one()
+        stored, unreadable = _stored_checkpoints(connection)
+        report.problems += unreadable
     by_seq = {e["seq"]: e["hash"] for e in events}
+    anchors: list[int] = []
     for cp in [*checkpoints, *stored]:
         report.checkpoints += 1
-        report.problems += _check_checkpoint(cp, by_seq, trusted_key)
+        found = _check_checkpoint(cp, by_seq, trusted_key)
+        report.problems += found
+        if not found:
+            anchors.append(cp.seq)
+    report.anchored_seq = max(anchors, default=0)
+    if trusted_key is not None and not anchors:
+        report.problems.append(
+            Problem(
+                "checkpoints",
+                "none signed by the trusted public key holds: nothing anchors the chain's "
+                "head, so a truncated or rebuilt chain cannot be ruled out; give the "
+                "checkpoint files you hold (--checkpoint)",
+            )
+        )
     return report
+
+
+def _stored_checkpoints(connection: Connection) -> tuple[list[Checkpoint], list[Problem]]:
+    stored: list[Checkpoint] = []
+    problems: list[Problem] = []
+    for row in connection.execute(sa.select(audit_checkpoints)).mappings().all():
+        try:
+            stored.append(Checkpoint.from_row(dict(row)))
+        except ConfigError as exc:
+            problems.append(Problem(f"stored checkpoint {row['checkpoint_id']}", str(exc)))
+    return stored, problems
 
 
 def check_chain(events: Sequence[dict[str, Any]]) -> list[Problem]:
@@ -232,31 +268,6 @@ def _check_runs(
             problems.append(
                 Problem(where, "determinations do not match the digest in its audit event")
             )
-    return len(rows), problems
-
-
-def _check_releases(
-    connection: Connection, latest: dict[tuple[str, str], dict[str, Any]]
-) -> tuple[int, list[Problem]]:
-    problems: list[Problem] = []
-    rows = connection.execute(sa.select(releases).order_by(releases.c.release_id)).mappings().all()
-    for row in rows:
-        entity_id = release_entity_id(row["run_id"], row["person_id"])
-        where = f"release run {row['run_id']} person {row['person_id']}"
-        event = latest.get(("release", entity_id))
-        if event is None:
-            problems.append(Problem(where, "has no audit event"))
-            continue
-        stored = json.loads(canonical_json(dict(row)))
-        for column, value in event["after"].items():
-            if column in stored and stored[column] != value:
-                problems.append(
-                    Problem(
-                        where,
-                        f"{column} is {stored[column]!r} in the releases table but "
-                        f"{value!r} in audit event {event['seq']}",
-                    )
-                )
     return len(rows), problems
 
 

@@ -7,7 +7,12 @@ from typing import Annotated
 
 import typer
 
-from amnesty.audit.checkpoint import DEFAULT_KEY_FILE, read_checkpoint_file, read_public_key
+from amnesty.audit.checkpoint import (
+    DEFAULT_KEY_FILE,
+    check_writable,
+    read_checkpoint_file,
+    read_public_key,
+)
 from amnesty.audit.log import create_checkpoint, export_chain
 from amnesty.audit.verify import verify
 from amnesty.cli.app import AsOption, DbOption, FormatOption, group
@@ -80,7 +85,11 @@ def audit_checkpoint(
     actor = acting_user(as_user)
     if actor is None:
         raise PermissionDenied("audit checkpoint needs --as USER (an auditor or admin)")
-    cp = create_checkpoint(url, actor, key or Path(DEFAULT_KEY_FILE))
+    key_path = key or Path(DEFAULT_KEY_FILE)
+    if not key_path.exists():
+        check_writable(key_path, "--key")
+    check_writable(out or Path("audit-checkpoint.json"), "--out")
+    cp = create_checkpoint(url, actor, key_path)
     target = out or Path(f"audit-checkpoint-{cp.seq}.json")
     target.write_text(to_json(cp.as_json()) + "\n", encoding="utf-8")
     console(stderr=True).print(

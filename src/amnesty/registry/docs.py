@@ -58,7 +58,11 @@ rule's text starts with its name:
 | `offence_in_force` | an offence date outside the code's validity (`offence code 'X' was repealed on D, before the offence date`) |
 | `birth_after_first_event` | a birth date after the person's first event |
 | `before_birth` | a dated fact about a person (event, conviction, assessment) before their birth date |
+| `id_form` | an id that is empty, has a leading or trailing space, holds a control, format or bidirectional character, or is not in Unicode NFKC form |
+| `id_case` | under a profile whose ids are `upper`: a key or reference with a lower-case letter |
+| `id_collision` | every row whose key is another row's key but for case, space or Unicode form, naming the spellings |
 | `depends_on_rejected` | with `--skip-invalid` only: a row referring to a rejected row |
+| `incomplete_person` | with `--skip-invalid` only: a person any of whose rows (conviction, assessment, event) was rejected, naming the first |
 
 With any rejection the import writes nothing, exits 1, prints counts per table and
 rule and the first few rejections, and writes all of them to `--rejects FILE`
@@ -66,6 +70,31 @@ rule and the first few rejections, and writes all of them to `--rejects FILE`
 columns `table,row,column,value,rule`. With `--skip-invalid` the valid rows are
 imported, dependent rows are rejected too, and the command exits 0 with a warning.
 Table-level rejections are never skipped.
+
+A person is imported with every row the extract holds about them, or not at all.
+With `--skip-invalid`, a person any of whose rows is rejected (a conviction with a
+mistyped date, an assessment with a bad severity, an event of an unknown type, even
+one written under a look-alike spelling of their id) is rejected as well
+(`incomplete_person`, naming the row and its rule), and with them all their rows.
+They are then in no run at all, and listed with the reason in `--rejects`.
+Keeping them without the rejected row would decide them on part of their record,
+and one dropped disqualifying conviction would make them eligible. Correct the
+extract and import it again to bring them back.
+
+### Identifiers
+
+Every id column (each table's key, each reference, every other `*_id` column)
+must hold an id in one canonical form, so that one person can never import as two,
+nor a look-alike id pass for another person's. An id is not empty, has no leading
+or trailing space, holds no control, format or bidirectional character (no
+U+202E, no zero-width space) and is in Unicode NFKC form (`Ｐ００１` is refused;
+the message says to write `P001`) (`id_form`). Ids are compared by their
+canonical key (NFKC, trimmed, case-folded): two keys of one table with the same
+canonical key are one id written twice, and every row holding one of them is
+refused (`id_collision`), since the import cannot tell which record is right. The
+profile declares its case rule (`Ids:` under each profile above): `insensitive`
+keeps ids as written; `upper` also requires every key and reference to be upper
+case (`id_case`).
 
 The write is one transaction: every registry table is replaced (an import is a
 full extract, not a delta) and the snapshot is recorded, or nothing changes.
@@ -223,7 +252,7 @@ def _table(t: Table) -> list[str]:
 def _profile(p: Profile) -> list[str]:
     out = [f"### {p.name}", "", p.description, ""]
     auth = ", ".join(f"`{a}`" for a in p.authorities) or "any"
-    out.append(f"Authorities: {auth}.")
+    out.append(f"Authorities: {auth}. Ids: `{p.id_case}` (see Identifiers).")
     for label, cols in (("persons", p.person_attributes), ("convictions", p.conviction_attributes)):
         if cols:
             out += ["", f"Adds to `{label}`:", ""]

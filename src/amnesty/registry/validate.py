@@ -17,6 +17,13 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from amnesty.registry.identifiers import (
+    StagedIds,
+    canonical_ids,
+    id_rules,
+    stage_id_values,
+    staged_ids,
+)
 from amnesty.registry.profiles import Profile
 from amnesty.registry.schema import BOOLEAN, DATE, DOUBLE, INTEGER, VARCHAR, Column, Table
 from amnesty.registry.sources import ROW, quote_ident, quote_literal
@@ -290,10 +297,12 @@ def validate(conn: Any, tables: Sequence[Table], profile: Profile, loaded: Seque
         if table.name in loaded:
             create_typed(conn, table, native[table.name])
     selects: list[str] = []
+    staged = stage_id_values(conn, tables, loaded)
     for table in tables:
         if table.name in loaded:
             selects += column_rules(table, profile, loaded, native[table.name])
             selects.append(key_rule(table))
+            selects += id_rules(table, profile, staged)
             selects += check_rules(table)
     selects += cross_table_rules(tables, loaded)
     for select in selects:
@@ -301,10 +310,17 @@ def validate(conn: Any, tables: Sequence[Table], profile: Profile, loaded: Seque
 
 
 def cascade(conn: Any, tables: Sequence[Table], loaded: Sequence[str]) -> None:
-    """Reject rows that reference a rejected row, until nothing more changes.
+    """Reject what a rejected row takes with it, until nothing more changes.
 
-    Runs once per round over every reference (a handful of set-based statements);
-    rounds repeat only for chains such as divisions within divisions.
+    Two ways, in rounds of a handful of set-based statements (rounds repeat only
+    for chains such as divisions within divisions):
+
+    * down: a row that references a rejected row (``depends_on_rejected``);
+    * up to the person: a person any of whose rows is rejected
+      (``incomplete_person``), matched by the canonical id, so that a look-alike
+      spelling of the id still counts. A person is imported with every fact the
+      extract holds about them or not at all: dropping one disqualifying
+      conviction with a bad date must never make them eligible.
     """
     refs = [
         (t, c)
@@ -315,28 +331,58 @@ def cascade(conn: Any, tables: Sequence[Table], loaded: Sequence[str]) -> None:
     ]
     while True:
         added = 0
-        for t, c in refs:
-            assert c.references is not None
-            ref_table, ref_col = c.references
-            q, rq = quote_ident(c.name), quote_ident(ref_col)
-            rule = (
-                f"'depends_on_rejected: {ref_table} row ' || CAST(r.{ROW} AS VARCHAR) || "
-                f"' ({ref_col} ' || {_text('r.' + rq)} || ') was rejected'"
-            )
-            select = _select(
-                t.name,
-                c.name,
-                f"x.{q}",
-                rule,
-                f"FROM typed_{t.name} x JOIN typed_{ref_table} r ON r.{rq} = x.{q} "
-                f"WHERE r.{ROW} IN (SELECT row FROM rejections WHERE tbl = '{ref_table}') "
-                f"AND x.{ROW} NOT IN (SELECT row FROM rejections WHERE tbl = '{t.name}')",
-                row=f"x.{ROW}",
-            )
+        statements = [_depends_on_rejected(t, c) for t, c in refs]
+        if "persons" in loaded:
+            staged = staged_ids(conn)
+            statements += [
+                _incomplete_person(t, c, staged) for t, c in refs if c.references == _PERSON
+            ]
+        for select in statements:
             result = conn.execute(f"INSERT INTO rejections {select}").fetchone()
             added += int(result[0]) if result else 0
         if added == 0:
             return
+
+
+_PERSON = ("persons", "person_id")
+
+
+def _depends_on_rejected(t: Table, c: Column) -> str:
+    assert c.references is not None
+    ref_table, ref_col = c.references
+    q, rq = quote_ident(c.name), quote_ident(ref_col)
+    rule = (
+        f"'depends_on_rejected: {ref_table} row ' || CAST(r.{ROW} AS VARCHAR) || "
+        f"' ({ref_col} ' || {_text('r.' + rq)} || ') was rejected'"
+    )
+    return _select(
+        t.name,
+        c.name,
+        f"x.{q}",
+        rule,
+        f"FROM typed_{t.name} x JOIN typed_{ref_table} r ON r.{rq} = x.{q} "
+        f"WHERE r.{ROW} IN (SELECT row FROM rejections WHERE tbl = '{ref_table}') "
+        f"AND x.{ROW} NOT IN (SELECT row FROM rejections WHERE tbl = '{t.name}')",
+        row=f"x.{ROW}",
+    )
+
+
+def _incomplete_person(t: Table, c: Column, staged: StagedIds) -> str:
+    """Persons (not yet rejected) with a rejected row in ``t``, naming its first one."""
+    rule = (
+        f"'incomplete_person: {t.name} row ' || CAST(min(x.row) AS VARCHAR) || "
+        "' of this person was rejected (' || arg_min(r.rule, x.row) || '); "
+        "with --skip-invalid a person is imported with all their rows or not at all'"
+    )
+    return (
+        "SELECT 'persons' AS tbl, p.row AS row, 'person_id' AS col, "
+        f"CAST(p.id AS VARCHAR) AS value, {rule} AS rule "
+        f"FROM ({canonical_ids('typed_' + t.name, c.name, staged)}) x "
+        f"JOIN rejections r ON r.tbl = '{t.name}' AND r.row = x.row "
+        f"JOIN ({canonical_ids('typed_persons', 'person_id', staged)}) p USING (canon) "
+        "WHERE p.row NOT IN (SELECT row FROM rejections WHERE tbl = 'persons') "
+        "GROUP BY p.row, p.id"
+    )
 
 
 def create_clean(conn: Any, table: Table) -> None:

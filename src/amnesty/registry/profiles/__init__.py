@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from amnesty.errors import ConfigError
 from amnesty.registry.schema import CORE_TABLES, Column, Table
 
+ID_CASES = ("insensitive", "upper")
+"""The case rules a profile may declare for its ids (see ``Profile.id_case``)."""
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -23,6 +26,16 @@ class Profile:
     # Per the SEMANTICS, a 29 February birthday falls on 28 February in common
     # years unless the profile says 1 March.
     leap_birthday: str = "feb28"
+    # How ids compare (amnesty.registry.identifiers): "insensitive" keeps them as
+    # written but two that differ only by case are one id, so they collide;
+    # "upper" also requires every key and reference to be upper case.
+    id_case: str = "insensitive"
+
+    def __post_init__(self) -> None:
+        if self.id_case not in ID_CASES:
+            raise ConfigError(
+                f"profile {self.name}: id_case {self.id_case!r}; expected insensitive or upper"
+            )
 
     def tables(self) -> tuple[Table, ...]:
         """The core tables with this profile's attributes appended."""

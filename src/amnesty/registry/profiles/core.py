@@ -6,4 +6,5 @@ CORE = Profile(
     name="core",
     description="Core registry only, no jurisdiction attributes.",
     authorities=(),
+    id_case="insensitive",  # ids differing only by case are one id (and collide)
 )

@@ -7,4 +7,5 @@ KP_2015 = Profile(
     description="Democratic People's Republic of Korea, 2015: kyohwaso, county labour "
     "training centres and Ministry of State Security camps.",
     authorities=("MPS", "MSS"),  # Ministry of People's Security, Ministry of State Security
+    id_case="insensitive",  # ids differing only by case are one id (and collide)
 )

@@ -8,6 +8,7 @@ RU_2015 = Profile(
     description="Russian Federation, 2015: colonies, SIZO and probation inspectorates under "
     "the Federal Penitentiary Service.",
     authorities=("FSIN",),
+    id_case="insensitive",  # ids differing only by case are one id (and collide)
     person_attributes=(
         Column(
             "veteran",

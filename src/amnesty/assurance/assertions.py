@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import z3
 
 from amnesty.assurance.person import Bounds
-from amnesty.assurance.solve import DEFAULT_TIMEOUT_S, Answer, World
+from amnesty.assurance.replay import assertion_value, engine_determinations, violated
+from amnesty.assurance.solve import DEFAULT_TIMEOUT_S, Answer, World, search
 from amnesty.assurance.translate import Translator
 from amnesty.decree.model import Assertion, Decree
 from amnesty.errors import Position
@@ -29,6 +30,7 @@ class Finding:
     answer: Answer
     position: Position | None = None
     clauses: tuple[str, ...] = ()  # the clauses a built-in check is about
+    engine: dict[str, object] | None = None  # the engine's determination of the witness
 
     @property
     def witness(self) -> dict[str, list[dict[str, object]]] | None:
@@ -53,13 +55,40 @@ def prove(
     """Prove or refute every assertion of ``decree``."""
     out = []
     for a in decree.assertions:
-        world = World.of([decree], bounds, profile, as_of)
-        answer = world.ask(violation(world, a), timeout_s)
+        answer = search(
+            [decree], lambda w, a=a: violation(w, a), bounds, timeout_s, profile, as_of
+        )
         status = {"sat": "refuted", "unsat": "proved", "unknown": "unknown"}[answer.status]
         said = {
             "refuted": f"assertion {a.id} ({a.kind}) is refuted by the person below",
             "proved": f"assertion {a.id} ({a.kind}) holds for every person",
             "unknown": f"assertion {a.id}: the solver gave up ({answer.reason})",
         }[status]
-        out.append(Finding(a.id, status, said, answer, a.pos))
+        finding = Finding(a.id, status, said, answer, a.pos)
+        if answer.witness is not None:
+            _replay(decree, a, finding, profile, as_of)
+        out.append(finding)
     return out
+
+
+def _replay(
+    decree: Decree,
+    assertion: Assertion,
+    finding: Finding,
+    profile: Profile | None,
+    as_of: dt.date | None,
+) -> None:
+    """Run the witness through the engine; a witness the engine does not confirm is
+    a gap in the translation, and is reported as such, never as a refutation."""
+    rows = finding.answer.witness
+    assert rows is not None
+    pid = rows["persons"][0]["person_id"]
+    row = engine_determinations(decree, rows, profile, as_of).get(pid)
+    finding.engine = row
+    value = None if row is None else assertion_value(decree, assertion, rows, pid, row, profile, as_of)
+    if row is None or not violated(value, assertion):
+        finding.status = "unknown"
+        finding.message = (
+            f"assertion {assertion.id}: the solver's counterexample does not replay through "
+            "the engine (a gap in the translation; please report it)"
+        )

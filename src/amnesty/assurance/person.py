@@ -22,7 +22,17 @@ from dataclasses import dataclass, field
 
 import z3
 
-from amnesty.assurance.values import TV, Day, Num, Span, Value, maximum, minimum, shift_months
+from amnesty.assurance.values import (
+    TV,
+    Day,
+    Num,
+    Span,
+    Value,
+    maximum,
+    minimum,
+    shift_months,
+    year_of,
+)
 from amnesty.decree.facts import FactDef, catalogue
 from amnesty.registry.profiles import Profile
 from amnesty.registry.schema import (
@@ -181,7 +191,8 @@ class SymbolicPerson:
                 self.attribute("person", fact, "person", f)
 
     def _age(self, birth: Day) -> z3.ArithRef:
-        y, m, d = birth.ymd(self.constraints)
+        parts = birth.ymd(self.constraints)
+        y, m, d = year_of(parts), parts[2], parts[3]
         a = self.as_of
         common = a.year % 4 != 0 or (a.year % 100 == 0 and a.year % 400 != 0)
         leap_day = z3.And(m == 2, d == 29)

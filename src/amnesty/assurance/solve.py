@@ -68,3 +68,29 @@ class World:
 
 
 Goal = Callable[[World], z3.BoolRef]
+
+
+def search(
+    decrees: list[Decree],
+    goal: Goal,
+    bounds: Bounds | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    profile: Profile | None = None,
+    as_of: dt.date | None = None,
+) -> Answer:
+    """Look for a person for whom ``goal`` holds: first among persons with one
+    conviction and two events (witnesses are found fast there and read easily),
+    then up to the full bounds, whose ``unsat`` is the proof."""
+    full = bounds or Bounds()
+    small = Bounds(min(1, full.convictions), min(2, full.events))
+    spent = 0.0
+    if small != full:
+        world = World.of(decrees, small, profile, as_of)
+        first = world.ask(goal(world), timeout_s / 4)
+        spent = first.seconds
+        if first.status == "sat":
+            return first
+    world = World.of(decrees, full, profile, as_of)
+    answer = world.ask(goal(world), max(timeout_s - spent, 0.5))
+    answer.seconds += spent
+    return answer

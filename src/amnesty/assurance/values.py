@@ -60,39 +60,52 @@ class Num:
     value: z3.ArithRef
 
 
+Parts = tuple[z3.ArithRef, z3.ArithRef, z3.ArithRef, z3.ArithRef]
+"""A date as (q, r, month, day) with year = 1901 + 4q + r: no division left for the solver."""
+
+
 @dataclass
 class Day:
     """A date that may be unknown: its ordinal, and on demand its year, month, day."""
 
     known: z3.BoolRef
     ordinal: z3.ArithRef
-    parts: tuple[z3.ArithRef, z3.ArithRef, z3.ArithRef] | None = None  # (year-1901, month, day)
+    parts: Parts | None = None
 
     @staticmethod
     def const(d: dt.date) -> Day:
+        q, r = divmod(d.year - EPOCH.year, 4)
         return Day(
             z3.BoolVal(True),
             z3.IntVal(d.toordinal()),
-            (z3.IntVal(d.year - EPOCH.year), z3.IntVal(d.month), z3.IntVal(d.day)),
+            (z3.IntVal(q), z3.IntVal(r), z3.IntVal(d.month), z3.IntVal(d.day)),
         )
 
     @staticmethod
     def variable(name: str, known: z3.BoolRef, sink: list[z3.BoolRef]) -> Day:
         """A fresh date of the modelled range, built from its parts."""
-        y, m, d = z3.Int(f"{name}.y"), z3.Int(f"{name}.m"), z3.Int(f"{name}.d")
-        sink.extend(valid_parts(y, m, d))
-        return Day(known, ordinal_of(y, m, d), (y, m, d))
+        parts = _part_vars(name)
+        sink.extend(valid_parts(parts))
+        return Day(known, ordinal_of(parts), parts)
 
-    def ymd(self, sink: list[z3.BoolRef]) -> tuple[z3.ArithRef, z3.ArithRef, z3.ArithRef]:
-        """Year offset, month and day; fresh variables bound to the ordinal if needed."""
+    def ymd(self, sink: list[z3.BoolRef]) -> Parts:
+        """The date's parts; fresh variables bound to the ordinal if needed."""
         if self.parts is None:
-            name = fresh("day")
-            y, m, d = z3.Int(f"{name}.y"), z3.Int(f"{name}.m"), z3.Int(f"{name}.d")
+            parts = _part_vars(fresh("day"))
             # Only a known date has parts; an unknown one's ordinal is a placeholder.
-            tied = [*valid_parts(y, m, d, bounded=False), ordinal_of(y, m, d) == self.ordinal]
+            tied = [*valid_parts(parts, bounded=False), ordinal_of(parts) == self.ordinal]
             sink.append(z3.Implies(self.known, z3.And(tied)))
-            self.parts = (y, m, d)
+            self.parts = parts
         return self.parts
+
+
+def _part_vars(name: str) -> Parts:
+    return (z3.Int(f"{name}.q"), z3.Int(f"{name}.r"), z3.Int(f"{name}.m"), z3.Int(f"{name}.d"))
+
+
+def year_of(parts: Parts) -> z3.ArithRef:
+    """Years since 1901."""
+    return 4 * parts[0] + parts[1]
 
 
 @dataclass(frozen=True)
@@ -125,48 +138,42 @@ Value = TV | Num | Day | Cal | Span | Exact
 # -- the calendar in linear integer arithmetic -------------------------------------------
 
 
-def leap(y: z3.ArithRef) -> z3.BoolRef:
-    return y % 4 == 3
-
-
-def days_in_month(y: z3.ArithRef, m: z3.ArithRef) -> z3.ArithRef:
+def days_in_month(r: z3.ArithRef, m: z3.ArithRef) -> z3.ArithRef:
+    """Days of month ``m`` in a year whose offset from 1901 leaves ``r`` mod 4 (3: leap)."""
     return z3.If(
         m == 2,
-        z3.If(leap(y), 29, 28),
+        z3.If(r == 3, 29, 28),
         z3.If(z3.Or(m == 4, m == 6, m == 9, m == 11), 30, 31),
     )
 
 
-def ordinal_of(y: z3.ArithRef, m: z3.ArithRef, d: z3.ArithRef) -> z3.ArithRef:
+def ordinal_of(parts: Parts) -> z3.ArithRef:
+    q, r, m, d = parts
     before = z3.IntVal(0)
     for month in range(12, 1, -1):
         before = z3.If(m == month, _CUMULATIVE[month - 1], before)
-    extra = z3.If(z3.And(m > 2, leap(y)), 1, 0)
-    return FIRST_DAY + 365 * y + y / 4 + before + extra + d - 1
+    extra = z3.If(z3.And(m > 2, r == 3), 1, 0)
+    return FIRST_DAY + 1461 * q + 365 * r + before + extra + d - 1
 
 
-def valid_parts(
-    y: z3.ArithRef, m: z3.ArithRef, d: z3.ArithRef, bounded: bool = True
-) -> list[z3.BoolRef]:
+def valid_parts(parts: Parts, bounded: bool = True) -> list[z3.BoolRef]:
     """A real day; ``bounded``: of the modelled years 1901-2099 (registry dates are)."""
-    years = [y >= 0, y <= LAST_YEAR - EPOCH.year] if bounded else []
-    return [
-        *years,
-        m >= 1,
-        m <= 12,
-        d >= 1,
-        d <= days_in_month(y, m),
-    ]
+    q, r, m, d = parts
+    years = [q >= 0, 4 * q + r <= LAST_YEAR - EPOCH.year] if bounded else []
+    return [*years, r >= 0, r <= 3, m >= 1, m <= 12, d >= 1, d <= days_in_month(r, m)]
 
 
 def shift_months(day: Day, months: z3.ArithRef | int, sink: list[z3.BoolRef]) -> Day:
     """``day`` moved by calendar months; a day past the month's end clamps to its last day."""
-    y, m, d = day.ymd(sink)
-    total = y * 12 + (m - 1) + months
-    y2, m2 = total / 12, total % 12 + 1
-    last = days_in_month(y2, m2)
+    q, r, m, d = day.ymd(sink)
+    name = fresh("shift")
+    q2, r2, m2 = z3.Int(f"{name}.q"), z3.Int(f"{name}.r"), z3.Int(f"{name}.m")
+    total = (4 * q + r) * 12 + (m - 1) + months
+    sink.extend([total == (4 * q2 + r2) * 12 + (m2 - 1), r2 >= 0, r2 <= 3, m2 >= 1, m2 <= 12])
+    last = days_in_month(r2, m2)
     d2 = z3.If(d > last, last, d)
-    return Day(day.known, ordinal_of(y2, m2, d2), (y2, m2, d2))
+    parts = (q2, r2, m2, d2)
+    return Day(day.known, ordinal_of(parts), parts)
 
 
 def shift_calendar(day: Day, amount: int, unit: str, sink: list[z3.BoolRef]) -> Day:

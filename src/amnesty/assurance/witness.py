@@ -175,7 +175,7 @@ def _conviction(
         "offence_code": code,
         "offence_date": r.date(f["conviction.offence_date"]),
         "sentence_kind": kind,
-        "term_months": r.int(c.raw_months) if kind not in ("life", "death") else None,
+        "term_months": r.number(f["conviction.term_months"]),
         "start_date": r.date(f["conviction.start"]),
         "aggregate_id": None,
     }

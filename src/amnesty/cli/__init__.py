@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "decrees",
     "evaluate",
     "explanation",
+    "prove",
 )
 
 for _name in COMMAND_MODULES:

@@ -14,6 +14,7 @@ person differently, and gives that person.
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import z3
 
@@ -44,13 +45,20 @@ def builtin_checks(
     bounds: Bounds | None = None,
     timeout_s: float = CHECK_TIMEOUT_S,
     profile: Profile | None = None,
+    time_limit: float | None = None,
 ) -> list[Finding]:
     """Every built-in check; a finding is reported only when the problem exists
-    (status ``proved``: it holds for every person) or the solver gave up."""
+    (status ``proved``: it holds for every person) or the solver gave up.
+    ``time_limit`` bounds all questions together; those left are reported unknown."""
     out: list[Finding] = []
+    started = time.perf_counter()
 
     def ask(code: str, what: str, goal: Goal, clauses: tuple[str, ...]) -> Answer | None:
-        answer = search([decree], goal, bounds, timeout_s, profile)
+        left = None if time_limit is None else time_limit - (time.perf_counter() - started)
+        if left is not None and left < 0.5:
+            out.append(_gave_up(code, what, Answer("unknown", 0.0, reason="time limit"), clauses))
+            return None
+        answer = search([decree], goal, bounds, min(timeout_s, left or timeout_s), profile)
         if answer.status == "unknown":
             out.append(_gave_up(code, what, answer, clauses))
             return None

@@ -167,12 +167,13 @@ class SymbolicPerson:
         f["person.birth_date"] = birth
         f["person.age"] = Num(birth.known, self._age(birth))
         f["person.citizenship"] = self.text("person.citizenship", self.flag("person.cit?"), None)
-        f["person.authority"] = self.text("person.authority", self.flag("person.auth?"), None)
+        authorities = self.profile.authorities or None  # the registry checks them on import
+        f["person.authority"] = self.text("person.authority", self.flag("person.auth?"), authorities)
         held = self.flag("facility?")
         self.held = held
         f["facility.id"] = self.text("facility.id", held, None)
         f["facility.type"] = self.text("facility.type", held, FACILITY_TYPES)
-        f["facility.authority"] = self.text("facility.authority", held, None)
+        f["facility.authority"] = self.text("facility.authority", held, authorities)
         f["facility.division"] = self.text("facility.division", held, None)
         province = self.flag("facility.province?")
         self.add(z3.Implies(province, held))

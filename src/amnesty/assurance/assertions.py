@@ -13,7 +13,7 @@ import z3
 
 from amnesty.assurance.person import Bounds
 from amnesty.assurance.replay import assertion_value, engine_determinations, violated
-from amnesty.assurance.solve import DEFAULT_TIMEOUT_S, Answer, World, search
+from amnesty.assurance.solve import DEFAULT_TIMEOUT_S, Answer, Prover, World
 from amnesty.assurance.translate import Translator
 from amnesty.decree.model import Assertion, Decree
 from amnesty.errors import Position
@@ -54,10 +54,10 @@ def prove(
 ) -> list[Finding]:
     """Prove or refute every assertion of ``decree``."""
     out = []
+    prover = Prover([decree], bounds, profile, as_of) if decree.assertions else None
     for a in decree.assertions:
-        answer = search(
-            [decree], lambda w, a=a: violation(w, a), bounds, timeout_s, profile, as_of
-        )
+        assert prover is not None
+        answer = prover.search(lambda w, a=a: violation(w, a), timeout_s)
         status = {"sat": "refuted", "unsat": "proved", "unknown": "unknown"}[answer.status]
         said = {
             "refuted": f"assertion {a.id} ({a.kind}) is refuted by the person below",

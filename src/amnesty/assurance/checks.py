@@ -22,7 +22,7 @@ from amnesty.assurance.assertions import Finding
 from amnesty.assurance.decide import scope_value
 from amnesty.assurance.person import Bounds
 from amnesty.assurance.replay import engine_determinations
-from amnesty.assurance.solve import DEFAULT_TIMEOUT_S, Answer, Goal, World, search
+from amnesty.assurance.solve import DEFAULT_TIMEOUT_S, Answer, Goal, Prover, World
 from amnesty.assurance.values import TV
 from amnesty.decree.model import Clause, Decree
 from amnesty.registry.profiles import Profile
@@ -52,13 +52,14 @@ def builtin_checks(
     ``time_limit`` bounds all questions together; those left are reported unknown."""
     out: list[Finding] = []
     started = time.perf_counter()
+    prover = Prover([decree], bounds, profile)
 
     def ask(code: str, what: str, goal: Goal, clauses: tuple[str, ...]) -> Answer | None:
         left = None if time_limit is None else time_limit - (time.perf_counter() - started)
         if left is not None and left < 0.5:
             out.append(_gave_up(code, what, Answer("unknown", 0.0, reason="time limit"), clauses))
             return None
-        answer = search([decree], goal, bounds, min(timeout_s, left or timeout_s), profile)
+        answer = prover.search(goal, min(timeout_s, left or timeout_s))
         if answer.status == "unknown":
             out.append(_gave_up(code, what, answer, clauses))
             return None
@@ -174,7 +175,7 @@ def differences(
             z3.And(da.relief.known, db.relief.known, da.relief.value != db.relief.value),
         )
 
-    answer = search([a, b], differ, bounds, timeout_s, profile, as_of)
+    answer = Prover([a, b], bounds, profile, as_of).search(differ, timeout_s)
     if answer.status == "sat":
         rows = answer.witness
         assert rows is not None

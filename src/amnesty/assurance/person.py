@@ -10,9 +10,8 @@ ended. The facts of :mod:`amnesty.decree.facts` are derived from these
 variables exactly as :func:`amnesty.compile.interpreter.person_view` derives
 them from rows; :mod:`amnesty.assurance.witness` turns a model back into rows.
 
-What is not modelled (stated in ``docs/assurance.md``): birth dates recorded
-only to the month or year, aggregate sentences, dates outside 1901-2099, terms
-over 600 months.
+What is not modelled (stated in ``docs/assurance.md``): aggregate sentences,
+dates outside 1901-2099, terms over 600 months.
 """
 
 from __future__ import annotations
@@ -27,7 +26,9 @@ from amnesty.assurance.values import (
     Day,
     Num,
     Span,
+    Parts,
     Value,
+    days_in_month,
     maximum,
     minimum,
     shift_months,
@@ -162,10 +163,22 @@ class SymbolicPerson:
         yes = z3.BoolVal(True)
         f["person.id"] = self.text("person.id", yes, None)
         f["person.sex"] = self.text("person.sex", self.flag("person.sex?"), SEXES)
+        # A birth date is recorded to the day, the month or the year (its first possible
+        # day is stored), or not at all; the age is known when every possible day agrees.
         birth = Day.variable("person.birth", self.flag("person.birth?"), self.constraints)
+        precision = z3.Int("person.birth_precision")
+        self.raw["person.birth_precision"] = precision
+        self.add(precision >= 0, precision <= 2)  # 0 day, 1 month, 2 year
+        q, r, m, d = birth.parts  # type: ignore[misc]
+        self.add(z3.Implies(precision >= 1, d == 1), z3.Implies(precision == 2, m == 1))
+        last_month = z3.If(precision == 2, 12, m)
+        last_day = z3.If(precision == 0, d, days_in_month(r, last_month))
         self.birth = birth
-        f["person.birth_date"] = birth
-        f["person.age"] = Num(birth.known, self._age(birth))
+        self.birth_precision = precision
+        self.oldest = self._age((q, r, m, d))
+        self.youngest = self._age((q, r, last_month, last_day))
+        f["person.birth_date"] = Day(z3.And(birth.known, precision == 0), birth.ordinal, birth.parts)
+        f["person.age"] = Num(z3.And(birth.known, self.oldest == self.youngest), self.oldest)
         f["person.citizenship"] = self.text("person.citizenship", self.flag("person.cit?"), None)
         authorities = self.profile.authorities or None  # the registry checks them on import
         f["person.authority"] = self.text("person.authority", self.flag("person.auth?"), authorities)
@@ -191,8 +204,8 @@ class SymbolicPerson:
             if fact.scope == "person" and fact.name not in f and fact.name.startswith("person."):
                 self.attribute("person", fact, "person", f)
 
-    def _age(self, birth: Day) -> z3.ArithRef:
-        parts = birth.ymd(self.constraints)
+    def _age(self, parts: Parts) -> z3.ArithRef:
+        """Completed years at the as-of date of someone born on the day ``parts``."""
         y, m, d = year_of(parts), parts[2], parts[3]
         a = self.as_of
         common = a.year % 4 != 0 or (a.year % 100 == 0 and a.year % 400 != 0)

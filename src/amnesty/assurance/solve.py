@@ -53,8 +53,10 @@ class World:
         return World(person, [decide(d, person) for d in decrees])
 
     def ask(self, goal: z3.BoolRef, timeout_s: float = DEFAULT_TIMEOUT_S) -> Answer:
+        """One question, to a fresh solver: z3's incremental mode is slower on these."""
         solver = z3.Solver()
         solver.set("timeout", max(1, int(timeout_s * 1000)))
+        # Translating the goal may have added constraints (parts of computed dates).
         solver.add(*self.person.constraints)
         solver.add(self.person.in_population, goal)
         started = time.perf_counter()
@@ -70,27 +72,33 @@ class World:
 Goal = Callable[[World], z3.BoolRef]
 
 
-def search(
-    decrees: list[Decree],
-    goal: Goal,
-    bounds: Bounds | None = None,
-    timeout_s: float = DEFAULT_TIMEOUT_S,
-    profile: Profile | None = None,
-    as_of: dt.date | None = None,
-) -> Answer:
-    """Look for a person for whom ``goal`` holds: first among persons with one
-    conviction and two events (witnesses are found fast there and read easily),
-    then up to the full bounds, whose ``unsat`` is the proof."""
-    full = bounds or Bounds()
-    small = Bounds(min(1, full.convictions), min(2, full.events))
-    spent = 0.0
-    if small != full:
-        world = World.of(decrees, small, profile, as_of)
-        first = world.ask(goal(world), timeout_s / 4)
-        spent = first.seconds
-        if first.status == "sat":
-            return first
-    world = World.of(decrees, full, profile, as_of)
-    answer = world.ask(goal(world), max(timeout_s - spent, 0.5))
-    answer.seconds += spent
-    return answer
+class Prover:
+    """Questions about some decrees, asked of a small person first, then of the full bound.
+
+    A witness is looked for first among persons with one conviction and two events
+    (found fast there, and easy to read), then up to the full bounds, whose
+    ``unsat`` is the proof. The symbolic persons are built once per prover.
+    """
+
+    def __init__(
+        self,
+        decrees: list[Decree],
+        bounds: Bounds | None = None,
+        profile: Profile | None = None,
+        as_of: dt.date | None = None,
+    ) -> None:
+        self.full = World.of(decrees, bounds, profile, as_of)
+        b = self.full.person.bounds
+        small = Bounds(min(1, b.convictions), min(2, b.events))
+        self.small = None if small == b else World.of(decrees, small, profile, as_of)
+
+    def search(self, goal: Goal, timeout_s: float = DEFAULT_TIMEOUT_S) -> Answer:
+        spent = 0.0
+        if self.small is not None:
+            first = self.small.ask(goal(self.small), timeout_s / 4)
+            spent = first.seconds
+            if first.status == "sat":
+                return first
+        answer = self.full.ask(goal(self.full), max(timeout_s - spent, 0.5))
+        answer.seconds += spent
+        return answer

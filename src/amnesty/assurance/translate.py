@@ -46,6 +46,10 @@ def compared(op: str, known: z3.BoolRef, a: z3.ArithRef, b: z3.ArithRef) -> TV:
     return TV(z3.And(known, holds), z3.And(known, z3.Not(holds)))
 
 
+def _is_age(node: ir.Expr) -> bool:
+    return isinstance(node, ir.Fact) and node.name == "person.age"
+
+
 class Translator:
     """Translates expressions for one symbolic person, in one clause, maybe over one item."""
 
@@ -157,6 +161,8 @@ class Translator:
         return TV(z3.Or([p.t for p in parts]), z3.And([p.f for p in parts]))
 
     def on_compare(self, node: ir.Compare) -> Value:
+        if _is_age(node.left) or _is_age(node.right):
+            return self.age_compare(node)
         a, b = self.ev(node.left), self.ev(node.right)
         op = node.op
         if isinstance(a, TV) and isinstance(b, TV):
@@ -172,6 +178,17 @@ class Translator:
             return compared(op, z3.And(a.start.known, a.end.known), a.end.ordinal, moved.ordinal)
         da, db = self.days(a), self.days(b)
         return compared(op, z3.And(da.known, db.known), da.days, db.days)
+
+    def age_compare(self, node: ir.Compare) -> Value:
+        """As the interpreter: compared for every possible birth day, unknown where they differ."""
+        left = _is_age(node.left)
+        op = node.op if left else _FLIPPED[node.op]
+        other = self.ev(node.right if left else node.left)
+        assert isinstance(other, Num)
+        p = self.person
+        oldest, youngest = _OPS[op](p.oldest, other.value), _OPS[op](p.youngest, other.value)
+        known = z3.And(p.birth.known, other.known, oldest == youngest)
+        return TV(z3.And(known, oldest), z3.And(known, z3.Not(oldest)))
 
     def on_inset(self, node: ir.InSet) -> Value:
         v = self.ev(node.operand)

@@ -95,14 +95,15 @@ def witness_rows(person: SymbolicPerson, model: z3.ModelRef) -> Rows:
                 "division_id": division,
             }
         )
-    birth = r.date(f["person.birth_date"])
+    birth = r.date(person.birth)
+    precision = ("day", "month", "year")[r.int(person.birth_precision)]
     person_row: dict[str, Any] = {
         "person_id": pid,
         "name": "Witness",
         "name_romanised": "Witness",
         "sex": r.text(f["person.sex"], ""),
         "birth_date": birth,
-        "birth_precision": "day" if birth else None,
+        "birth_precision": precision if birth else None,
         "citizenship": _country(r.text(f["person.citizenship"], "")),
         "facility_id": facility_id,
         "custody_authority": r.text(f["person.authority"], "AUTH-"),

@@ -1,6 +1,6 @@
 """A solver model -> registry rows: the counterexample person as a registry folder.
 
-The rows are written as one JSON Lines file per table plus ``manifest.json``
+The rows are written as one Parquet file per table plus ``manifest.json``
 naming the profile, which ``amnesty registry import`` accepts, so that
 ``amnesty explain`` replays the person through the engine. Texts the solver
 invented (a facility id no clause names) get readable placeholders.
@@ -13,10 +13,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import z3
 
 from amnesty.assurance.person import Item, SymbolicPerson
 from amnesty.assurance.values import TV, Day, Num, Value
+from amnesty.registry.generators.common import ARROW_TYPES
+from amnesty.registry.profiles import get_profile
 
 PERSON_ID = "WITNESS-1"
 Rows = dict[str, list[dict[str, Any]]]
@@ -204,18 +208,13 @@ def _event(r: _Reader, e: Item, i: int) -> dict[str, Any]:
 
 
 def write_registry(rows: Rows, folder: str | Path, profile: str) -> Path:
-    """Write ``rows`` as a registry folder ``amnesty registry import`` accepts."""
+    """Write ``rows`` as a registry folder ``amnesty registry import`` accepts:
+    one Parquet file per table (typed by the profile's schema) and ``manifest.json``."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     (out / "manifest.json").write_text(json.dumps({"profile": profile}) + "\n", encoding="utf-8")
-    for table, items in rows.items():
-        with (out / f"{table}.jsonl").open("w", encoding="utf-8") as fh:
-            for row in items:
-                fh.write(json.dumps(row, default=_iso, sort_keys=True) + "\n")
+    for table in get_profile(profile).tables():
+        schema = pa.schema([(c.name, ARROW_TYPES[c.type]) for c in table.columns])
+        data = [{c: r.get(c) for c in schema.names} for r in rows.get(table.name, [])]
+        pq.write_table(pa.Table.from_pylist(data, schema=schema), out / f"{table.name}.parquet")
     return out
-
-
-def _iso(value: Any) -> str:
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    raise TypeError(value)

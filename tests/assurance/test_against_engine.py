@@ -22,7 +22,6 @@ from amnesty.decree import ir
 from amnesty.decree.model import Assertion, Decree
 from amnesty.engine import evaluate
 from amnesty.registry.profiles import get_profile
-
 from engine.helpers import load
 from engine.strategies import decrees, predicates, registries
 
@@ -56,13 +55,21 @@ def assertions(draw: st.DrawFn) -> Assertion:
 SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
 )
 
 
 @pytest.mark.slow
 @SETTINGS
-@given(decree=decrees(), assertion=assertions(), registry=st.lists(registries(), min_size=1, max_size=3))
+@given(
+    decree=decrees(),
+    assertion=assertions(),
+    registry=st.lists(registries(), min_size=1, max_size=3),
+)
 def test_proved_holds_on_registries_and_refuted_replays(
     decree: Decree, assertion: Assertion, registry: list[dict[str, Any]]
 ) -> None:

@@ -25,7 +25,7 @@ def test_a_counterexample_is_a_registry_that_explain_replays(
     decree = tmp_path / "kp.toml"
     decree.write_text(
         KP.read_text(encoding="utf-8")
-        + "\n[[assertion]]\nid = \"T-OLD\"\n"
+        + '\n[[assertion]]\nid = "T-OLD"\n'
         + "never = 'outcome = \"eligible\" and age >= 70'\n",
         encoding="utf-8",
     )

@@ -63,7 +63,7 @@ def test_a_refuted_assertion_has_a_witness_the_engine_confirms(
 
 def test_the_founding_case_assertions_are_proved_and_the_msm_one_would_fail_without_kp_x1() -> None:
     text = KP.read_text(encoding="utf-8")
-    weakened = text.replace('predicate = \'authority = "MSS"\'', "predicate = 'false'")
+    weakened = text.replace("predicate = 'authority = \"MSS\"'", "predicate = 'false'")
     assert weakened != text
     decree = load_text(weakened, "kp.toml")
     a1 = next(f for f in prove(decree) if f.name == "KP-A1")
@@ -91,7 +91,7 @@ def test_the_bound_is_the_stated_one() -> None:
         ("never = 'outcome = \"elgible\"'", 'unknown outcome "elgible"'),
         ("never = 'clause(\"KP-G9\")'", "unknown clause id 'KP-G9'"),
         ("never = 'ground(\"KP-X1\")'", "KP-X1 is a exclude clause"),
-        ("text = \"no kind\"", "give exactly one of never or always"),
+        ('text = "no kind"', "give exactly one of never or always"),
         ("never = 'outcome = \"eligible\" implies'", "predicate syntax error"),
     ],
 )
@@ -197,7 +197,7 @@ def test_a_scope_that_excludes_everyone_is_found() -> None:
 def test_differences_gives_a_person_the_engine_decides_differently() -> None:
     a = load(KP)
     b = load_text(
-        KP.read_text(encoding="utf-8").replace('authority = "MSS"\'', 'false\''), "variant.toml"
+        KP.read_text(encoding="utf-8").replace('authority = "MSS"\'', "false'"), "variant.toml"
     )
     finding = differences(a, b)
     assert finding.status == "refuted"

@@ -13,7 +13,7 @@ import z3
 
 from amnesty.assurance.person import Bounds
 from amnesty.assurance.replay import assertion_value, engine_determinations, violated
-from amnesty.assurance.solve import DEFAULT_TIMEOUT_S, Answer, Prover, World
+from amnesty.assurance.solve import DEFAULT_TIMEOUT_S, Answer, Goal, Prover, World
 from amnesty.assurance.translate import Translator
 from amnesty.decree.model import Assertion, Decree
 from amnesty.errors import Position
@@ -45,6 +45,11 @@ def violation(world: World, assertion: Assertion, decree_index: int = 0) -> z3.B
     return value.t if assertion.kind == "never" else value.f
 
 
+def breaking(assertion: Assertion) -> Goal:
+    """The question "who breaks ``assertion``?"."""
+    return lambda world: violation(world, assertion)
+
+
 def prove(
     decree: Decree,
     bounds: Bounds | None = None,
@@ -57,7 +62,7 @@ def prove(
     prover = Prover([decree], bounds, profile, as_of) if decree.assertions else None
     for a in decree.assertions:
         assert prover is not None
-        answer = prover.search(lambda w, a=a: violation(w, a), timeout_s)
+        answer = prover.search(breaking(a), timeout_s)
         status = {"sat": "refuted", "unsat": "proved", "unknown": "unknown"}[answer.status]
         said = {
             "refuted": f"assertion {a.id} ({a.kind}) is refuted by the person below",
@@ -85,7 +90,9 @@ def _replay(
     pid = rows["persons"][0]["person_id"]
     row = engine_determinations(decree, rows, profile, as_of).get(pid)
     finding.engine = row
-    value = None if row is None else assertion_value(decree, assertion, rows, pid, row, profile, as_of)
+    value = (
+        None if row is None else assertion_value(decree, assertion, rows, pid, row, profile, as_of)
+    )
     if row is None or not violated(value, assertion):
         finding.status = "unknown"
         finding.message = (

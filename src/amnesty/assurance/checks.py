@@ -65,76 +65,54 @@ def builtin_checks(
             return None
         return answer
 
-    def problem(code: str, message: str, answer: Answer, clause: Clause | None, ids: tuple[str, ...]) -> None:
+    def nobody(code: str, goal: Goal, clause: Clause | None, message: str) -> bool:
+        """Report ``message`` when no possible person meets ``goal``."""
+        ids = (clause.id,) if clause else ("scope",)
+        answer = ask(code, f"{clause.kind} {clause.id}" if clause else "scope", goal, ids)
+        if answer is None or answer.status != "unsat":
+            return False
         out.append(Finding(code, "proved", message, answer, clause.pos if clause else None, ids))
+        return True
 
     if decree.scope.predicate is not None:
-        answer = ask("empty-scope", "scope", lambda w: _scope(decree, w).t, ("scope",))
-        if answer is not None and answer.status == "unsat":
-            problem("empty-scope", "the scope leaves out every possible person", answer, None, ("scope",))
+        nobody(
+            "empty-scope",
+            lambda w: _scope(decree, w).t,
+            None,
+            "the scope leaves out every possible person",
+        )
     for c in decree.clauses:
-        kind = c.kind
-        answer = ask("unsatisfiable-clause", f"{kind} {c.id}", lambda w, c=c: _v(w, c).t, (c.id,))
-        if answer is None:
+        what = f"{c.kind} {c.id}"
+        if nobody("unsatisfiable-clause", _holds(c), c, f"{what} is true for no possible person"):
             continue
-        if answer.status == "unsat":
-            problem(
-                "unsatisfiable-clause",
-                f"{kind} {c.id} is true for no possible person",
-                answer,
-                c,
-                (c.id,),
-            )
-            continue
-        if kind == "grant":
-            answer = ask(
+        if c.kind == "grant":
+            nobody(
                 "shadowed-grant",
-                f"grant {c.id}",
-                lambda w, c=c: z3.And(_v(w, c).t, z3.Not(w.decisions[0].excluded)),
-                (c.id,),
+                _unblocked(c),
+                c,
+                f"{what} is shadowed: every possible person it holds for is excluded",
             )
-            if answer is not None and answer.status == "unsat":
-                problem(
-                    "shadowed-grant",
-                    f"grant {c.id} is shadowed: every possible person it holds for is excluded",
-                    answer,
-                    c,
-                    (c.id,),
-                )
-        if kind == "refer":
-            answer = ask(
+        if c.kind == "refer":
+            nobody(
                 "refer-never-fires",
-                f"refer {c.id}",
-                lambda w, c=c: z3.And(z3.Not(_v(w, c).f), z3.Not(w.decisions[0].ineligible)),
-                (c.id,),
+                _fires(c),
+                c,
+                f"{what} can never send anyone to review: whoever it holds for is ineligible "
+                "already",
             )
-            if answer is not None and answer.status == "unsat":
-                problem(
-                    "refer-never-fires",
-                    f"refer {c.id} can never send anyone to review: whoever it holds for "
-                    "is ineligible already",
-                    answer,
-                    c,
-                    (c.id,),
-                )
     grants = [c for c in decree.clauses if c.kind == "grant"]
     for i, a in enumerate(grants):
         for b in grants[i + 1 :]:
             if a.relief != b.relief or (a.until, a.commutation) == (b.until, b.commutation):
                 continue
-            answer = ask(
-                "relief-tie",
-                f"grants {a.id} and {b.id}",
-                lambda w, a=a, b=b: z3.And(_v(w, a).t, _v(w, b).t, w.decisions[0].eligible),
-                (a.id, b.id),
-            )
+            answer = ask("relief-tie", f"grants {a.id} and {b.id}", _tie(a, b), (a.id, b.id))
             if answer is not None and answer.status == "sat":
                 out.append(
                     Finding(
                         "relief-tie",
                         "refuted",
-                        f"grants {a.id} and {b.id} both give {a.relief} on different terms and can "
-                        f"both hold for one eligible person; only file order chooses {a.id}",
+                        f"grants {a.id} and {b.id} both give {a.relief} on different terms and "
+                        f"can both hold for one eligible person; only file order chooses {a.id}",
                         answer,
                         b.pos,
                         (a.id, b.id),
@@ -145,6 +123,22 @@ def builtin_checks(
 
 def _v(world: World, clause: Clause) -> TV:
     return world.decisions[0].clauses[clause.id][1]
+
+
+def _holds(c: Clause) -> Goal:
+    return lambda w: _v(w, c).t
+
+
+def _unblocked(c: Clause) -> Goal:
+    return lambda w: z3.And(_v(w, c).t, z3.Not(w.decisions[0].excluded))
+
+
+def _fires(c: Clause) -> Goal:
+    return lambda w: z3.And(z3.Not(_v(w, c).f), z3.Not(w.decisions[0].ineligible))
+
+
+def _tie(a: Clause, b: Clause) -> Goal:
+    return lambda w: z3.And(_v(w, a).t, _v(w, b).t, w.decisions[0].eligible)
 
 
 def _scope(decree: Decree, world: World) -> TV:
@@ -191,8 +185,12 @@ def differences(
         same = [(g or {}).get("outcome") for g in got], [(g or {}).get("relief") for g in got]
         if same[0][0] == same[0][1] and same[1][0] == same[1][1]:
             finding.status = "unknown"
-            finding.message = "the solver's witness does not replay through the engine (please report it)"
+            finding.message = (
+                "the solver's witness does not replay through the engine (please report it)"
+            )
         return finding
     if answer.status == "unsat":
-        return Finding("differences", "proved", f"{a.id} and {b.id} decide every person alike", answer)
+        return Finding(
+            "differences", "proved", f"{a.id} and {b.id} decide every person alike", answer
+        )
     return _gave_up("differences", f"{a.id} against {b.id}", answer, ())

@@ -53,7 +53,11 @@ class Decision:
             ground = v.t if kind == "grant" else no
             blocking = v.t if kind == "exclude" else (v.f if kind == "require" else no)
             referred = z3.Not(v.f) if kind == "refer" else no
-            for prefix, holds in (("ground", ground), ("blocking", blocking), ("referred", referred)):
+            for prefix, holds in (
+                ("ground", ground),
+                ("blocking", blocking),
+                ("referred", referred),
+            ):
                 out[f"{prefix}.{cid}"] = TV(holds, z3.Not(holds))
         return out
 
@@ -78,8 +82,9 @@ def scope_value(decree: Decree, person: SymbolicPerson) -> TV | None:
     if s.authorities:
         parts.append(member("person.authority", s.authorities))
     if s.divisions:
-        division, province = member("facility.division", s.divisions), member(
-            "facility.province", s.divisions
+        division, province = (
+            member("facility.division", s.divisions),
+            member("facility.province", s.divisions),
         )
         held = f["facility.division"].known  # type: ignore[union-attr]
         hit = z3.Or(division.t, province.t)

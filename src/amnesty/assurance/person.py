@@ -17,6 +17,7 @@ dates outside 1901-2099, terms over 600 months.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field
 
 import z3
@@ -25,8 +26,8 @@ from amnesty.assurance.values import (
     TV,
     Day,
     Num,
-    Span,
     Parts,
+    Span,
     Value,
     days_in_month,
     maximum,
@@ -177,11 +178,15 @@ class SymbolicPerson:
         self.birth_precision = precision
         self.oldest = self._age((q, r, m, d))
         self.youngest = self._age((q, r, last_month, last_day))
-        f["person.birth_date"] = Day(z3.And(birth.known, precision == 0), birth.ordinal, birth.parts)
+        f["person.birth_date"] = Day(
+            z3.And(birth.known, precision == 0), birth.ordinal, birth.parts
+        )
         f["person.age"] = Num(z3.And(birth.known, self.oldest == self.youngest), self.oldest)
         f["person.citizenship"] = self.text("person.citizenship", self.flag("person.cit?"), None)
         authorities = self.profile.authorities or None  # the registry checks them on import
-        f["person.authority"] = self.text("person.authority", self.flag("person.auth?"), authorities)
+        f["person.authority"] = self.text(
+            "person.authority", self.flag("person.auth?"), authorities
+        )
         held = self.flag("facility?")
         self.held = held
         f["facility.id"] = self.text("facility.id", held, None)
@@ -271,7 +276,10 @@ class SymbolicPerson:
         for c in cs:
             # A repealed code (valid_to before the as-of date) cannot be the offence of
             # a conviction whose offence date is after the repeal.
-            in_force, offence = c.facts["conviction.code_in_force"], c.facts["conviction.offence_date"]
+            in_force, offence = (
+                c.facts["conviction.code_in_force"],
+                c.facts["conviction.offence_date"],
+            )
             assert isinstance(in_force, TV) and isinstance(offence, Day)
             self.add(z3.Implies(z3.And(in_force.f, offence.known), offence.ordinal < as_of))
 
@@ -294,11 +302,11 @@ class SymbolicPerson:
         return item
 
     def _prefix(self, items: list[Item]) -> None:
-        for a, b in zip(items, items[1:], strict=False):
+        for a, b in itertools.pairwise(items):
             self.add(z3.Implies(b.present, a.present))
         if items and items[0].facts.get("event.date") is not None:
             # Events in date order, ties in slot order: the witness numbers them so.
-            for a, b in zip(items, items[1:], strict=False):
+            for a, b in itertools.pairwise(items):
                 da, db = a.facts["event.date"], b.facts["event.date"]
                 assert isinstance(da, Day) and isinstance(db, Day)
                 self.add(z3.Implies(b.present, da.ordinal <= db.ordinal))
@@ -361,7 +369,9 @@ class SymbolicPerson:
             return z3.And(e.present, self.is_text(t, *texts))
 
         status = self._latest([typed(e, *STATUS_TYPES) for e in es])
-        admitted = z3.Or([z for e, s in zip(es, status, strict=True) for z in [z3.And(s, typed(e, *IN_TYPES))]])
+        admitted = z3.Or(
+            [z for e, s in zip(es, status, strict=True) for z in [z3.And(s, typed(e, *IN_TYPES))]]
+        )
         self.in_population = z3.And(
             admitted, z3.Or(z3.Not(end.known), end.ordinal > self.as_of.toordinal())
         )
@@ -377,6 +387,4 @@ class SymbolicPerson:
             dates.append((e.present, e.facts["event.date"]))  # type: ignore[arg-type]
             dates.append((e.present, e.facts["_new_end"]))  # type: ignore[arg-type]
         for present, day in dates:
-            self.add(
-                z3.Implies(z3.And(b.known, present, day.known), day.ordinal >= b.ordinal)
-            )
+            self.add(z3.Implies(z3.And(b.known, present, day.known), day.ordinal >= b.ordinal))

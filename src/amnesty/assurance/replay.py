@@ -12,21 +12,17 @@ import datetime as dt
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
-from amnesty.assurance.witness import Rows
+from amnesty.assurance.witness import Rows, arrow_table
 from amnesty.compile.interpreter import Evaluator, Registry, person_view
 from amnesty.decree.model import Assertion, Decree
-from amnesty.registry.generators.common import ARROW_TYPES
 from amnesty.registry.profiles import Profile, get_profile
 
 
 def load_rows(conn: Any, rows: Rows, profile: Profile) -> None:
     """Replace the registry tables of a DuckDB connection with ``rows``."""
     for table in profile.tables():
-        schema = pa.schema([(c.name, ARROW_TYPES[c.type]) for c in table.columns])
-        data = [{c: r.get(c) for c in schema.names} for r in rows.get(table.name, [])]
-        conn.register("_witness", pa.Table.from_pylist(data, schema=schema))
+        conn.register("_witness", arrow_table(table, rows))
         conn.execute(f"CREATE OR REPLACE TABLE {table.name} AS SELECT * FROM _witness")
         conn.unregister("_witness")
 

@@ -164,7 +164,7 @@ class Translator:
         if _is_age(node.left) or _is_age(node.right):
             return self.age_compare(node)
         a, b = self.ev(node.left), self.ev(node.right)
-        op = node.op
+        op: str = node.op
         if isinstance(a, TV) and isinstance(b, TV):
             return compared(op, z3.And(a.known, b.known), z3.If(a.t, 1, 0), z3.If(b.t, 1, 0))
         if isinstance(a, Num) and isinstance(b, Num):
@@ -218,10 +218,7 @@ class Translator:
         v = self.ev(node.operand)
         if isinstance(v, Cal):
             return TV.of(True)
-        if isinstance(v, Span):
-            known = z3.And(v.start.known, v.end.known)
-        else:
-            known = v.known
+        known = z3.And(v.start.known, v.end.known) if isinstance(v, Span) else v.known
         return TV(known, z3.Not(known))
 
     # -- quantifiers -----------------------------------------------------------------------
@@ -230,7 +227,12 @@ class Translator:
 
     def each(self, node: ir.Quantifier | ir.Count) -> list[tuple[Item, TV]]:
         return [
-            (i, Translator(self.person, self.clause_if_empty, i, self.extra).condition(node.condition))
+            (
+                i,
+                Translator(self.person, self.clause_if_empty, i, self.extra).condition(
+                    node.condition
+                ),
+            )
             for i in self.items(node.collection)
         ]
 

@@ -21,6 +21,7 @@ from amnesty.assurance.person import Item, SymbolicPerson
 from amnesty.assurance.values import TV, Day, Num, Value
 from amnesty.registry.generators.common import ARROW_TYPES
 from amnesty.registry.profiles import get_profile
+from amnesty.registry.schema import Table
 
 PERSON_ID = "WITNESS-1"
 Rows = dict[str, list[dict[str, Any]]]
@@ -34,7 +35,7 @@ class _Reader:
     def true(self, b: z3.BoolRef) -> bool:
         return z3.is_true(self.model.eval(b, model_completion=True))
 
-    def int(self, e: z3.ArithRef) -> int:
+    def integer(self, e: z3.ArithRef) -> int:
         return int(self.model.eval(e, model_completion=True).as_long())
 
     def known(self, v: Value) -> bool:
@@ -44,13 +45,13 @@ class _Reader:
         assert isinstance(v, Num)
         if not self.known(v):
             return None
-        code = self.int(v.value)
+        code = self.integer(v.value)
         found = self.person.strings.text(code)
         return found if found is not None else f"{placeholder}{code}"
 
     def date(self, v: Value) -> dt.date | None:
         assert isinstance(v, Day)
-        return dt.date.fromordinal(self.int(v.ordinal)) if self.known(v) else None
+        return dt.date.fromordinal(self.integer(v.ordinal)) if self.known(v) else None
 
     def boolean(self, v: Value) -> bool | None:
         assert isinstance(v, TV)
@@ -58,7 +59,7 @@ class _Reader:
 
     def number(self, v: Value) -> int | None:
         assert isinstance(v, Num)
-        return self.int(v.value) if self.known(v) else None
+        return self.integer(v.value) if self.known(v) else None
 
     def attribute(self, facts: dict[str, Value], name: str, type_: str) -> Any:
         v = facts[name]
@@ -100,7 +101,7 @@ def witness_rows(person: SymbolicPerson, model: z3.ModelRef) -> Rows:
             }
         )
     birth = r.date(person.birth)
-    precision = ("day", "month", "year")[r.int(person.birth_precision)]
+    precision = ("day", "month", "year")[r.integer(person.birth_precision)]
     person_row: dict[str, Any] = {
         "person_id": pid,
         "name": "Witness",
@@ -150,7 +151,7 @@ def _division(did: str, parent: str | None, level: str) -> dict[str, Any]:
 
 def _country(text: str | None) -> str | None:
     """Invented countries become three-letter codes (the registry stores alpha-3)."""
-    if text is None or len(text) == 3 and text.isupper():
+    if text is None or (len(text) == 3 and text.isupper()):
         return text
     n = sum(ord(ch) for ch in text)
     return "Q" + chr(65 + n % 26) + chr(65 + (n // 26) % 26)
@@ -214,7 +215,12 @@ def write_registry(rows: Rows, folder: str | Path, profile: str) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     (out / "manifest.json").write_text(json.dumps({"profile": profile}) + "\n", encoding="utf-8")
     for table in get_profile(profile).tables():
-        schema = pa.schema([(c.name, ARROW_TYPES[c.type]) for c in table.columns])
-        data = [{c: r.get(c) for c in schema.names} for r in rows.get(table.name, [])]
-        pq.write_table(pa.Table.from_pylist(data, schema=schema), out / f"{table.name}.parquet")
+        pq.write_table(arrow_table(table, rows), out / f"{table.name}.parquet")
     return out
+
+
+def arrow_table(table: Table, rows: Rows) -> pa.Table:
+    """``rows[table.name]`` as an Arrow table of the schema's types."""
+    schema = pa.schema([(c.name, ARROW_TYPES[c.type]) for c in table.columns])
+    data = [{c: r.get(c) for c in schema.names} for r in rows.get(table.name, [])]
+    return pa.Table.from_pylist(data, schema=schema)

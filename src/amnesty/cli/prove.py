@@ -25,7 +25,8 @@ def prove_command(
         Path | None, typer.Option("--against", help="Another decree or variant to compare with.")
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Write each counterexample as a registry folder here.")
+        Path | None,
+        typer.Option("--out", help="Write each counterexample as a registry folder here."),
     ] = None,
     timeout: Annotated[
         float, typer.Option("--timeout", help="Seconds the solver may spend per question.")
@@ -87,7 +88,7 @@ def _print(item: dict[str, Any], bounds: Any) -> None:
         return
     engine = item.get("engine") or {}
     decided = engine if "outcome" in engine else None
-    for label, row in ([("this person", decided)] if decided else list(engine.items())):
+    for label, row in [("this person", decided)] if decided else list(engine.items()):
         row = row or {}
         print(
             f"    the engine decides {label}: {row.get('outcome')}"

@@ -74,9 +74,7 @@ class _Builder(grammar._Builder):
     def implication(self, meta: Any, items: list[s.Node]) -> s.Node:
         hypothesis, conclusion = items
         negated = s.Negation(operand=hypothesis, start=hypothesis.start, end=hypothesis.end)
-        return s.Disjunction(
-            operands=(negated, conclusion), start=meta.start_pos, end=meta.end_pos
-        )
+        return s.Disjunction(operands=(negated, conclusion), start=meta.start_pos, end=meta.end_pos)
 
 
 def parse_assertion(text: str) -> tuple[s.Node | None, list[grammar.Problem]]:
@@ -168,7 +166,7 @@ def _read(unit: Unit, index: int, table: dict[str, Any]) -> AssertionDraft | Non
         return None
     if "id" not in good:
         return None
-    kind: Literal["never", "always"] = kinds[0]  # type: ignore[assignment]
+    kind: Literal["never", "always"] = "never" if kinds[0] == "never" else "always"
     predicate = Predicate((*path, kind), good[kind], what)
     return AssertionDraft(index, good["id"], kind, predicate, good.get("text", ""))
 

@@ -20,9 +20,8 @@ lowering (``compile/sql``) starts where these end: from a checked
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
-
 from dataclasses import replace
+from typing import Any
 
 from amnesty.compile.against_registry import check_registry
 from amnesty.compile.assertions import assertions, check_assertions

@@ -95,7 +95,7 @@ class Prover:
     def search(self, goal: Goal, timeout_s: float = DEFAULT_TIMEOUT_S) -> Answer:
         spent = 0.0
         if self.small is not None:
-            first = self.small.ask(goal(self.small), timeout_s / 4)
+            first = self.small.ask(goal(self.small), timeout_s * 0.6)
             spent = first.seconds
             if first.status == "sat":
                 return first

@@ -38,6 +38,8 @@ COMMAND_MODULES: dict[str, tuple[tuple[str, ...], str]] = {
     "release": (CASEWORK, "Execution: undertakings, releases, revocations."),
     "certificate": (("casework",), "Release certificates as PDF."),
     "decree": (("decrees",), "Decrees in the store: sign (freeze by content hash) and list."),
+    "prove": (("prove",), "Prove the decree's assertions for every possible person, or print "
+              "a counterexample."),
 }  # fmt: skip
 
 

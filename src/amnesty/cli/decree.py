@@ -15,7 +15,7 @@ import typer
 from amnesty.cli.app import DbOption, app
 from amnesty.cli.output import Format, to_json
 from amnesty.cli.session import registry_connection
-from amnesty.decree.checking import CheckReport, check_path
+from amnesty.decree.checking import PROVE_TIME_LIMIT_S, CheckReport, check_path
 
 
 @app.command("check")
@@ -25,14 +25,23 @@ def check_command(
     fmt: Annotated[
         Format, typer.Option("--format", help="table (plain lines) or json.")
     ] = Format.table,
+    prove_time_limit: Annotated[
+        float,
+        typer.Option(
+            "--prove-time-limit",
+            min=0,
+            help="Seconds for the solver's built-in checks (docs/assurance.md); 0 skips them.",
+        ),
+    ] = PROVE_TIME_LIMIT_S,
 ) -> None:
-    """Check a decree: every error with file:line:column; warnings for contested clauses and,
-    with --db, for clauses that apply to nobody in that registry."""
+    """Check a decree: every error with file:line:column; warnings for contested clauses,
+    for what no possible person can meet (solver checks) and, with --db, for clauses
+    that apply to nobody in that registry."""
     if db:
         with registry_connection(db) as conn:
-            report = check_path(decree, conn)
+            report = check_path(decree, conn, prove_time_limit)
     else:
-        report = check_path(decree, None)
+        report = check_path(decree, None, prove_time_limit)
     if fmt in (Format.json, Format.jsonl):
         print(to_json(report.as_dict()))
     else:

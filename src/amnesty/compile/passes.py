@@ -12,6 +12,7 @@ lowering (``compile/sql``) starts where these end: from a checked
     check_types        syntax -> typed IR
     check_vocabulary   values of closed vocabularies (categories, facility types ...)
     check_scope        the [scope] table and clauses that contradict it
+    check_assertions   [[assertion]] properties (never/always) over person and determination
     check_registry     offence codes, facilities and divisions against a registry, if given
     build_decree       -> Decree (only when no error was found)
 """
@@ -19,9 +20,11 @@ lowering (``compile/sql``) starts where these end: from a checked
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from amnesty.compile.against_registry import check_registry
+from amnesty.compile.assertions import assertions, check_assertions
 from amnesty.compile.build import build_decree
 from amnesty.compile.resolve import parse_predicates, resolve_names
 from amnesty.compile.scope import check_scope
@@ -42,6 +45,7 @@ PASSES: tuple[Callable[[Unit], None], ...] = (
     check_types,
     check_vocabulary,
     check_scope,
+    check_assertions,
     check_registry,
 )
 
@@ -70,7 +74,10 @@ def front_end(
         )
     for step in PASSES:
         step(unit)
-    return unit, build_decree(unit)
+    decree = build_decree(unit)
+    if decree is not None:
+        decree = replace(decree, assertions=assertions(unit))
+    return unit, decree
 
 
 def _profile(syntax: DecreeSyntax, given: Profile | None) -> Profile:

@@ -41,6 +41,7 @@ TOP_KEYS = {
     "scope": "table",
     "clause": "tables",
     "undertaking": "tables",
+    "assertion": "tables",
     "note": "text",
 }
 REQUIRED_TOP = ("id", "title", "jurisdiction", "as_of")

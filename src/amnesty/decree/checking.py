@@ -51,7 +51,12 @@ class CheckReport:
         }
 
 
-def check_syntax(syntax: Any, conn: Any = None, profile: Any = None) -> CheckReport:
+PROVE_TIME_LIMIT_S = 30.0  # for all built-in solver checks of one decree together
+
+
+def check_syntax(
+    syntax: Any, conn: Any = None, profile: Any = None, prove_time_limit: float = PROVE_TIME_LIMIT_S
+) -> CheckReport:
     from amnesty.compile.passes import front_end
 
     unit, decree = front_end(syntax, profile=profile, conn=conn)
@@ -59,19 +64,37 @@ def check_syntax(syntax: Any, conn: Any = None, profile: Any = None) -> CheckRep
     if decree is None:
         return report
     report.warnings.extend(contested_warnings(decree))
+    if prove_time_limit > 0:
+        solver_warnings(report, decree, prove_time_limit)
     if conn is not None:
         registry_warnings(report, decree, conn)
     return report
 
 
-def check_path(path: str | Path, conn: Any = None) -> CheckReport:
+def check_path(
+    path: str | Path, conn: Any = None, prove_time_limit: float = PROVE_TIME_LIMIT_S
+) -> CheckReport:
     from amnesty.decree.parse import read_file
 
     try:
         syntax = read_file(path)
     except DecreeErrors as exc:
         return CheckReport(str(path), list(exc.errors))
-    return check_syntax(syntax, conn)
+    return check_syntax(syntax, conn, prove_time_limit=prove_time_limit)
+
+
+def solver_warnings(report: CheckReport, decree: Decree, time_limit: float) -> None:
+    """The built-in checks of :mod:`amnesty.assurance` (for every possible person)."""
+    from amnesty.assurance import builtin_checks
+    from amnesty.compile.unit import DecreeWarning
+
+    for f in builtin_checks(decree, time_limit=time_limit):
+        if f.status == "unknown":
+            report.notes.append(f.message)
+        else:
+            report.warnings.append(
+                DecreeWarning(f.message + " (for every possible person)", f.position, code=f.name)
+            )
 
 
 def contested_warnings(decree: Decree) -> list[Any]:

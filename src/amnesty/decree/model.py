@@ -63,6 +63,23 @@ class Undertaking:
 
 
 @dataclass(frozen=True)
+class Assertion:
+    """A property the decree must have for every possible person (``amnesty prove``).
+
+    ``never``: no person in the population makes the predicate true; ``always``: none
+    makes it false. An unknown value is not a violation (write ``known(...)`` to ask
+    for more). The predicate speaks of the person's facts and of the determination
+    (``outcome``, ``relief``, ``excluded``, ``clause("ID")`` ...), see docs/assurance.md.
+    """
+
+    id: str
+    kind: L["never", "always"]
+    predicate: Expr
+    text: str = ""
+    pos: Position | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
 class Scope:
     """Which facilities the decree covers; persons outside are ineligible with
     blocking clause ``scope``. Empty tuples mean "no restriction on this axis"."""
@@ -92,6 +109,7 @@ class Decree:
     applied_reading: str | None = None
     source_path: str = ""
     content_hash: str = ""  # sha256 of the file bytes
+    assertions: tuple[Assertion, ...] = ()  # what `amnesty prove` proves (never evaluated)
 
     def clause(self, clause_id: str) -> Clause:
         for c in self.clauses:

@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "decrees",
     "evaluate",
     "explanation",
+    "analysis",
 )
 
 for _name in COMMAND_MODULES:

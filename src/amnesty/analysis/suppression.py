@@ -157,24 +157,49 @@ def suppress(
                 values[(t["name"], r, col)] = row[i]
     suppressed = {c for c, v in values.items() if 0 < v < threshold}
     withheld: set[str] = set()  # tables no suppression pattern protects: not published
-    while True:
-        hidden = suppressed | {c for c in values if c[0] in withheld}
-        exposed = {c for c in recomputable(equations, hidden) if c[0] not in withheld}
-        if not exposed:
-            break
-        cell = min(exposed)
+
+    def hidden() -> set[Cell]:
+        return suppressed | {c for c in values if c[0] in withheld}
+
+    def partner(cell: Cell, pool: Sequence[Equation]) -> Cell | None:
+        """The smallest published cell (non-zero first) sharing an equation with ``cell``."""
+        now = hidden()
         candidates = [
             other
-            for eq in equations
+            for eq in pool
             if any(c == cell for c, _ in eq.terms)
             for other, _ in eq.terms
-            if other in values and other not in hidden
+            if other in values and other not in now
         ]
-        if not candidates:  # pinned by the published totals alone
-            withheld.add(cell[0])
-            continue
         nonzero = [c for c in candidates if values[c] > 0] or candidates
-        suppressed.add(min(nonzero, key=lambda c: (values[c], c)))
+        return min(nonzero, key=lambda c: (values[c], c)) if nonzero else None
+
+    while True:
+        # cheap first: a sum with exactly one hidden cell gives it away directly
+        changed = True
+        while changed:
+            changed = False
+            now = hidden()
+            for eq in equations:
+                inside = [c for c, _ in eq.terms if c in now and c[0] not in withheld]
+                if len(inside) == 1:
+                    other = partner(inside[0], [eq])
+                    if other is not None:
+                        suppressed.add(other)
+                        changed = True
+                        now = hidden()
+        # then exact: any cell the equations together determine
+        exposed = sorted(c for c in recomputable(equations, hidden()) if c[0] not in withheld)
+        if not exposed:
+            break
+        for cell in exposed:
+            if cell in recomputable(equations, hidden()) or cell == exposed[0]:
+                other = partner(cell, equations)
+                if other is None:  # pinned by the published totals alone
+                    withheld.add(cell[0])
+                else:
+                    suppressed.add(other)
+                break
     suppressed |= {c for c in values if c[0] in withheld}
     out = copy.deepcopy(list(tables))
     for t in out:

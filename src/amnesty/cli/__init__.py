@@ -19,8 +19,8 @@ from amnesty.errors import AmnestyError
 CASEWORK = ("casework", "casework_bulk")
 COMMAND_MODULES: dict[str, tuple[tuple[str, ...], str]] = {
     "check": (("decree",), "Check a decree: every error with file:line:column; warnings for "
-              "contested clauses and, with --db, for clauses that apply to nobody in that "
-              "registry."),
+              "contested clauses, for what no possible person can meet (solver checks) and, "
+              "with --db, for clauses that apply to nobody in that registry."),
     "demo": (("demo",), "Run the October 2015 founding case end to end: registry, two "
              "rounds, case work."),
     "evaluate": (("evaluate",), "Decide everyone under sentence on the as-of date; record "
@@ -38,6 +38,14 @@ COMMAND_MODULES: dict[str, tuple[tuple[str, ...], str]] = {
     "release": (CASEWORK, "Execution: undertakings, releases, revocations."),
     "certificate": (("casework",), "Release certificates as PDF."),
     "decree": (("decrees",), "Decrees in the store: sign (freeze by content hash) and list."),
+    "diff": (("analysis",), "Who changes outcome or relief, grouped by the clause that made "
+             "the difference."),
+    "report": (("analysis",), "A run's report with charts: by division, facility, offence, "
+               "ground, outcome."),
+    "compare": (("analysis",), "Two runs side by side, table by table (for example the two "
+                "2015 rounds)."),
+    "clause-stats": (("analysis",), "How many persons each clause decided; clauses that decided "
+                     "nobody; shadowed grants."),
     "prove": (("prove",), "Prove the decree's assertions for every possible person, or print "
               "a counterexample."),
 }  # fmt: skip

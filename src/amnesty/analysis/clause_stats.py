@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
+from amnesty.backends.duckdb import scratch
 from amnesty.decree.model import Decree
 
 
@@ -36,7 +36,7 @@ def clause_stats(determinations: pa.Table, decree: Decree) -> dict[str, Any]:
     deciding_grant = " ".join(
         f"WHEN list_contains(grounds, '{grants[i].id}') THEN '{grants[i].id}'" for i in order
     )
-    con = duckdb.connect()
+    con = scratch()
     try:
         con.register("d", determinations.select(["outcome", "grounds", "blocking", "referred", "unknown"]))
         held = dict(

@@ -21,9 +21,9 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
+from amnesty.backends.duckdb import scratch
 from amnesty.compile.sql.aggregates import facts_read
 from amnesty.decree.model import Decree
 
@@ -84,7 +84,7 @@ def run_figures(
     revoked: Sequence[str] = (),
     stopped: Sequence[dict[str, Any]] = (),
 ) -> list[Table]:
-    con = duckdb.connect()
+    con = scratch()
     try:
         con.register("d", determinations)
         con.register("pl", places)

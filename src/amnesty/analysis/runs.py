@@ -19,38 +19,30 @@ from amnesty.backends.base import Backend
 from amnesty.decree import Decree, load_text
 from amnesty.engine import as_backend
 from amnesty.errors import ConfigError
-from amnesty.store.db import DatabaseURL, connect_duckdb, resolve_db
-from amnesty.store.engine import get_engine
-from amnesty.store.migrate import migrate
+from amnesty.store.database import Database
+from amnesty.store.db import DatabaseURL
 from amnesty.store.tables import audit_events, release_revocations, releases
 from amnesty.workflow.decrees import get_decree
 from amnesty.workflow.runs import RunRecord, get_run, load_determinations
 
 
-def database(db: str | DatabaseURL | None) -> DatabaseURL:
-    """``--db`` / ``$AMNESTY_DB`` / ``./amnesty.duckdb``, migrated."""
-    return migrate(db if isinstance(db, DatabaseURL) else resolve_db(db))
+def database(db: str | DatabaseURL | Database | None) -> Database:
+    """``--db`` / ``$AMNESTY_DB`` / ``./amnesty.duckdb``: an existing database, never a new one."""
+    return Database.open(db, create=False)
 
 
 @contextmanager
-def registry(url: DatabaseURL) -> Iterator[Backend]:
-    """A backend over the registry tables of ``url`` (DuckDB file or PostgreSQL)."""
-    if url.is_duckdb:
-        duck = connect_duckdb(url)
-        try:
-            yield as_backend(duck.cursor())
-        finally:
-            duck.close()
-    else:
-        with get_engine(url).connect() as connection:
-            yield as_backend(connection.connection.driver_connection)
+def registry(url: Database) -> Iterator[Backend]:
+    """A backend over the registry tables of the database (DuckDB file or PostgreSQL)."""
+    with url.raw() as connection:
+        yield as_backend(connection)
 
 
-def run(url: DatabaseURL, run_id: str) -> RunRecord:
+def run(url: Database, run_id: str) -> RunRecord:
     return get_run(url, run_id)
 
 
-def decree(url: DatabaseURL, record: RunRecord) -> Decree:
+def decree(url: Database, record: RunRecord) -> Decree:
     """The run's decree, compiled from the text stored when it was registered."""
     stored = get_decree(url, record.decree_id)
     if stored is None:
@@ -58,7 +50,7 @@ def decree(url: DatabaseURL, record: RunRecord) -> Decree:
     return load_text(stored.source_text, f"<decree {record.decree_id}>")
 
 
-def determinations(url: DatabaseURL, run_id: str) -> pa.Table:
+def determinations(url: Database, run_id: str) -> pa.Table:
     return load_determinations(url, run_id)
 
 
@@ -71,8 +63,8 @@ class Execution:
     stopped: list[dict[str, Any]]  # person_id, reason: the latest refusal, never released
 
 
-def execution(url: DatabaseURL, run_id: str) -> Execution:
-    with get_engine(url).connect() as conn:
+def execution(url: Database, run_id: str) -> Execution:
+    with url.connect() as conn:
         rows = conn.execute(
             sa.select(
                 releases.c.release_id,

@@ -11,9 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import duckdb
-
 from amnesty.assurance.witness import Rows, arrow_table
+from amnesty.backends.duckdb import scratch
 from amnesty.compile.interpreter import Evaluator, Registry, person_view
 from amnesty.decree.model import Assertion, Decree
 from amnesty.registry.profiles import Profile, get_profile
@@ -34,7 +33,7 @@ def engine_determinations(
     from amnesty.engine import evaluate
 
     prof = profile or get_profile(decree.jurisdiction)
-    conn = duckdb.connect()
+    conn = scratch()
     try:
         load_rows(conn, rows, prof)
         result = evaluate(decree, conn, as_of=as_of, profile=prof)

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from amnesty.workflow.releases import EVENT_TYPES
+from amnesty.workflow.execution import EVENT_TYPES
 
 Key = tuple[Any, ...]
 Row = dict[str, Any]

@@ -34,3 +34,12 @@ class DuckDBBackend:
         if isinstance(table, pa.RecordBatchReader):
             table = table.read_all()
         return table
+
+
+def scratch() -> Any:
+    """An in-memory DuckDB with no registry behind it, for set-based work over Arrow
+    tables (report figures, clause statistics, replayed witnesses): SQL over data in
+    hand, without a per-row Python loop and without touching a stored database."""
+    import duckdb
+
+    return duckdb.connect()

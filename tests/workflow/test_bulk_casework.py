@@ -212,3 +212,10 @@ def test_two_processes_on_one_roster_release_each_person_once(
     assert 0 in codes
     assert sorted(check_releases_whole(world)) == crowd_ids(CROWD)
     assert verify(world.url).ok
+
+
+def test_an_unknown_facility_is_refused(duck_url: str) -> None:
+    world = build_world(duck_url)
+    with pytest.raises(IllegalTransition, match="unknown facility 'F9'"):
+        prepare_roster(Database.of(world.url), "appr1", world.run_id, "F9")
+    assert _count(world, "rosters") == 0

@@ -73,14 +73,6 @@ class Stop(NamedTuple):
     text: str
 
 
-def registry_reasons(
-    conn: Connection, run: RunInfo, person_id: str, facility_id: str, release_date: dt.date
-) -> list[str]:
-    """The registry checks of one person (see :func:`registry_reasons_many`)."""
-    found = registry_reasons_many(conn, run, {person_id: facility_id}, release_date)
-    return [stop.text for stop in found[person_id]]
-
-
 def registry_reasons_many(
     conn: Connection, run: RunInfo, facilities: Mapping[str, str], release_date: dt.date
 ) -> dict[str, list[Stop]]:

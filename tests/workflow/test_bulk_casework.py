@@ -170,6 +170,15 @@ def _signed_crowd(url: str, tmp_path: Path) -> tuple[World, int]:
     return world, roster_id
 
 
+def _finish_and_verify(world: World, roster_id: int) -> None:
+    """A last, unkilled run releases everyone left; each person once, all whole."""
+    done = _child(world, roster_id, BATCH)
+    _out, err = done.communicate(timeout=300)
+    assert done.returncode == 0, err
+    assert sorted(check_releases_whole(world)) == crowd_ids(CROWD)
+    assert verify(world.url).ok
+
+
 @pytest.mark.slow
 def test_kill_inside_a_batch_loses_that_batch_whole(backend_url: str, tmp_path: Path) -> None:
     world, roster_id = _signed_crowd(backend_url, tmp_path)
@@ -178,11 +187,7 @@ def test_kill_inside_a_batch_loses_that_batch_whole(backend_url: str, tmp_path: 
     assert child.returncode == -signal.SIGKILL
     # batches 1 and 2 committed, the third lost whole
     assert len(check_releases_whole(world)) == min(2 * BATCH, CROWD)
-    done = _child(world, roster_id, BATCH)
-    _out, err = done.communicate(timeout=300)
-    assert done.returncode == 0, err
-    assert sorted(check_releases_whole(world)) == crowd_ids(CROWD)
-    assert verify(world.url).ok
+    _finish_and_verify(world, roster_id)
 
 
 @pytest.mark.slow
@@ -195,11 +200,7 @@ def test_kill_at_random_moments_of_a_batch_then_resume(backend_url: str, tmp_pat
         child.send_signal(signal.SIGKILL)
         child.communicate(timeout=60)
         check_releases_whole(world)
-    done = _child(world, roster_id, BATCH)
-    _out, err = done.communicate(timeout=300)
-    assert done.returncode == 0, err
-    assert sorted(check_releases_whole(world)) == crowd_ids(CROWD)
-    assert verify(world.url).ok
+    _finish_and_verify(world, roster_id)
 
 
 @pytest.mark.slow

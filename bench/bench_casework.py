@@ -36,8 +36,13 @@ sys.path.insert(0, str(ROOT / "tests" / "workflow"))  # the case-work world of t
 sys.path.insert(0, str(BENCH))
 
 
-def _timed(rows: list[tuple[str, str, float, str]], backend: str, step: str,
-           work: Callable[[], Any], note: Callable[[Any], str] = lambda _r: "") -> Any:  # fmt: skip
+def _timed(
+    rows: list[tuple[str, str, float, str]],
+    backend: str,
+    step: str,
+    work: Callable[[], Any],
+    note: Callable[[Any], str] = lambda _r: "",
+) -> Any:
     started = time.perf_counter()
     result = work()
     rows.append((backend, step, time.perf_counter() - started, note(result)))
@@ -58,8 +63,13 @@ def casework(
     from amnesty.workflow.rosters import approve_roster, prepare_roster
 
     rows: list[tuple[str, str, float, str]] = []
-    world = _timed(rows, backend, "set-up: registry, users, run", lambda: build_world(url, crowd=persons),
-                   lambda _w: f"{persons:,} + 7 persons")  # fmt: skip
+    world = _timed(
+        rows,
+        backend,
+        "set-up: registry, users, run",
+        lambda: build_world(url, crowd=persons),
+        lambda _w: f"{persons:,} + 7 persons",
+    )
     db = Database.of(world.url)
 
     def roster() -> int:
@@ -74,20 +84,42 @@ def casework(
         + "".join(f"{p},pledge,signed,{IN_WINDOW},Pak Chol\n" for p in crowd_ids(persons)),
         encoding="utf-8",
     )
-    _timed(rows, backend, "import undertakings (CSV)",
-           lambda: import_undertakings(db, "off3", roster_id, pledges),
-           lambda a: f"{a.records:,} records")  # fmt: skip
-    _timed(rows, backend, "roster check", lambda: check_roster(db, roster_id, IN_WINDOW),
-           lambda r: f"{len(r.ready):,} ready")  # fmt: skip
-    report = _timed(rows, backend, "release execute --roster",
-                    lambda: execute_roster(db, "off3", roster_id, release_date=IN_WINDOW),
-                    lambda r: f"{len(r.released):,} released")  # fmt: skip
+    _timed(
+        rows,
+        backend,
+        "import undertakings (CSV)",
+        lambda: import_undertakings(db, "off3", roster_id, pledges),
+        lambda a: f"{a.records:,} records",
+    )
+    _timed(
+        rows,
+        backend,
+        "roster check",
+        lambda: check_roster(db, roster_id, IN_WINDOW),
+        lambda r: f"{len(r.ready):,} ready",
+    )
+    report = _timed(
+        rows,
+        backend,
+        "release execute --roster",
+        lambda: execute_roster(db, "off3", roster_id, release_date=IN_WINDOW),
+        lambda r: f"{len(r.released):,} released",
+    )
     assert len(report.released) == persons, report.stopped[:3]
-    _timed(rows, backend, "certificates for the roster",
-           lambda: print_certificates(db, "off3", folder / f"certs-{backend}", roster_id=roster_id),
-           lambda paths: f"{len(paths)} batch PDF")  # fmt: skip
-    verified = _timed(rows, backend, "audit verify", lambda: verify(world.url),
-                      lambda r: "ok" if r.ok else f"FAILED: {r.problems[:1]}")  # fmt: skip
+    _timed(
+        rows,
+        backend,
+        "certificates for the roster",
+        lambda: print_certificates(db, "off3", folder / f"certs-{backend}", roster_id=roster_id),
+        lambda paths: f"{len(paths)} batch PDF",
+    )
+    verified = _timed(
+        rows,
+        backend,
+        "audit verify",
+        lambda: verify(world.url),
+        lambda r: "ok" if r.ok else f"FAILED: {r.problems[:1]}",
+    )
     assert verified.ok
     db.close()
     return rows

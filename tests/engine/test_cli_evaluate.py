@@ -65,3 +65,21 @@ def test_no_record_simulates_without_storing_a_run(
     assert run(["evaluate", str(DECREE), "--db", registry_db, "--no-record"]) == 0
     assert "Recorded run" not in capsys.readouterr().out
     assert _runs(registry_db, capsys) == []
+
+
+def test_the_summary_has_a_table_by_facility(
+    registry_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from amnesty.cli.evaluate import by_facility
+    from amnesty.decree import load
+    from amnesty.engine import evaluate
+    from amnesty.store.database import Database
+
+    assert run(["evaluate", str(DECREE), "--db", registry_db, "--no-record"]) == 0
+    out = capsys.readouterr().out
+    assert "By facility (the 20 largest)" in out
+    with Database.of(registry_db).raw() as conn:
+        rows = by_facility(evaluate(load(DECREE), conn).determinations)
+    assert rows and all(r["persons"] == r["eligible"] + r["review"] + r["ineligible"] for r in rows)
+    assert [r["persons"] for r in rows] == sorted((r["persons"] for r in rows), reverse=True)
+    assert rows[0]["facility"] in out

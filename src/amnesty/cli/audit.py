@@ -37,7 +37,7 @@ def audit_verify(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Recompute the chain; check determinations, releases and checkpoints against it."""
-    url = open_store(db, create=False).url
+    url = open_store(db).url
     held = [read_checkpoint_file(p) for p in checkpoint or []]
     trusted = read_public_key(public_key) if public_key else None
     report = verify(url, checkpoints=held, trusted_key=trusted)

@@ -29,9 +29,7 @@ def roster_check(
     fmt: FormatOption = Format.table,
 ) -> None:
     """How many on the roster are ready for release on --date, and what blocks the rest."""
-    readiness = batches.check_roster(
-        open_store(db, create=False), roster, _required_date(date, "--date")
-    )
+    readiness = batches.check_roster(open_store(db), roster, _required_date(date, "--date"))
     doc = readiness.as_dict()
     if fmt is not Format.table:
         emit_document(doc, fmt)

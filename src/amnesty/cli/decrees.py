@@ -45,7 +45,7 @@ def decree_sign(
         raise ConfigError(f"{decree_file}: no such decree file")
     decree = load(decree_file)  # a decree with errors is never signed
     text, content_hash = decree_source(decree_file)
-    url = open_store(db)
+    url = open_store(db, create=True)
     actor = acting_user(as_user)
     entity = ("decree", decree.id)
     require(url, actor, (Role.drafter, Role.admin), action="decree.sign", entity=entity)

@@ -41,6 +41,25 @@ def _as_of(value: str | None) -> dt.date | None:
         raise ConfigError(f"--as-of {value!r}: expected a date as YYYY-MM-DD") from None
 
 
+FACILITIES_SHOWN = 20
+
+
+def by_facility(determinations: pa.Table) -> list[dict[str, Any]]:
+    """Persons per facility by outcome, the largest facilities first."""
+    counts = determinations.group_by(["facility_id", "outcome"]).aggregate([("person_id", "count")])
+    table: dict[str, dict[str, Any]] = {}
+    for row in counts.to_pylist():
+        entry = table.setdefault(
+            row["facility_id"] or "unrecorded",
+            {"facility": row["facility_id"] or "unrecorded", "persons": 0,
+             "eligible": 0, "review": 0, "ineligible": 0},
+        )  # fmt: skip
+        entry[row["outcome"]] = entry.get(row["outcome"], 0) + row["person_id_count"]
+        entry["persons"] += row["person_id_count"]
+    ranked = sorted(table.values(), key=lambda e: (-e["persons"], e["facility"]))
+    return ranked[:FACILITIES_SHOWN]
+
+
 def write_determinations(table: pa.Table, out: Path) -> None:
     suffix = out.suffix.lower()
     if suffix == ".parquet":
@@ -166,6 +185,7 @@ def evaluate_command(
     from amnesty.engine import evaluate
 
     run = None
+    determinations: pa.Table | None = None
     if _engine(engine, db, registry, spark_master) == "spark":
         decree = load(decree_path)
         assert registry is not None
@@ -176,7 +196,7 @@ def evaluate_command(
             ev = evaluate(decree, conn, as_of=_as_of(as_of))
         if out is not None:
             write_determinations(ev.determinations, Path(out))
-        summary = ev.summary()
+        summary, determinations = ev.summary(), ev.determinations
     else:
         from amnesty.workflow.evaluate import evaluate_and_record
 
@@ -189,7 +209,7 @@ def evaluate_command(
         open_store(db).close()
         if out is not None:
             write_determinations(ev.determinations, Path(out))
-        summary = ev.summary()
+        summary, determinations = ev.summary(), ev.determinations
     if fmt is not Format.table:
         if run is not None:
             summary = {
@@ -217,6 +237,12 @@ def evaluate_command(
     for key, title in (("by_facility_type", "By facility type"), ("by_province", "By province")):
         rows = [{"name": k, **v} for k, v in summary[key].items()]
         emit_document({key: rows}, fmt, tables=((key, title),))
+    if determinations is not None:
+        emit_document(
+            {"by_facility": by_facility(determinations)},
+            fmt,
+            tables=(("by_facility", f"By facility (the {FACILITIES_SHOWN} largest)"),),
+        )
     lo = summary["left_out"]
     emit_document(
         {"left_out": [{"reason": k, "persons": v} for k, v in lo["by_reason"].items()]},

@@ -13,10 +13,12 @@ if TYPE_CHECKING:
     from amnesty.store.database import Database
 
 
-def open_store(db: str | None, *, create: bool = True) -> Database:
+def open_store(db: str | None, *, create: bool = False) -> Database:
     """``--db`` / ``$AMNESTY_DB`` / ``./amnesty.duckdb``, opened once for the command.
 
-    ``create=False`` for commands that only read: a missing DuckDB file is an error.
+    A DuckDB path with no file behind it is an error (every command works on a
+    registry or a store that exists), unless ``create``: adding the first user and
+    signing a decree may come before the registry's import.
     """
     from amnesty.store.database import Database
 

@@ -28,7 +28,7 @@ def user_add(
     as_user: AsOption = None,
 ) -> None:
     """Add a user. The first user (an admin) needs no --as; later ones need an admin."""
-    url = open_store(db)
+    url = open_store(db, create=True)
     user = add_user(url, name, role, facility or [], actor=acting_user(as_user))
     scope = ", ".join(user.facilities) or "all facilities"
     console(stderr=True).print(

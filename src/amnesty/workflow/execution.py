@@ -65,15 +65,8 @@ EVENT_COLUMNS = (
     "event_id", "person_id", "event_type", "event_date", "facility_id", "country",
     "decree_id", "run_id", "new_sentence_kind", "new_end_date", "note",
 )  # fmt: skip
-_EPISODES = sa.text(
-    "SELECT person_id, event_id FROM ("
-    "SELECT person_id, event_id, row_number() OVER "
-    "(PARTITION BY person_id ORDER BY event_date DESC, event_id DESC) AS n FROM events "
-    "WHERE person_id IN :people AND event_type IN :kinds) latest WHERE n = 1"
-).bindparams(
-    sa.bindparam("people", expanding=True),
-    sa.bindparam("kinds", value=list(CUSTODY_IN), expanding=True),
-)
+# the event that began each person's current custody (revision 0002's episode)
+_EPISODES = recheck.latest_events(CUSTODY_IN, ("event_id",))
 
 
 @dataclass(frozen=True)

@@ -31,14 +31,23 @@ from amnesty.workflow.casefiles import Determination, RunInfo
 # the decree's population. Called inside the release transaction, on its connection.
 Evaluator = Callable[[Decree, RunInfo, Sequence[str], Connection], dict[str, dict[str, Any]]]
 
-_LATEST_STATUS = sa.text(
-    "SELECT person_id, event_type, event_date, run_id, decree_id, facility_id FROM ("
-    "SELECT person_id, event_type, event_date, run_id, decree_id, facility_id, row_number() "
-    "OVER (PARTITION BY person_id ORDER BY event_date DESC, event_id DESC) AS n FROM events "
-    "WHERE person_id IN :people AND event_type IN :kinds) latest WHERE n = 1"
-).bindparams(
-    sa.bindparam("people", expanding=True),
-    sa.bindparam("kinds", value=list(CUSTODY_EVENTS), expanding=True),
+
+def latest_events(kinds: Sequence[str], columns: Sequence[str]) -> sa.TextClause:
+    """Each of ``:people``'s latest event among ``kinds`` (by date, then event id):
+    ``person_id`` and ``columns`` of it."""
+    names = ", ".join(["person_id", *columns])
+    return sa.text(
+        f"SELECT {names} FROM (SELECT {names}, row_number() OVER (PARTITION BY person_id "
+        "ORDER BY event_date DESC, event_id DESC) AS n FROM events "
+        "WHERE person_id IN :people AND event_type IN :kinds) latest WHERE n = 1"
+    ).bindparams(
+        sa.bindparam("people", expanding=True),
+        sa.bindparam("kinds", value=list(kinds), expanding=True),
+    )
+
+
+_LATEST_STATUS = latest_events(
+    CUSTODY_EVENTS, ("event_type", "event_date", "run_id", "decree_id", "facility_id")
 )
 _HELD_AT = sa.text(
     "SELECT person_id, facility_id FROM persons WHERE person_id IN :people"
@@ -62,14 +71,6 @@ class Stop(NamedTuple):
 
     kind: str
     text: str
-
-
-def registry_reasons(
-    conn: Connection, run: RunInfo, person_id: str, facility_id: str, release_date: dt.date
-) -> list[str]:
-    """The registry checks of one person (see :func:`registry_reasons_many`)."""
-    found = registry_reasons_many(conn, run, {person_id: facility_id}, release_date)
-    return [stop.text for stop in found[person_id]]
 
 
 def registry_reasons_many(

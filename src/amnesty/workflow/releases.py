@@ -102,23 +102,6 @@ def record_undertaking(
         return row
 
 
-def undertaking_state(conn: Connection, run_id: str, person_id: str) -> dict[str, dict[str, Any]]:
-    """undertaking id -> its latest record (a later signature follows a refusal)."""
-    rows = (
-        conn.execute(
-            sa.select(undertaking_records)
-            .where(
-                undertaking_records.c.run_id == run_id,
-                undertaking_records.c.person_id == person_id,
-            )
-            .order_by(undertaking_records.c.record_id)
-        )
-        .mappings()
-        .all()
-    )
-    return {r["undertaking_id"]: dict(r) for r in rows}
-
-
 # --- releases ---
 
 

@@ -79,6 +79,14 @@ def prepare_roster(url: Database, actor: str, run_id: str, facility_id: str) -> 
         conn = tx.connection
         run = run_info(conn, run_id)
         require_signed(run, "prepare roster")
+        known = conn.execute(
+            sa.text("SELECT 1 FROM facilities WHERE facility_id = :f"), {"f": facility_id}
+        ).first()
+        if known is None:
+            raise IllegalTransition(
+                f"unknown facility {facility_id!r}: the registry has no such facility "
+                "(amnesty registry show lists them by type; facility ids are in facilities)"
+            )
         active = conn.execute(
             sa.select(rosters.c.roster_id, rosters.c.status).where(
                 rosters.c.run_id == run_id,

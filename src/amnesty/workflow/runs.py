@@ -12,23 +12,19 @@ import datetime as dt
 import json
 import secrets
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
 import sqlalchemy as sa
 
 from amnesty.errors import ConfigError
 from amnesty.store.database import Database, as_database
-from amnesty.store.determinations import (
-    from_stored_batches,
-    insert_stored,
-    stored_and_digest,
-    stored_batches,
-)
 from amnesty.store.engine import get_engine
 from amnesty.store.tables import runs
 from amnesty.store.transaction import transaction, utcnow
 from amnesty.workflow.decrees import UNNAMED_ACTOR, get_decree, refuse_if_changed
+
+if TYPE_CHECKING:  # Arrow is for recording and loading determinations: `run list` needs none
+    import pyarrow as pa
 
 ENGINES = ("duckdb", "postgres", "spark")
 
@@ -89,6 +85,8 @@ def record_run(
         raise ConfigError(
             f"decree {decree_id!r} is not registered; call ensure_decree before record_run"
         )
+    from amnesty.store.determinations import insert_stored, stored_and_digest
+
     stored, digest = stored_and_digest(determinations)
     run_id = run_id or new_run_id(started_at)
     acting = actor or UNNAMED_ACTOR
@@ -157,6 +155,8 @@ def load_determinations(url: Database, run_id: str) -> pa.Table:
     db = as_database(url)
     get_run(db, run_id)
     with get_engine(db).connect() as connection:
+        from amnesty.store.determinations import from_stored_batches, stored_batches
+
         return from_stored_batches(stored_batches(connection, db, run_id))
 
 

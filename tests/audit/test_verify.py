@@ -195,3 +195,21 @@ def test_cli_verify_exits_1_naming_the_problem(
     captured = capsys.readouterr()
     assert "Error: audit chain does not verify: event 2: missing" in captured.err
     assert json.loads(captured.out.splitlines()[-1])["ok"] is False
+
+
+def test_many_rows_added_behind_amnesty_are_listed_then_counted(url: str) -> None:
+    with get_engine(url).begin() as connection:
+        for i in range(25):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO users (user_id, name, roles, facilities, active, created_at) "
+                    """VALUES (:i, :n, '["approver"]', '[]', true, :at)"""
+                ),
+                {"i": 100 + i, "n": f"ghost{i:02d}", "at": dt.datetime(2015, 10, 8, 9, 0)},
+            )
+    problems = _problems(url)
+    assert len(problems) == 21
+    assert (
+        problems[0] == "users ghost00: no audit event wrote this row: it was added behind amnesty"
+    )
+    assert problems[-1] == "table users: and 5 more rows that differ"

@@ -76,7 +76,11 @@ def check_state(connection: Connection, state: Expected) -> list[tuple[str, str]
     known_runs = set(state.runs) | set(connection.execute(sa.select(t.runs.c.run_id)).scalars())
     for table in COVERED:
         actual = _actual(connection, table, known_runs)
-        problems += _compare(table, state, actual)[: SHOWN_PER_TABLE + 1]
+        found = _compare(table, state, actual)
+        problems += found[:SHOWN_PER_TABLE]
+        if len(found) > SHOWN_PER_TABLE:
+            more = len(found) - SHOWN_PER_TABLE
+            problems.append((f"table {table.name}", f"and {more} more rows that differ"))
     problems += _check_roster_entries(connection, state)
     problems += _check_orphan_determinations(connection)
     problems += source_hash_problems(connection)

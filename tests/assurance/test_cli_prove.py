@@ -75,8 +75,8 @@ def test_check_runs_the_solver_checks_by_default(
     decree = tmp_path / "shadowed.toml"
     decree.write_text(
         KP.read_text(encoding="utf-8")
-        + "\n[[clause]]\nid = \"KP-G9\"\nkind = \"grant\"\nrelief = \"release\"\ntext = \"t\"\n"
-        + "source = \"s\"\npredicate = 'authority = \"MSS\" and age >= 80'\n",
+        + '\n[[clause]]\nid = "KP-G9"\nkind = "grant"\nrelief = "release"\ntext = "t"\n'
+        + 'source = "s"\npredicate = \'authority = "MSS" and age >= 80\'\n',
         encoding="utf-8",
     )
     assert run(["check", str(decree)]) == 0

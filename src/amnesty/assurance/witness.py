@@ -128,7 +128,7 @@ def witness_rows(person: SymbolicPerson, model: z3.ModelRef) -> Rows:
             }
         )
     offences: dict[str, dict[str, Any]] = {}
-    for i, c in enumerate(person.convictions):
+    for c in person.convictions:
         if r.true(c.present):
             rows["convictions"].append(_conviction(r, person, c, pid, offences))
     rows["offences"] = list(offences.values())

@@ -27,7 +27,7 @@ from amnesty.assurance.values import TV
 from amnesty.decree.model import Clause, Decree
 from amnesty.registry.profiles import Profile
 
-CHECK_TIMEOUT_S = 5.0
+CHECK_TIMEOUT_S = 8.0
 
 
 def _gave_up(code: str, what: str, answer: Answer, clauses: tuple[str, ...]) -> Finding:

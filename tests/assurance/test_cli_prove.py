@@ -67,3 +67,21 @@ def test_prove_without_assertions_is_refused(
     decree.write_text(text[: text.index("# -- what this decree can never do")], encoding="utf-8")
     assert run(["prove", str(decree)]) == 1
     assert "Error: " in capsys.readouterr().err
+
+
+def test_check_runs_the_solver_checks_by_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    decree = tmp_path / "shadowed.toml"
+    decree.write_text(
+        KP.read_text(encoding="utf-8")
+        + '\n[[clause]]\nid = "KP-G9"\nkind = "grant"\nrelief = "release"\ntext = "t"\n'
+        + 'source = "s"\npredicate = \'authority = "MSS" and age >= 80\'\n',
+        encoding="utf-8",
+    )
+    assert run(["check", str(decree)]) == 0
+    out = capsys.readouterr().out
+    assert "warning: grant KP-G9 is shadowed" in out
+    assert "for every possible person" in out
+    assert run(["check", str(decree), "--prove-time-limit", "0"]) == 0
+    assert "KP-G9 is shadowed" not in capsys.readouterr().out

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from amnesty.assurance import Bounds, builtin_checks, differences, prove
+from amnesty.assurance.checks import fires, holds, unblocked
 from amnesty.assurance.replay import assertion_value, engine_determinations, violated
+from amnesty.assurance.solve import Prover
 from amnesty.compile.scope import scope_predicate
 from amnesty.decree import load, load_text
 from amnesty.errors import DecreeErrors
@@ -206,3 +208,22 @@ def test_differences_gives_a_person_the_engine_decides_differently() -> None:
     first, second = engine_determinations(a, rows)[pid], engine_determinations(b, rows)[pid]
     assert (first["outcome"], first["relief"]) != (second["outcome"], second["relief"])
     assert differences(a, load(KP)).status == "proved"
+
+
+def test_where_a_check_finds_no_problem_its_witness_replays() -> None:
+    """The other side of each check: the person the solver finds is real to the engine."""
+    text = CHECKED.format(scope="").replace(
+        "predicate = 'known(authority) and authority = \"MSS\"'", "predicate = 'age >= 70'"
+    )
+    decree = load_text(text, "t.toml")
+    g1, r1 = decree.clause("G1"), decree.clause("R1")
+    prover = Prover([decree])
+    for goal, seen in (
+        (holds(g1), lambda row: "G1" in row["grounds"]),
+        (unblocked(g1), lambda row: "G1" in row["grounds"] and "X1" not in row["blocking"]),
+        (fires(r1), lambda row: "R1" in row["referred"] and row["outcome"] == "review"),
+    ):
+        answer = prover.search(goal)
+        assert answer.status == "sat"
+        pid = answer.witness["persons"][0]["person_id"]
+        assert seen(engine_determinations(decree, answer.witness)[pid])

@@ -27,7 +27,7 @@ from amnesty.assurance.values import TV
 from amnesty.decree.model import Clause, Decree
 from amnesty.registry.profiles import Profile
 
-CHECK_TIMEOUT_S = 5.0
+CHECK_TIMEOUT_S = 8.0
 
 
 def _gave_up(code: str, what: str, answer: Answer, clauses: tuple[str, ...]) -> Finding:
@@ -83,19 +83,19 @@ def builtin_checks(
         )
     for c in decree.clauses:
         what = f"{c.kind} {c.id}"
-        if nobody("unsatisfiable-clause", _holds(c), c, f"{what} is true for no possible person"):
+        if nobody("unsatisfiable-clause", holds(c), c, f"{what} is true for no possible person"):
             continue
         if c.kind == "grant":
             nobody(
                 "shadowed-grant",
-                _unblocked(c),
+                unblocked(c),
                 c,
                 f"{what} is shadowed: every possible person it holds for is excluded",
             )
         if c.kind == "refer":
             nobody(
                 "refer-never-fires",
-                _fires(c),
+                fires(c),
                 c,
                 f"{what} can never send anyone to review: whoever it holds for is ineligible "
                 "already",
@@ -105,7 +105,7 @@ def builtin_checks(
         for b in grants[i + 1 :]:
             if a.relief != b.relief or (a.until, a.commutation) == (b.until, b.commutation):
                 continue
-            answer = ask("relief-tie", f"grants {a.id} and {b.id}", _tie(a, b), (a.id, b.id))
+            answer = ask("relief-tie", f"grants {a.id} and {b.id}", tie(a, b), (a.id, b.id))
             if answer is not None and answer.status == "sat":
                 out.append(
                     Finding(
@@ -125,19 +125,26 @@ def _v(world: World, clause: Clause) -> TV:
     return world.decisions[0].clauses[clause.id][1]
 
 
-def _holds(c: Clause) -> Goal:
+# The questions the checks ask; a problem is reported when no person meets one.
+
+
+def holds(c: Clause) -> Goal:
+    """Someone for whom the clause is true."""
     return lambda w: _v(w, c).t
 
 
-def _unblocked(c: Clause) -> Goal:
+def unblocked(c: Clause) -> Goal:
+    """Someone for whom the grant holds and nothing blocks."""
     return lambda w: z3.And(_v(w, c).t, z3.Not(w.decisions[0].excluded))
 
 
-def _fires(c: Clause) -> Goal:
+def fires(c: Clause) -> Goal:
+    """Someone the refer reaches (true or unknown) who is not ineligible anyway."""
     return lambda w: z3.And(z3.Not(_v(w, c).f), z3.Not(w.decisions[0].ineligible))
 
 
-def _tie(a: Clause, b: Clause) -> Goal:
+def tie(a: Clause, b: Clause) -> Goal:
+    """Someone eligible on both grants."""
     return lambda w: z3.And(_v(w, a).t, _v(w, b).t, w.decisions[0].eligible)
 
 

@@ -272,6 +272,9 @@ class SymbolicPerson:
                 ca, cb = a.facts["conviction.offence_code"], b.facts["conviction.offence_code"]
                 assert isinstance(ca, Num) and isinstance(cb, Num)
                 self.add(z3.Implies(ca.value == cb.value, z3.And(same)))
+                ia, ib = a.facts["conviction.id"], b.facts["conviction.id"]
+                assert isinstance(ia, Num) and isinstance(ib, Num)
+                self.add(z3.Implies(z3.And(a.present, b.present), ia.value != ib.value))
         as_of = self.as_of.toordinal()
         for c in cs:
             # A repealed code (valid_to before the as-of date) cannot be the offence of

@@ -52,10 +52,11 @@ class World:
         person = SymbolicPerson(prof, as_of or first.as_of, Strings(), bounds or Bounds())
         return World(person, [decide(d, person) for d in decrees])
 
-    def ask(self, goal: z3.BoolRef, timeout_s: float = DEFAULT_TIMEOUT_S) -> Answer:
+    def ask(self, goal: z3.BoolRef, timeout_s: float = DEFAULT_TIMEOUT_S, seed: int = 0) -> Answer:
         """One question, to a fresh solver: z3's incremental mode is slower on these."""
         solver = z3.Solver()
         solver.set("timeout", max(1, int(timeout_s * 1000)))
+        solver.set("random_seed", seed)
         # Translating the goal may have added constraints (parts of computed dates).
         solver.add(*self.person.constraints)
         solver.add(self.person.in_population, goal)
@@ -95,10 +96,16 @@ class Prover:
     def search(self, goal: Goal, timeout_s: float = DEFAULT_TIMEOUT_S) -> Answer:
         spent = 0.0
         if self.small is not None:
-            first = self.small.ask(goal(self.small), timeout_s * 0.6)
-            spent = first.seconds
-            if first.status == "sat":
-                return first
+            # Two tries with different seeds: z3's time to a witness varies a lot.
+            question = goal(self.small)
+            for seed in (0, 1):
+                first = self.small.ask(question, timeout_s * 0.3, seed)
+                spent += first.seconds
+                if first.status == "sat":
+                    first.seconds = spent
+                    return first
+                if first.status == "unsat":
+                    break
         answer = self.full.ask(goal(self.full), max(timeout_s - spent, 0.5))
         answer.seconds += spent
         return answer

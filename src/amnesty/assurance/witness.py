@@ -76,7 +76,7 @@ def witness_rows(person: SymbolicPerson, model: z3.ModelRef) -> Rows:
     """The registry rows of the person the model describes."""
     r = _Reader(person, model)
     f = person.facts
-    pid = PERSON_ID
+    pid = r.text(f["person.id"], "WITNESS-") or PERSON_ID
     rows: Rows = {t: [] for t in ("divisions", "facilities", "offences", "persons")}
     rows |= {"convictions": [], "health_assessments": [], "events": []}
     facility_id = r.text(f["facility.id"], "FAC-") if r.true(person.held) else None
@@ -128,13 +128,13 @@ def witness_rows(person: SymbolicPerson, model: z3.ModelRef) -> Rows:
             }
         )
     offences: dict[str, dict[str, Any]] = {}
-    for i, c in enumerate(person.convictions):
+    for c in person.convictions:
         if r.true(c.present):
-            rows["convictions"].append(_conviction(r, person, c, i, offences))
+            rows["convictions"].append(_conviction(r, person, c, pid, offences))
     rows["offences"] = list(offences.values())
     for i, e in enumerate(person.events):
         if r.true(e.present):
-            rows["events"].append(_event(r, e, i))
+            rows["events"].append(_event(r, e, pid, i))
     return rows
 
 
@@ -158,10 +158,10 @@ def _country(text: str | None) -> str | None:
 
 
 def _conviction(
-    r: _Reader, person: SymbolicPerson, c: Item, i: int, offences: dict[str, dict[str, Any]]
+    r: _Reader, person: SymbolicPerson, c: Item, pid: str, offences: dict[str, dict[str, Any]]
 ) -> dict[str, Any]:
     f = c.facts
-    code = r.text(f["conviction.offence_code"], "OFF-") or f"OFF-{i}"
+    code = r.text(f["conviction.offence_code"], "OFF-") or "OFF"
     if code not in offences:
         in_force = r.boolean(f["conviction.code_in_force"])
         offences[code] = {
@@ -176,8 +176,8 @@ def _conviction(
         }
     kind = r.text(f["conviction.kind"], "")
     row: dict[str, Any] = {
-        "conviction_id": f"{PERSON_ID}-C{i + 1}",
-        "person_id": PERSON_ID,
+        "conviction_id": r.text(f["conviction.id"], f"{pid}-C"),
+        "person_id": pid,
         "offence_code": code,
         "offence_date": r.date(f["conviction.offence_date"]),
         "sentence_kind": kind,
@@ -191,11 +191,11 @@ def _conviction(
     return row
 
 
-def _event(r: _Reader, e: Item, i: int) -> dict[str, Any]:
+def _event(r: _Reader, e: Item, pid: str, i: int) -> dict[str, Any]:
     f = e.facts
     return {
-        "event_id": f"{PERSON_ID}-E{i + 1:02d}",
-        "person_id": PERSON_ID,
+        "event_id": f"{pid}-E{i + 1:02d}",  # in slot order: ties on a date keep it
+        "person_id": pid,
         "event_type": r.text(f["event.type"], ""),
         "event_date": r.date(f["event.date"]),
         "facility_id": None,

@@ -1,11 +1,11 @@
 """``amnesty diff``, ``report``, ``compare``, ``clause-stats``: analysis over the library.
 
-    amnesty diff DECREE_A DECREE_B
-    amnesty diff DECREE --variant V1.toml --variant V2.toml   # one query for all
-    amnesty diff --runs RUN_A RUN_B
-    amnesty report RUN [--format html|pdf|md|xlsx|json] [--out FILE] [--transparency]
-    amnesty compare RUN_A RUN_B
-    amnesty clause-stats RUN
+amnesty diff DECREE_A DECREE_B
+amnesty diff DECREE --variant V1.toml --variant V2.toml   # one query for all
+amnesty diff --runs RUN_A RUN_B
+amnesty report RUN [--format html|pdf|md|xlsx|json] [--out FILE] [--transparency]
+amnesty compare RUN_A RUN_B
+amnesty clause-stats RUN
 """
 
 from __future__ import annotations
@@ -38,7 +38,9 @@ def _table_rows(t: dict[str, Any]) -> list[dict[str, Any]]:
 
 @app.command("diff")
 def diff(
-    targets: Annotated[list[str], typer.Argument(help="DECREE [DECREE_B], or RUN_A RUN_B with --runs.")],
+    targets: Annotated[
+        list[str], typer.Argument(help="DECREE [DECREE_B], or RUN_A RUN_B with --runs.")
+    ],
     variant: Annotated[
         list[Path] | None, typer.Option("--variant", help="A variant overlay file (repeatable).")
     ] = None,
@@ -90,7 +92,9 @@ def report(
     fmt: Annotated[
         str, typer.Option("--format", help="html, pdf, md, xlsx, or json (the data).")
     ] = "html",
-    out: Annotated[Path | None, typer.Option("--out", help="File to write; default stdout.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="File to write; default stdout.")
+    ] = None,
     transparency: Annotated[
         bool, typer.Option("--transparency", help="For publication: no personal data, suppressed.")
     ] = False,

@@ -16,16 +16,14 @@ import argparse
 import os
 import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import duckdb
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
+from bench_engine import timed  # noqa: E402
 from common import DECREE, Size  # noqa: E402
 from run import ensure_data  # noqa: E402
 
@@ -36,15 +34,6 @@ from amnesty.decree.variants import load_variant  # noqa: E402
 from amnesty.engine import evaluate  # noqa: E402
 
 VARIANTS = sorted((BENCH / "variants").glob("*.toml"))
-
-
-def timed(fn: Callable[[], Any], runs: int) -> list[float]:
-    out = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - started)
-    return out
 
 
 def main() -> None:

@@ -24,5 +24,7 @@ class World:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     workdir = tmp_path_factory.mktemp("analysis") / "demo"
     report = run_demo(workdir, persons=1500, seed=2015, say=lambda _: None)
-    yield World(report.db, (report.runs[0].run.run_id, report.runs[1].run.run_id), workdir / "registry")
+    yield World(
+        report.db, (report.runs[0].run.run_id, report.runs[1].run.run_id), workdir / "registry"
+    )
     dispose_engine(report.db)

@@ -125,7 +125,9 @@ def test_compare_tables_by_hand() -> None:
         }
 
     a = pa.Table.from_pylist([row("P1", "eligible", ["G"], []), row("P2", "eligible", ["G"], [])])
-    b = pa.Table.from_pylist([row("P1", "ineligible", ["G"], ["X"]), row("P2", "eligible", ["G"], [])])
+    b = pa.Table.from_pylist(
+        [row("P1", "ineligible", ["G"], ["X"]), row("P2", "eligible", ["G"], [])]
+    )
     d = compare_tables(a, b, None)
     assert d["changed"] == 1
     assert d["groups"][0]["clauses"] == ["X"]

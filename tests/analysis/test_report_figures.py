@@ -53,8 +53,8 @@ def test_by_province_and_facility_type(world, october) -> None:  # type: ignore[
     # provinces: a facility's division, or its parent when the division is a city or county
     want = _sql(
         world.db,
-        f"""SELECT coalesce(CASE WHEN dv.level IN ('province', 'special_city') THEN dv.name_romanised
-                                ELSE pa.name_romanised END, 'x') AS prov,
+        f"""SELECT coalesce(CASE WHEN dv.level IN ('province', 'special_city')
+                                THEN dv.name_romanised ELSE pa.name_romanised END, 'x') AS prov,
                    count(*), count(*) FILTER (WHERE d.outcome = 'eligible')
             FROM {D} AS d JOIN facilities f ON f.facility_id = d.facility_id
             JOIN divisions dv ON dv.division_id = f.division_id
@@ -111,7 +111,8 @@ def test_sex_age_and_health(world, october) -> None:  # type: ignore[no-untyped-
             world.db,
             f"""SELECT CASE WHEN p.birth_precision = 'day' AND p.birth_date IS NOT NULL
                             THEN (CASE WHEN datediff('year', p.birth_date, DATE '2015-10-08')
-                                  - (CASE WHEN strftime(p.birth_date, '%m%d') > '1008' THEN 1 ELSE 0 END)
+                                  - (CASE WHEN strftime(p.birth_date, '%m%d') > '1008'
+                                     THEN 1 ELSE 0 END)
                                   >= 60 THEN 'old' ELSE 'young' END) ELSE 'unrecorded' END, count(*)
                 FROM {D} d JOIN persons p USING (person_id) GROUP BY 1""",
             run=world.runs[1],
@@ -122,7 +123,8 @@ def test_sex_age_and_health(world, october) -> None:  # type: ignore[no-untyped-
     assert bands.get("unrecorded", 0) == ages.get("unrecorded", 0)
     health = _sql(
         world.db,
-        f"""SELECT count(*) FILTER (WHERE list_has_any(CAST(grounds AS VARCHAR[]), ['KP-G2', 'KP-G3']))
+        f"""SELECT count(*) FILTER (
+                WHERE list_has_any(CAST(grounds AS VARCHAR[]), ['KP-G2', 'KP-G3']))
             FROM {D} WHERE outcome = 'eligible'""",
         run=world.runs[1],
     )[0][0]

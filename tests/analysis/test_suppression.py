@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from amnesty.analysis.suppression import Equation, report_equations, suppress

@@ -55,9 +55,7 @@ def charts(report: dict[str, Any]) -> dict[str, alt.TopLevelMixin]:
     out["grounds"] = (
         alt.Chart(
             alt.Data(
-                values=[
-                    {"ground": g, "persons": n} for g, n in grounds["rows"] if n is not None
-                ]
+                values=[{"ground": g, "persons": n} for g, n in grounds["rows"] if n is not None]
             ),
             title="Eligible persons by ground",
         )

@@ -38,7 +38,9 @@ def clause_stats(determinations: pa.Table, decree: Decree) -> dict[str, Any]:
     )
     con = scratch()
     try:
-        con.register("d", determinations.select(["outcome", "grounds", "blocking", "referred", "unknown"]))
+        con.register(
+            "d", determinations.select(["outcome", "grounds", "blocking", "referred", "unknown"])
+        )
         held = dict(
             con.sql(
                 """SELECT c, count(*) FROM (
@@ -87,7 +89,7 @@ def clause_stats(determinations: pa.Table, decree: Decree) -> dict[str, Any]:
                 "kind": kinds[cid],
                 "held_for": holds,
                 "unknown_for": int(unknown.get(cid, 0)),
-                "decided": int(decided.get(cid, None) or 0),
+                "decided": int(decided.get(cid) or 0),
                 "shadowed": kinds[cid] == "grant"
                 and holds > 0
                 and int(blocked_holders.get(cid, 0)) == holds,

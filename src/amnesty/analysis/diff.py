@@ -56,15 +56,17 @@ def compare_tables(
     texts: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The diff of two determination tables (person_id plus :data:`FIELDS`)."""
-    a_rows = {r["person_id"]: r for r in base.select(["person_id", "facility_id", *FIELDS]).to_pylist()}
-    b_rows = {r["person_id"]: r for r in other.select(["person_id", "facility_id", *FIELDS]).to_pylist()}
+    a_rows = {
+        r["person_id"]: r for r in base.select(["person_id", "facility_id", *FIELDS]).to_pylist()
+    }
+    b_rows = {
+        r["person_id"]: r for r in other.select(["person_id", "facility_id", *FIELDS]).to_pylist()
+    }
     where: dict[str, tuple[str | None, str | None]] = {}
     cats: dict[str, list[str]] = defaultdict(list)
     if facts is not None:
         pl, cat = facts
-        where = {
-            r["facility_id"]: (r["facility"], r["province"]) for r in pl.to_pylist()
-        }
+        where = {r["facility_id"]: (r["facility"], r["province"]) for r in pl.to_pylist()}
         for r in cat.to_pylist():
             cats[r["person_id"]].append(r["category"])
     groups: dict[tuple[str, ...], dict[str, Any]] = {}
@@ -178,7 +180,9 @@ def diff_decrees(
     return _diff_all(db, [a, b], [a.id, b.id])
 
 
-def _diff_all(db: str | DatabaseURL | None, decrees: list[Decree], names: list[str]) -> dict[str, Any]:
+def _diff_all(
+    db: str | DatabaseURL | None, decrees: list[Decree], names: list[str]
+) -> dict[str, Any]:
     url = runs.database(db)
     with runs.registry(url) as backend:
         tables = decide_together(decrees, backend)
@@ -187,7 +191,10 @@ def _diff_all(db: str | DatabaseURL | None, decrees: list[Decree], names: list[s
 
 
 def _summary(
-    decrees: list[Decree], names: list[str], tables: list[pa.Table], facts: tuple[pa.Table, pa.Table]
+    decrees: list[Decree],
+    names: list[str],
+    tables: list[pa.Table],
+    facts: tuple[pa.Table, pa.Table],
 ) -> dict[str, Any]:
     texts = _texts(decrees)
     outcomes = [dict(Counter(t.column("outcome").to_pylist())) for t in tables]

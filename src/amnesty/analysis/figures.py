@@ -213,24 +213,31 @@ def run_figures(
                 ),
             ),
         ]
-        eligible, on_health = rows(
-            """SELECT count(*), count(*) FILTER (WHERE EXISTS (
-                   SELECT 1 FROM (SELECT unnest(d.grounds) AS g) WHERE g IN (SELECT clause FROM hg)))
-               FROM d WHERE outcome = 'eligible'"""
-        )[0]
-        rel_n, rel_health = rows(
-            """SELECT count(*), count(*) FILTER (WHERE EXISTS (
-                   SELECT 1 FROM (SELECT unnest(d.grounds) AS g) WHERE g IN (SELECT clause FROM hg)))
-               FROM rel JOIN d ON d.person_id = rel.person_id"""
-        )[0]
+        on_health_sql = """SELECT count(*), count(*) FILTER (WHERE EXISTS (
+                SELECT 1 FROM (SELECT unnest(d.grounds) AS g)
+                WHERE g IN (SELECT clause FROM hg)))"""
+        eligible, on_health = rows(f"{on_health_sql} FROM d WHERE outcome = 'eligible'")[0]
+        rel_n, rel_health = rows(f"{on_health_sql} FROM rel JOIN d ON d.person_id = rel.person_id")[
+            0
+        ]
         out.append(
             table(
                 "health_share",
                 "On health grounds (" + (", ".join(health) or "the decree has none") + ")",
                 ["of", "persons", "on_health_grounds", "share"],
                 [
-                    ["eligible", eligible, on_health, round(on_health / eligible, 4) if eligible else None],
-                    ["released", rel_n, rel_health, round(rel_health / rel_n, 4) if rel_n else None],
+                    [
+                        "eligible",
+                        eligible,
+                        on_health,
+                        round(on_health / eligible, 4) if eligible else None,
+                    ],
+                    [
+                        "released",
+                        rel_n,
+                        rel_health,
+                        round(rel_health / rel_n, 4) if rel_n else None,
+                    ],
                 ],
             )
         )
@@ -241,7 +248,8 @@ def run_figures(
                 ["clause", "persons"],
                 rows(
                     """SELECT coalesce(b, 'no ground'), count(*) FROM (
-                         SELECT unnest(CASE WHEN len(blocking) = 0 THEN [NULL] ELSE blocking END) AS b
+                         SELECT unnest(CASE WHEN len(blocking) = 0 THEN [NULL]
+                                            ELSE blocking END) AS b
                          FROM d WHERE outcome = 'ineligible') GROUP BY ALL ORDER BY 1"""
                 ),
             )

@@ -83,7 +83,7 @@ def to_html(report: dict[str, Any]) -> str:
     for name, chart in charts(report).items():
         parts.append(f'<figure class="chart" data-chart="{e(name)}">{svg(chart)}</figure>')
     for t in report["tables"]:
-        parts.append(f"<h2>{e(t['title'])}</h2><table data-table=\"{e(t['name'])}\"><tr>")
+        parts.append(f'<h2>{e(t["title"])}</h2><table data-table="{e(t["name"])}"><tr>')
         parts += [f"<th>{e(c)}</th>" for c in t["columns"]]
         parts.append("</tr>")
         for row in t["rows"]:

@@ -80,7 +80,9 @@ def execution(url: Database, run_id: str) -> Execution:
         revoked_ids = set(
             conn.execute(
                 sa.select(releases.c.person_id)
-                .join(release_revocations, release_revocations.c.release_id == releases.c.release_id)
+                .join(
+                    release_revocations, release_revocations.c.release_id == releases.c.release_id
+                )
                 .where(releases.c.run_id == run_id)
             ).scalars()
         )

@@ -79,9 +79,7 @@ def report_equations(tables: Sequence[dict[str, Any]]) -> list[Equation]:
         if all(o in cols for o in OUTCOMES):
             for r in range(len(t["rows"])):
                 eqs.append(
-                    Equation(
-                        ((_c(t, r, "persons"), 1), *((_c(t, r, o), -1) for o in OUTCOMES)), 0
-                    )
+                    Equation(((_c(t, r, "persons"), 1), *((_c(t, r, o), -1) for o in OUTCOMES)), 0)
                 )
         if t["name"] in PARTITIONS:
             for col in ("persons", *OUTCOMES):

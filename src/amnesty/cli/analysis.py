@@ -1,11 +1,11 @@
 """``amnesty diff``, ``report``, ``compare``, ``clause-stats``: analysis over the library.
 
-    amnesty diff DECREE_A DECREE_B
-    amnesty diff DECREE --variant V1.toml --variant V2.toml   # one query for all
-    amnesty diff --runs RUN_A RUN_B
-    amnesty report RUN [--format html|pdf|md|xlsx|json] [--out FILE] [--transparency]
-    amnesty compare RUN_A RUN_B
-    amnesty clause-stats RUN
+amnesty diff DECREE_A DECREE_B
+amnesty diff DECREE --variant V1.toml --variant V2.toml   # one query for all
+amnesty diff --runs RUN_A RUN_B
+amnesty report RUN [--format html|pdf|md|xlsx|json] [--out FILE] [--transparency]
+amnesty compare RUN_A RUN_B
+amnesty clause-stats RUN
 """
 
 from __future__ import annotations
@@ -15,21 +15,13 @@ from typing import Annotated, Any
 
 import typer
 
-from amnesty.analysis import (
-    clause_stats,
-    compare_runs,
-    diff_decrees,
-    diff_runs,
-    diff_variants,
-    render,
-    run_report,
-    transparency_report,
-)
-from amnesty.analysis import runs as stored
-from amnesty.analysis.suppression import DEFAULT_THRESHOLD
 from amnesty.cli.app import DbOption, FormatOption, app
 from amnesty.cli.output import Format, emit_rows, to_json
 from amnesty.errors import ConfigError
+
+# amnesty.analysis.suppression.DEFAULT_THRESHOLD (tests/analysis pins them equal): the
+# library is imported only when a command runs, so that `amnesty --help` stays light.
+DEFAULT_THRESHOLD = 10
 
 
 def _table_rows(t: dict[str, Any]) -> list[dict[str, Any]]:
@@ -38,7 +30,9 @@ def _table_rows(t: dict[str, Any]) -> list[dict[str, Any]]:
 
 @app.command("diff")
 def diff(
-    targets: Annotated[list[str], typer.Argument(help="DECREE [DECREE_B], or RUN_A RUN_B with --runs.")],
+    targets: Annotated[
+        list[str], typer.Argument(help="DECREE [DECREE_B], or RUN_A RUN_B with --runs.")
+    ],
     variant: Annotated[
         list[Path] | None, typer.Option("--variant", help="A variant overlay file (repeatable).")
     ] = None,
@@ -47,6 +41,8 @@ def diff(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Who changes outcome or relief, grouped by the clause that made the difference."""
+    from amnesty.analysis import diff_decrees, diff_runs, diff_variants
+
     if runs:
         if len(targets) != 2 or variant:
             raise ConfigError("diff --runs takes exactly two run ids and no --variant")
@@ -90,7 +86,9 @@ def report(
     fmt: Annotated[
         str, typer.Option("--format", help="html, pdf, md, xlsx, or json (the data).")
     ] = "html",
-    out: Annotated[Path | None, typer.Option("--out", help="File to write; default stdout.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="File to write; default stdout.")
+    ] = None,
     transparency: Annotated[
         bool, typer.Option("--transparency", help="For publication: no personal data, suppressed.")
     ] = False,
@@ -100,6 +98,8 @@ def report(
     db: DbOption = None,
 ) -> None:
     """A run's report with charts: by division, facility, offence, ground, outcome."""
+    from amnesty.analysis import render, run_report, transparency_report
+
     if fmt not in ("html", "pdf", "md", "xlsx", "json"):
         raise ConfigError(f"--format {fmt!r}: expected html, pdf, md, xlsx or json")
     if fmt in ("pdf", "xlsx") and out is None:
@@ -121,6 +121,8 @@ def compare(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Two runs side by side, table by table (for example the two 2015 rounds)."""
+    from amnesty.analysis import compare_runs
+
     result = compare_runs(db, run_a, run_b)
     if fmt in (Format.json, Format.jsonl):
         print(to_json(result))
@@ -136,6 +138,9 @@ def clause_statistics(
     fmt: FormatOption = Format.table,
 ) -> None:
     """How many persons each clause decided; clauses that decided nobody; shadowed grants."""
+    from amnesty.analysis import clause_stats
+    from amnesty.analysis import runs as stored
+
     url = stored.database(db)
     record = stored.run(url, run_id)
     stats = clause_stats(stored.determinations(url, run_id), stored.decree(url, record))

@@ -173,7 +173,9 @@ def _checked(syntax: DecreeSyntax) -> Variant:
             err(f"variant: {key} has the wrong type", syntax.at((key,)))
     if not isinstance(data.get("id"), str):
         err("variant: id is missing", syntax.locator.position(0), 'add id = "a-short-name"')
-    for i, item in enumerate(data.get("remove", []) if isinstance(data.get("remove"), list) else []):
+    for i, item in enumerate(
+        data.get("remove", []) if isinstance(data.get("remove"), list) else []
+    ):
         if not isinstance(item, str):
             err(f"variant: remove[{i}] must be a clause id in quotes", syntax.at(("remove",)))
     for section in ("clause", "override", "replace"):
@@ -186,7 +188,7 @@ def _checked(syntax: DecreeSyntax) -> Variant:
                 continue
             if section in ("override", "replace") and not isinstance(table.get("clause"), str):
                 err(
-                    f"variant: [[{section}]] #{i + 1} must name its clause (clause = \"ID\")",
+                    f'variant: [[{section}]] #{i + 1} must name its clause (clause = "ID")',
                     syntax.locator.table((section, i)),
                 )
             if section == "replace":
@@ -303,9 +305,7 @@ def apply_variant(decree: DecreeSyntax, variant: Variant) -> DecreeSyntax:
         if "predicate" not in keys:
             index = next(n for n, (t, _, _) in enumerate(merged) if t is target)
             keys["predicate"] = _Origin(decree.locator, ("clause", index, "predicate"))
-        keys["predicate"].splices.append(
-            _Splice(start, len(new), len(old), ("replace", i, "with"))
-        )
+        keys["predicate"].splices.append(_Splice(start, len(new), len(old), ("replace", i, "with")))
     removed: set[str] = set()
     ids = {str(t.get("id")) for t, _, _ in merged}
     for cid in v.data.get("remove", []):

@@ -13,7 +13,9 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
 from casework_world import IN_WINDOW, World, build_world, check_releases_whole, crowd_ids
@@ -42,6 +44,52 @@ def _pledges(folder: Path, people: list[str], name: str = "pledges.csv") -> Path
     path = folder / name
     lines = [f"{p},pledge,signed,{IN_WINDOW},Pak Chol\n" for p in people]
     path.write_text(HEADER + "".join(lines), encoding="utf-8")
+    return path
+
+
+def _xlsx(path: Path, rows: list[list[str]]) -> Path:
+    """A minimal Excel workbook (one sheet of inline strings), as spreadsheets save it."""
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rels = "http://schemas.openxmlformats.org/package/2006/relationships"
+    office = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    kinds = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    cells = "".join(
+        f'<row r="{i}">'
+        + "".join(
+            f'<c r="{chr(65 + j)}{i}" t="inlineStr"><is><t>{escape(v)}</t></is></c>'
+            for j, v in enumerate(row)
+        )
+        + "</row>"
+        for i, row in enumerate(rows, start=1)
+    )
+    parts = {
+        "[Content_Types].xml": (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            f'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{kinds}.sheet.main+xml"/>'
+            f'<Override PartName="/xl/worksheets/sheet1.xml" '
+            f'ContentType="{kinds}.worksheet+xml"/></Types>'
+        ),
+        "_rels/.rels": (
+            f'<Relationships xmlns="{rels}"><Relationship Id="rId1" '
+            f'Type="{office}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+        ),
+        "xl/workbook.xml": (
+            f'<workbook xmlns="{main}" xmlns:r="{office}"><sheets>'
+            '<sheet name="Pledges" sheetId="1" r:id="rId1"/></sheets></workbook>'
+        ),
+        "xl/_rels/workbook.xml.rels": (
+            f'<Relationships xmlns="{rels}"><Relationship Id="rId1" '
+            f'Type="{office}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
+        ),
+        "xl/worksheets/sheet1.xml": (
+            f'<worksheet xmlns="{main}"><sheetData>{cells}</sheetData></worksheet>'
+        ),
+    }
+    with zipfile.ZipFile(path, "w") as book:
+        for name, text in parts.items():
+            book.writestr(name, text)
     return path
 
 
@@ -77,6 +125,22 @@ def test_a_bad_undertakings_file_is_refused_with_its_rows_named(
     assert "bad.csv row 7 column witness" in message
     assert _count(world, "undertaking_records") == 0
     assert _count(world, "audit_events") == events_before
+
+
+def test_undertakings_from_an_excel_workbook(duck_url: str, tmp_path: Path) -> None:
+    world, db, roster_id = _crowd_roster(duck_url, 3)
+    b1, b2, _b3 = crowd_ids(3)
+    header = ["person_id", "undertaking_id", "status", "signed_on", "witness"]
+    bad = _xlsx(tmp_path / "bad.xlsx", [header, [b1, "pledge", "signed", "2015-10-08", ""]])
+    with pytest.raises(ImportRejected, match=r"bad\.xlsx row 2 column witness"):
+        import_undertakings(db, "off3", roster_id, bad)
+    good = _xlsx(
+        tmp_path / "pledges.xlsx",
+        [header, [b1, "pledge", "signed", "2015-10-08", "Pak"], [b2, "pledge", "refused", "", ""]],
+    )
+    assert import_undertakings(db, "off3", roster_id, good).records == 2
+    rows = world.sql("SELECT person_id, status FROM undertaking_records ORDER BY person_id")
+    assert [tuple(r) for r in rows] == [(b1, "signed"), (b2, "refused")]
 
 
 def test_a_bad_header_is_refused_before_any_row(backend_url: str, tmp_path: Path) -> None:

@@ -33,7 +33,22 @@ def test_report_formats_and_refusals(world, tmp_path: Path, capsys) -> None:  # 
     october = world.runs[1]
     assert run(["report", october, "--format", "pdf", "--db", world.db]) == 1
     assert "--out" in capsys.readouterr().err
-    assert run(["report", october, "--format", "md", "--transparency", "--db", world.db]) == 0
+    assert (
+        run(
+            [
+                "report",
+                october,
+                "--format",
+                "md",
+                "--transparency",
+                "--threshold",
+                "3",
+                "--db",
+                world.db,
+            ]
+        )
+        == 0
+    )
     md = capsys.readouterr().out
     assert "# Transparency report" in md and "stopped_persons" not in md
     out = tmp_path / "r.html"

@@ -116,27 +116,22 @@ def _nesting(
 
 def recomputable(equations: Iterable[Equation], suppressed: set[Cell]) -> set[Cell]:
     """The suppressed cells that the equations determine once published cells are known."""
-    cells = sorted(suppressed)
+    eqs = [eq for eq in equations if any(c in suppressed for c, _ in eq.terms)]
+    cells = sorted({c for eq in eqs for c, _ in eq.terms if c in suppressed})
+    if not cells:
+        return set()
     index = {c: i for i, c in enumerate(cells)}
-    rows = []
-    for eq in equations:
-        vec = np.zeros(len(cells))
+    matrix = np.zeros((len(eqs), len(cells)))
+    for row, eq in enumerate(eqs):
         for cell, coef in eq.terms:
             if cell in index:
-                vec[index[cell]] += coef
-        if vec.any():
-            rows.append(vec)
-    if not rows:
-        return set()
-    matrix = np.array(rows)
-    # x is determined in coordinate i iff every vector of the null space is 0 there
-    _, sv, vt = np.linalg.svd(matrix)
-    rank = int((sv > 1e-9 * max(matrix.shape)).sum())
-    null = vt[rank:]
-    if null.shape[0] == 0:
-        return set(cells)
-    determined = np.all(np.abs(null) < 1e-9, axis=0)
-    return {cells[i] for i in np.flatnonzero(determined)}
+                matrix[row, index[cell]] += coef
+    # e_i lies in the row space iff its projection on an orthonormal basis of that
+    # space (the right singular vectors of the non-zero singular values) has length 1
+    _, sv, vt = np.linalg.svd(matrix, full_matrices=False)
+    basis = vt[sv > 1e-9 * max(1.0, float(sv.max()))]
+    reach = (basis**2).sum(axis=0)
+    return {cells[i] for i in np.flatnonzero(reach > 1 - 1e-7)}
 
 
 def suppress(
@@ -190,14 +185,13 @@ def suppress(
         exposed = sorted(c for c in recomputable(equations, hidden()) if c[0] not in withheld)
         if not exposed:
             break
+        # hide a partner of every exposed cell at once: far fewer rank tests
         for cell in exposed:
-            if cell in recomputable(equations, hidden()) or cell == exposed[0]:
-                other = partner(cell, equations)
-                if other is None:  # pinned by the published totals alone
-                    withheld.add(cell[0])
-                else:
-                    suppressed.add(other)
-                break
+            other = partner(cell, equations)
+            if other is None:  # pinned by the published totals alone
+                withheld.add(cell[0])
+            else:
+                suppressed.add(other)
     suppressed |= {c for c in values if c[0] in withheld}
     out = copy.deepcopy(list(tables))
     for t in out:

@@ -240,7 +240,9 @@ class Evaluator:
                 return None
             return Fraction((v.end - v.start).days)
         if isinstance(v, Cal):
-            return Fraction((shift_calendar(self.as_of, v.amount, v.unit) - self.as_of).days)
+            # The period of that length that ends on the as-of date (docs/semantics.md,
+            # "A calendar duration as days"), as time served up to the as-of date is.
+            return Fraction((self.as_of - shift_calendar(self.as_of, -v.amount, v.unit)).days)
         raise TypeError(v)
 
     def shift(self, date: dt.date | None, dur: Any, sign: int) -> dt.date | None:

@@ -91,12 +91,14 @@ WITH places AS (
   SELECT
     person_id,
     event_type,
+    event_date,
     decree_id,
     run_id
   FROM (
     SELECT
       person_id,
       event_type,
+      event_date,
       decree_id,
       run_id,
       ROW_NUMBER() OVER (

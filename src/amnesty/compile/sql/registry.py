@@ -227,7 +227,11 @@ class RegistryCTEs:
     def status(self) -> exp.Select:
         types = exp.In(this=exp.column("event_type"), expressions=_strings(STATUS_IN + STATUS_OUT))
         return self._latest(
-            "events", "event_date", "event_id", ["event_type", "decree_id", "run_id"], types
+            "events",
+            "event_date",
+            "event_id",
+            ["event_type", "event_date", "decree_id", "run_id"],
+            types,
         )
 
     def commuted(self) -> exp.Select:

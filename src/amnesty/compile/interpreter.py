@@ -1,4 +1,4 @@
-"""The reference interpreter: SEMANTICS.md in plain Python, one person at a time.
+"""The reference interpreter: docs/semantics.md in plain Python, one person at a time.
 
 Only a test oracle (tests/engine/test_agreement.py holds the compiled SQL to it).
 It is written from the semantics, not from the SQL compiler: it reads registry

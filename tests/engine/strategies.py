@@ -163,6 +163,8 @@ def registries(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
                     if kind in ("life", "death")
                     else draw(st.sampled_from([1, 12, 24, 60, 120, 6])),
                     "start_date": draw(_DAYS),
+                    # Convictions sharing an id form one aggregate sentence (#10).
+                    "aggregate_id": draw(st.sampled_from([None, None, "A1", "A2"])),
                     "first_conviction": draw(st.sampled_from([True, False, None])),
                 }
             )

@@ -307,6 +307,25 @@ def _latest(rows: list[Row], date_key: str, id_key: str) -> Row | None:
     return max(rows, key=lambda r: (r[date_key], r[id_key])) if rows else None
 
 
+def sentence_parts_ends(rows: Sequence[Row]) -> list[dt.date | None]:
+    """The end of each part of a person's sentence: a conviction standing alone, or an
+    aggregate (convictions sharing ``aggregate_id``, served one after another from the
+    group's earliest start; no end when a member has none)."""
+    groups: dict[str, list[Row]] = {}
+    ends: list[dt.date | None] = []
+    for c in rows:
+        months = None if c["sentence_kind"] in ("life", "death") else c.get("term_months")
+        if c.get("aggregate_id") is None:
+            ends.append(None if months is None else shift_months(c["start_date"], months))
+        else:
+            groups.setdefault(c["aggregate_id"], []).append({**c, "term_months": months})
+    for members in groups.values():
+        terms = [m["term_months"] for m in members]
+        start = min(m["start_date"] for m in members)
+        ends.append(None if None in terms else shift_months(start, sum(terms)))
+    return ends
+
+
 def person_view(
     p: Row, reg: Registry, as_of: dt.date, profile: Profile
 ) -> tuple[PersonView, str | None, Row | None]:
@@ -360,7 +379,7 @@ def person_view(
         for e in events
     ]
 
-    ends = [c["conviction.end"] for c in convictions]
+    ends = sentence_parts_ends(reg.rows(pid, "convictions"))
     if not convictions:
         sentence_end = None
     elif commutation is not None:
@@ -470,23 +489,31 @@ def _fact_unknown(name: str, view: PersonView, as_of: dt.date) -> bool:
 
 
 def missing(predicate: ir.Expr, ev: Evaluator, clause_if_empty: bool | None) -> list[str]:
-    out: list[str] = []
+    """The missing facts, each named once, in the order the name first appears in the
+    predicate (whether or not that first appearance is the one that is missing), as
+    the compiled SQL lists them."""
+    order: list[str] = []
+    found: set[str] = set()
     view = ev.person
     for node in _nodes(predicate):
         name: str | None = None
-        if isinstance(node, ir.Fact) and _fact_unknown(node.name, view, ev.as_of):
-            name = node.name
+        unknown = False
+        if isinstance(node, ir.Fact):
+            name, unknown = node.name, _fact_unknown(node.name, view, ev.as_of)
         elif isinstance(node, ir.Quantifier) and node.kind == "all":
             stated = node.if_empty if node.if_empty is not None else clause_if_empty
-            if stated is None and not ev.items(node.collection):
-                name = node.collection
+            if stated is None:
+                name, unknown = node.collection, not ev.items(node.collection)
         elif isinstance(node, ir.Contested):
             vals = [ev.ev(e) for _, e in node.readings]
-            if any(v != vals[0] or type(v) is not type(vals[0]) for v in vals):
-                name = "contested"
-        if name is not None and name not in out:
-            out.append(name)
-    return out
+            name = "contested"
+            unknown = any(v != vals[0] or type(v) is not type(vals[0]) for v in vals)
+        if name is not None:
+            if name not in order:
+                order.append(name)
+            if unknown:
+                found.add(name)
+    return [name for name in order if name in found]
 
 
 def _scope(decree: Decree, view: PersonView, ev: Evaluator) -> tuple[bool | None, list[str]] | None:

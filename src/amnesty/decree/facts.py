@@ -125,8 +125,10 @@ CORE_FACTS: tuple[FactDef, ...] = (
         "sentence.end",
         "date",
         "person",
-        "Latest end of any term conviction (start + term_months, calendar).",
-        "no conviction recorded, or a life or death sentence among them",
+        "Latest end of the parts of the sentence: a conviction alone ends at start + "
+        "term_months (calendar); convictions sharing an aggregate_id end at their earliest "
+        "start + the sum of their terms.",
+        "no conviction recorded, or a life or death sentence or an unrecorded term among them",
     ),
     _f(
         "sentence.served",

@@ -4,6 +4,7 @@ interpreter."""
 from __future__ import annotations
 
 import datetime as dt
+from fractions import Fraction
 from typing import Any
 
 import duckdb
@@ -321,3 +322,28 @@ def test_explain_of_a_person_left_out_dates_the_event_not_the_as_of(
     assert ended.why == (
         "not decided: sentence ended on 2015-01-31; not in the population on 2015-04-24"
     )
+
+
+def test_an_unrecorded_start_or_term_is_unknown_and_keeps_the_person_in() -> None:
+    # #10: a sentence whose start or length is not recorded is never decided on an
+    # invented value; the person is under sentence (no known end) and goes to review.
+    half = ir.Compare(
+        op=">=",
+        left=ir.AsOf(),
+        right=ir.Shift(
+            date=fact("sentence.start", "date"),
+            duration=ir.Scaled(fraction=Fraction(1, 2), operand=fact("sentence.term", "duration")),
+            sign=1,
+        ),
+    )
+    d = decree([clause("half", "grant", half)], as_of=AS_OF)
+    got = run(
+        d,
+        [person("S"), person("T")],
+        [conv("S", None, 12), conv("T", dt.date(2010, 1, 1), None, cid="c-T")],  # type: ignore[arg-type]
+    )
+    assert got["S"]["outcome"] == got["T"]["outcome"] == "review"
+    assert got["S"]["unknown"] == [
+        {"clause": "half", "missing": ["sentence.start", "sentence.term"]}
+    ]
+    assert got["T"]["unknown"] == [{"clause": "half", "missing": ["sentence.term"]}]

@@ -316,14 +316,20 @@ def sentence_parts_ends(rows: Sequence[Row]) -> list[dt.date | None]:
     for c in rows:
         months = None if c["sentence_kind"] in ("life", "death") else c.get("term_months")
         if c.get("aggregate_id") is None:
-            ends.append(None if months is None else shift_months(c["start_date"], months))
+            ends.append(_end(c.get("start_date"), months))
         else:
             groups.setdefault(c["aggregate_id"], []).append({**c, "term_months": months})
     for members in groups.values():
         terms = [m["term_months"] for m in members]
-        start = min(m["start_date"] for m in members)
-        ends.append(None if None in terms else shift_months(start, sum(terms)))
+        starts = [m.get("start_date") for m in members]
+        known = None not in terms and None not in starts
+        ends.append(_end(min(starts), sum(terms)) if known else None)  # type: ignore[type-var]
     return ends
+
+
+def _end(start: dt.date | None, months: int | None) -> dt.date | None:
+    """A term's end: unknown when its start or its length is."""
+    return None if start is None or months is None else shift_months(start, months)
 
 
 def person_view(
@@ -347,7 +353,7 @@ def person_view(
         o = reg.offences.get(c["offence_code"])
         kind = c["sentence_kind"]
         months = None if kind in ("life", "death") else c.get("term_months")
-        end = None if months is None else shift_months(c["start_date"], months)
+        end = _end(c.get("start_date"), months)
         in_force = bool(
             o is not None
             and o["valid_from"] <= as_of
@@ -420,7 +426,9 @@ def person_view(
         "health.able_to_work": health.get("able_to_work") if health else None,
         "health.assessed_on": health["assessed_on"] if health else None,
         "sentence.count": len(convictions),
-        "sentence.start": min(c["conviction.start"] for c in convictions) if convictions else None,
+        "sentence.start": None
+        if not convictions or any(c["conviction.start"] is None for c in convictions)
+        else min(c["conviction.start"] for c in convictions),
         "sentence.end": sentence_end,
         "sentence.total_months": (
             None if not convictions or any(m is None for m in months_list) else sum(months_list)

@@ -119,7 +119,7 @@ CORE_FACTS: tuple[FactDef, ...] = (
         "date",
         "person",
         "Earliest start of any conviction.",
-        "no conviction recorded",
+        "no conviction recorded, or a start not recorded",
     ),
     _f(
         "sentence.end",
@@ -204,13 +204,19 @@ CORE_FACTS: tuple[FactDef, ...] = (
     _f(
         "conviction.term_months", "int", "conviction", "Term in months.", "life and death sentences"
     ),
-    _f("conviction.start", "date", "conviction", "First day of the sentence."),
+    _f(
+        "conviction.start",
+        "date",
+        "conviction",
+        "First day of the sentence.",
+        "not recorded",
+    ),
     _f(
         "conviction.end",
         "date",
         "conviction",
         "start + term_months (calendar).",
-        "life and death sentences",
+        "life and death sentences, or the start or the term not recorded",
     ),
     _f("conviction.served", "duration", "conviction", "From start to the as-of date."),
     _f(

@@ -71,6 +71,7 @@ WITH places AS (
         WHEN SUM(
           CASE
             WHEN CASE WHEN c.sentence_kind IN ('life', 'death') THEN NULL ELSE c.term_months END IS NULL
+            OR c.start_date IS NULL
             THEN 1
             ELSE 0
           END
@@ -88,7 +89,11 @@ WITH places AS (
   SELECT
     person_id,
     COUNT(*) AS conv_n,
-    MIN(conviction__start) AS conv_start,
+    CASE
+      WHEN MAX(CASE WHEN conviction__start IS NULL THEN 1 ELSE 0 END) = 1
+      THEN NULL
+      ELSE MIN(conviction__start)
+    END AS conv_start,
     MAX(counted_end) AS conv_end,
     MAX(CASE WHEN counted_end IS NULL THEN 1 ELSE 0 END) AS conv_end_null,
     SUM(conviction__term_months) AS conv_months,

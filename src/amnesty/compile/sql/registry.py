@@ -133,18 +133,12 @@ class RegistryCTEs:
         def over(func: exp.Expr) -> exp.Expr:
             return exp.Window(this=func, partition_by=[g.copy() for g in group])
 
+        unrecorded = exp.or_(
+            exp.Is(this=self._term_months(), expression=exp.Null()),
+            exp.Is(this=exp.column("start_date", "c"), expression=exp.Null()),
+        )
         open_ended = over(
-            exp.Sum(
-                this=exp.Case(
-                    ifs=[
-                        exp.If(
-                            this=exp.Is(this=self._term_months(), expression=exp.Null()),
-                            true=lit(1),
-                        )
-                    ],
-                    default=lit(0),
-                )
-            )
+            exp.Sum(this=exp.Case(ifs=[exp.If(this=unrecorded, true=lit(1))], default=lit(0)))
         )
         aggregate_end = exp.Case(
             ifs=[exp.If(this=exp.GT(this=open_ended, expression=lit(0)), true=exp.Null())],
@@ -217,7 +211,27 @@ class RegistryCTEs:
         sel = exp.select(
             "person_id",
             exp.alias_(exp.Count(this=exp.Star()), "conv_n"),
-            exp.alias_(exp.Min(this=exp.column("conviction__start")), "conv_start"),
+            # The earliest start is unknown when any start is (MIN would skip it).
+            exp.alias_(
+                exp.Case(
+                    ifs=[
+                        exp.If(
+                            this=exp.EQ(
+                                this=flag(
+                                    exp.Is(
+                                        this=exp.column("conviction__start"),
+                                        expression=exp.Null(),
+                                    )
+                                ),
+                                expression=lit(1),
+                            ),
+                            true=exp.Null(),
+                        )
+                    ],
+                    default=exp.Min(this=exp.column("conviction__start")),
+                ),
+                "conv_start",
+            ),
             exp.alias_(exp.Max(this=end), "conv_end"),
             exp.alias_(flag(exp.Is(this=end, expression=exp.Null())), "conv_end_null"),
             exp.alias_(exp.Sum(this=months), "conv_months"),

@@ -391,7 +391,8 @@ def person_view(
     elif commutation is not None:
         sentence_end = commutation["new_end_date"]
     else:
-        sentence_end = None if any(e is None for e in ends) else max(ends)
+        known = [e for e in ends if e is not None]
+        sentence_end = max(known) if len(known) == len(ends) else None
     months_list = [c["conviction.term_months"] for c in convictions]
 
     facility = reg.facilities.get(p.get("facility_id")) if p.get("facility_id") else None

@@ -167,14 +167,13 @@ def explain(
         ]
 
     if det is None:
-        reason = person_row.get("left_out") or "not in the population"
         return Explanation(
             person_id,
             decree.id,
             ev.as_of,
             None,
             None,
-            f"not decided: {reason} on {ev.as_of.isoformat()}",
+            _left_out_why(backend, ev.compiled, person_row, person_id, ev.as_of),
             [],
             None,
         )
@@ -208,6 +207,34 @@ def explain(
     return Explanation(
         person_id, decree.id, ev.as_of, det["outcome"], det["relief"], _why(det), explained, det
     )
+
+
+def _left_out_why(
+    backend: Any,
+    compiled: CompiledDecree,
+    person_row: dict[str, Any],
+    person_id: str,
+    as_of: dt.date,
+) -> str:
+    """Why a person is not in the population, dated by the event or sentence end that
+    put them out (never by the as-of date, which is only when the run looked)."""
+    reason = person_row.get("left_out") or "not in the population"
+    when: dt.date | None = None
+    if reason == "sentence ended":
+        ends = _fetch(backend, compiled, "people", ["sentence__end"], person_id)
+        when = ends[0]["sentence__end"] if ends else None
+    elif reason != "not yet admitted":
+        status = _fetch(
+            backend, compiled, "status", ["event_date", "decree_id", "run_id"], person_id
+        )
+        if status:
+            when = status[0]["event_date"]
+            by = [f"decree {status[0]['decree_id']}"] if status[0]["decree_id"] else []
+            by += [f"run {status[0]['run_id']}"] if status[0]["run_id"] else []
+            if by:
+                reason = f"{reason} by {', '.join(by)}"
+    dated = f"{reason} on {when.isoformat()}" if when is not None else reason
+    return f"not decided: {dated}; not in the population on {as_of.isoformat()}"
 
 
 def _scope_axes(decree: Decree) -> list[tuple[str, tuple[str, ...]]]:

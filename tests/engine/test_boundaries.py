@@ -4,6 +4,7 @@ interpreter."""
 from __future__ import annotations
 
 import datetime as dt
+from fractions import Fraction
 from typing import Any
 
 import duckdb
@@ -275,3 +276,74 @@ def test_nobody_under_sentence_on_postgres_is_an_empty_table_not_an_error(pg_con
     assert ev.determinations.schema.names[:3] == ["person_id", "facility_id", "outcome"]
     assert ev.left_out.by_reason == {"not yet admitted": 1}
     assert interpret(d, rows, KP).determinations == {}
+
+
+def _left_out_rows() -> dict[str, list[dict[str, Any]]]:
+    released = dt.date(2015, 2, 16)
+    return {
+        **BASE_PLACES,
+        "persons": [person("R"), person("E")],
+        "events": [
+            admission("R"),
+            admission("R", released, etype="release", decree_id="KP-2015-02", run_id="run-7"),
+            admission("E"),
+        ],
+        "convictions": [conv("R", dt.date(2010, 1, 1), 120), conv("E", dt.date(2013, 1, 31), 24)],
+    }
+
+
+@pytest.mark.parametrize(
+    "engine", ["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_explain_of_a_person_left_out_dates_the_event_not_the_as_of(
+    engine: str, request: pytest.FixtureRequest
+) -> None:
+    # Regression (#10): "not decided: released on <the as-of date>" named the day the
+    # run looked as the day of release.
+    from amnesty.explanation import explain
+
+    d = decree([clause("g", "grant", age(">=", 18))], as_of=AS_OF)
+    if engine == "duckdb":
+        conn: Any = duckdb.connect()
+        load(conn, _left_out_rows(), KP)
+    else:
+        from .pg import load_pg
+
+        conn = request.getfixturevalue("pg_conn")
+        load_pg(conn, _left_out_rows(), KP)
+    released = explain(d, conn, "R")
+    assert released.outcome is None
+    assert released.why == (
+        "not decided: released by decree KP-2015-02, run run-7 on 2015-02-16; "
+        "not in the population on 2015-04-24"
+    )
+    # 2013-01-31 + 24 months = 2015-01-31.
+    ended = explain(d, conn, "E")
+    assert ended.why == (
+        "not decided: sentence ended on 2015-01-31; not in the population on 2015-04-24"
+    )
+
+
+def test_an_unrecorded_start_or_term_is_unknown_and_keeps_the_person_in() -> None:
+    # #10: a sentence whose start or length is not recorded is never decided on an
+    # invented value; the person is under sentence (no known end) and goes to review.
+    half = ir.Compare(
+        op=">=",
+        left=ir.AsOf(),
+        right=ir.Shift(
+            date=fact("sentence.start", "date"),
+            duration=ir.Scaled(fraction=Fraction(1, 2), operand=fact("sentence.term", "duration")),
+            sign=1,
+        ),
+    )
+    d = decree([clause("half", "grant", half)], as_of=AS_OF)
+    got = run(
+        d,
+        [person("S"), person("T")],
+        [conv("S", None, 12), conv("T", dt.date(2010, 1, 1), None, cid="c-T")],  # type: ignore[arg-type]
+    )
+    assert got["S"]["outcome"] == got["T"]["outcome"] == "review"
+    assert got["S"]["unknown"] == [
+        {"clause": "half", "missing": ["sentence.start", "sentence.term"]}
+    ]
+    assert got["T"]["unknown"] == [{"clause": "half", "missing": ["sentence.term"]}]

@@ -183,13 +183,14 @@ def shift_calendar(day: Day, amount: int, unit: str, sink: list[z3.BoolRef]) -> 
 
 
 def cal_days(cal: Cal, as_of: dt.date) -> Fraction:
-    """A calendar duration in days, counted from the as-of date (as the interpreter does)."""
+    """A calendar duration in days: the period of that length ending on the as-of
+    date (as the interpreter counts it)."""
     if cal.unit == "days":
         return Fraction(cal.amount)
     months = cal.amount * (12 if cal.unit == "years" else 1)
-    y, m = divmod(as_of.year * 12 + as_of.month - 1 + months, 12)
+    y, m = divmod(as_of.year * 12 + as_of.month - 1 - months, 12)
     day = min(as_of.day, calendar.monthrange(y, m + 1)[1])
-    return Fraction((dt.date(y, m + 1, day) - as_of).days)
+    return Fraction((as_of - dt.date(y, m + 1, day)).days)
 
 
 def minimum(values: list[z3.ArithRef]) -> z3.ArithRef:

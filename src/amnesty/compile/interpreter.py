@@ -1,4 +1,4 @@
-"""The reference interpreter: SEMANTICS.md in plain Python, one person at a time.
+"""The reference interpreter: docs/semantics.md in plain Python, one person at a time.
 
 Only a test oracle (tests/engine/test_agreement.py holds the compiled SQL to it).
 It is written from the semantics, not from the SQL compiler: it reads registry
@@ -240,7 +240,9 @@ class Evaluator:
                 return None
             return Fraction((v.end - v.start).days)
         if isinstance(v, Cal):
-            return Fraction((shift_calendar(self.as_of, v.amount, v.unit) - self.as_of).days)
+            # The period of that length that ends on the as-of date (docs/semantics.md,
+            # "A calendar duration as days"), as time served up to the as-of date is.
+            return Fraction((self.as_of - shift_calendar(self.as_of, -v.amount, v.unit)).days)
         raise TypeError(v)
 
     def shift(self, date: dt.date | None, dur: Any, sign: int) -> dt.date | None:
@@ -305,6 +307,31 @@ def _latest(rows: list[Row], date_key: str, id_key: str) -> Row | None:
     return max(rows, key=lambda r: (r[date_key], r[id_key])) if rows else None
 
 
+def sentence_parts_ends(rows: Sequence[Row]) -> list[dt.date | None]:
+    """The end of each part of a person's sentence: a conviction standing alone, or an
+    aggregate (convictions sharing ``aggregate_id``, served one after another from the
+    group's earliest start; no end when a member has none)."""
+    groups: dict[str, list[Row]] = {}
+    ends: list[dt.date | None] = []
+    for c in rows:
+        months = None if c["sentence_kind"] in ("life", "death") else c.get("term_months")
+        if c.get("aggregate_id") is None:
+            ends.append(_end(c.get("start_date"), months))
+        else:
+            groups.setdefault(c["aggregate_id"], []).append({**c, "term_months": months})
+    for members in groups.values():
+        terms = [m["term_months"] for m in members]
+        starts = [m.get("start_date") for m in members]
+        known = None not in terms and None not in starts
+        ends.append(_end(min(starts), sum(terms)) if known else None)  # type: ignore[type-var]
+    return ends
+
+
+def _end(start: dt.date | None, months: int | None) -> dt.date | None:
+    """A term's end: unknown when its start or its length is."""
+    return None if start is None or months is None else shift_months(start, months)
+
+
 def person_view(
     p: Row, reg: Registry, as_of: dt.date, profile: Profile
 ) -> tuple[PersonView, str | None, Row | None]:
@@ -326,7 +353,7 @@ def person_view(
         o = reg.offences.get(c["offence_code"])
         kind = c["sentence_kind"]
         months = None if kind in ("life", "death") else c.get("term_months")
-        end = None if months is None else shift_months(c["start_date"], months)
+        end = _end(c.get("start_date"), months)
         in_force = bool(
             o is not None
             and o["valid_from"] <= as_of
@@ -358,13 +385,14 @@ def person_view(
         for e in events
     ]
 
-    ends = [c["conviction.end"] for c in convictions]
+    ends = sentence_parts_ends(reg.rows(pid, "convictions"))
     if not convictions:
         sentence_end = None
     elif commutation is not None:
         sentence_end = commutation["new_end_date"]
     else:
-        sentence_end = None if any(e is None for e in ends) else max(ends)
+        known = [e for e in ends if e is not None]
+        sentence_end = max(known) if len(known) == len(ends) else None
     months_list = [c["conviction.term_months"] for c in convictions]
 
     facility = reg.facilities.get(p.get("facility_id")) if p.get("facility_id") else None
@@ -399,7 +427,9 @@ def person_view(
         "health.able_to_work": health.get("able_to_work") if health else None,
         "health.assessed_on": health["assessed_on"] if health else None,
         "sentence.count": len(convictions),
-        "sentence.start": min(c["conviction.start"] for c in convictions) if convictions else None,
+        "sentence.start": None
+        if not convictions or any(c["conviction.start"] is None for c in convictions)
+        else min(c["conviction.start"] for c in convictions),
         "sentence.end": sentence_end,
         "sentence.total_months": (
             None if not convictions or any(m is None for m in months_list) else sum(months_list)
@@ -468,23 +498,31 @@ def _fact_unknown(name: str, view: PersonView, as_of: dt.date) -> bool:
 
 
 def missing(predicate: ir.Expr, ev: Evaluator, clause_if_empty: bool | None) -> list[str]:
-    out: list[str] = []
+    """The missing facts, each named once, in the order the name first appears in the
+    predicate (whether or not that first appearance is the one that is missing), as
+    the compiled SQL lists them."""
+    order: list[str] = []
+    found: set[str] = set()
     view = ev.person
     for node in _nodes(predicate):
         name: str | None = None
-        if isinstance(node, ir.Fact) and _fact_unknown(node.name, view, ev.as_of):
-            name = node.name
+        unknown = False
+        if isinstance(node, ir.Fact):
+            name, unknown = node.name, _fact_unknown(node.name, view, ev.as_of)
         elif isinstance(node, ir.Quantifier) and node.kind == "all":
             stated = node.if_empty if node.if_empty is not None else clause_if_empty
-            if stated is None and not ev.items(node.collection):
-                name = node.collection
+            if stated is None:
+                name, unknown = node.collection, not ev.items(node.collection)
         elif isinstance(node, ir.Contested):
             vals = [ev.ev(e) for _, e in node.readings]
-            if any(v != vals[0] or type(v) is not type(vals[0]) for v in vals):
-                name = "contested"
-        if name is not None and name not in out:
-            out.append(name)
-    return out
+            name = "contested"
+            unknown = any(v != vals[0] or type(v) is not type(vals[0]) for v in vals)
+        if name is not None:
+            if name not in order:
+                order.append(name)
+            if unknown:
+                found.add(name)
+    return [name for name in order if name in found]
 
 
 def _scope(decree: Decree, view: PersonView, ev: Evaluator) -> tuple[bool | None, list[str]] | None:

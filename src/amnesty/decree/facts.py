@@ -119,14 +119,16 @@ CORE_FACTS: tuple[FactDef, ...] = (
         "date",
         "person",
         "Earliest start of any conviction.",
-        "no conviction recorded",
+        "no conviction recorded, or a start not recorded",
     ),
     _f(
         "sentence.end",
         "date",
         "person",
-        "Latest end of any term conviction (start + term_months, calendar).",
-        "no conviction recorded, or a life or death sentence among them",
+        "Latest end of the parts of the sentence: a conviction alone ends at start + "
+        "term_months (calendar); convictions sharing an aggregate_id end at their earliest "
+        "start + the sum of their terms.",
+        "no conviction recorded, or a life or death sentence or an unrecorded term among them",
     ),
     _f(
         "sentence.served",
@@ -202,13 +204,19 @@ CORE_FACTS: tuple[FactDef, ...] = (
     _f(
         "conviction.term_months", "int", "conviction", "Term in months.", "life and death sentences"
     ),
-    _f("conviction.start", "date", "conviction", "First day of the sentence."),
+    _f(
+        "conviction.start",
+        "date",
+        "conviction",
+        "First day of the sentence.",
+        "not recorded",
+    ),
     _f(
         "conviction.end",
         "date",
         "conviction",
         "start + term_months (calendar).",
-        "life and death sentences",
+        "life and death sentences, or the start or the term not recorded",
     ),
     _f("conviction.served", "duration", "conviction", "From start to the as-of date."),
     _f(

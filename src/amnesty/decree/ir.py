@@ -11,7 +11,7 @@ Types: ``bool``, ``int``, ``string``, ``date``, ``duration``. Values are
 three-valued: any node may evaluate to unknown (SQL NULL, Python ``None``)
 when a fact it needs is missing.
 
-Durations and dates follow SEMANTICS.md ("Dates") and ``docs/decrees.md``:
+Durations and dates follow docs/semantics.md ("Dates") and ``docs/decrees.md``:
 
 * a :class:`Between` duration compared with a calendar :class:`Duration` is
   compared by calendar arithmetic: ``Between(a, b) >= Duration(1, "years")``
@@ -183,7 +183,7 @@ class Contested(Node):
     """A clause whose source has several readings; the decree applies one.
 
     Where all readings agree for a person the value is theirs; where they
-    differ it is unknown (SEMANTICS.md, "Contested readings").
+    differ it is unknown (docs/semantics.md, "Contested readings").
     """
 
     applied: str

@@ -58,7 +58,33 @@ WITH places AS (
         c.start_date,
         CASE WHEN c.sentence_kind IN ('life', 'death') THEN NULL ELSE c.term_months END
       )
-    END AS conviction__end
+    END AS conviction__end,
+    CASE
+      WHEN c.aggregate_id IS NULL
+      THEN CASE
+        WHEN CASE WHEN c.sentence_kind IN ('life', 'death') THEN NULL ELSE c.term_months END IS NULL
+        THEN NULL
+        ELSE ADD_MONTHS(
+          c.start_date,
+          CASE WHEN c.sentence_kind IN ('life', 'death') THEN NULL ELSE c.term_months END
+        )
+      END
+      ELSE CASE
+        WHEN SUM(
+          CASE
+            WHEN CASE WHEN c.sentence_kind IN ('life', 'death') THEN NULL ELSE c.term_months END IS NULL
+            OR c.start_date IS NULL
+            THEN 1
+            ELSE 0
+          END
+        ) OVER (PARTITION BY c.person_id, c.aggregate_id) > 0
+        THEN NULL
+        ELSE ADD_MONTHS(
+          MIN(c.start_date) OVER (PARTITION BY c.person_id, c.aggregate_id),
+          CAST(SUM(CASE WHEN c.sentence_kind IN ('life', 'death') THEN NULL ELSE c.term_months END) OVER (PARTITION BY c.person_id, c.aggregate_id) AS INT)
+        )
+      END
+    END AS counted_end
   FROM convictions AS c
   LEFT JOIN offences AS o
     ON o.offence_code = c.offence_code
@@ -66,9 +92,13 @@ WITH places AS (
   SELECT
     person_id,
     COUNT(*) AS conv_n,
-    MIN(conviction__start) AS conv_start,
-    MAX(conviction__end) AS conv_end,
-    MAX(CASE WHEN conviction__end IS NULL THEN 1 ELSE 0 END) AS conv_end_null,
+    CASE
+      WHEN MAX(CASE WHEN conviction__start IS NULL THEN 1 ELSE 0 END) = 1
+      THEN NULL
+      ELSE MIN(conviction__start)
+    END AS conv_start,
+    MAX(counted_end) AS conv_end,
+    MAX(CASE WHEN counted_end IS NULL THEN 1 ELSE 0 END) AS conv_end_null,
     SUM(conviction__term_months) AS conv_months,
     MAX(CASE WHEN conviction__term_months IS NULL THEN 1 ELSE 0 END) AS conv_months_null,
     MAX(CASE WHEN conviction__kind = 'life' THEN 1 ELSE 0 END) AS conv_life,
@@ -92,12 +122,14 @@ WITH places AS (
   SELECT
     person_id,
     event_type,
+    event_date,
     decree_id,
     run_id
   FROM (
     SELECT
       person_id,
       event_type,
+      event_date,
       decree_id,
       run_id,
       ROW_NUMBER() OVER (PARTITION BY person_id ORDER BY event_date DESC, event_id DESC) AS rn

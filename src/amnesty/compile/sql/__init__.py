@@ -8,7 +8,7 @@ The passes, in order (each a module of this package):
 3. ``scope``      — the decree's scope as a ``require`` clause with id ``scope``;
 4. ``registry``   — the CTEs that build one row of facts per person and decide
    the population (:mod:`.registry`);
-5. ``decide``     — SEMANTICS.md outcome steps 1-8 and the output columns (:mod:`.decide`);
+5. ``decide``     — docs/semantics.md outcome steps 1-8 and the output columns (:mod:`.decide`);
 6. ``emit``       — the tree rendered in the target dialect (:mod:`.dialect`).
 """
 

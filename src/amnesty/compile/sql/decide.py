@@ -1,5 +1,5 @@
 """The decision side of the query: every clause's value and missing facts per
-person (``clauses``), then SEMANTICS.md "Outcome" steps 1-8 (``decided``), then
+person (``clauses``), then docs/semantics.md "Outcome" steps 1-8 (``decided``), then
 the output columns.
 
 Missing facts of an unknown clause (docs/engine.md, "Missing facts"): the names,
@@ -208,7 +208,7 @@ def unknown_entries(
 def decided_select(
     lowered: list[LoweredClause], n_undertakings: int, unknown: exp.Expr
 ) -> exp.Select:
-    """Outcome steps 1-8 of SEMANTICS.md, and the relief per outcome."""
+    """Outcome steps 1-8 of docs/semantics.md, and the relief per outcome."""
 
     def is_true(i: int) -> exp.Expr:
         return exp.Coalesce(this=value_col(i), expressions=[exp.false()])

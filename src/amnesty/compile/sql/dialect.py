@@ -18,6 +18,15 @@ def lit(value: int | str) -> exp.Expr:
     return exp.Literal.number(value) if isinstance(value, int) else exp.Literal.string(value)
 
 
+def _as_int(days: exp.Expr) -> exp.Expr:
+    """``days`` cast to INT unless it is an integer literal (or its negation)."""
+    if isinstance(days, exp.Literal) or (
+        isinstance(days, exp.Neg) and isinstance(days.this, exp.Literal)
+    ):
+        return days
+    return exp.Cast(this=days, to=exp.DataType.build("INT"))
+
+
 class SqlDialect:
     """DuckDB is the reference; subclasses override what differs."""
 
@@ -27,12 +36,7 @@ class SqlDialect:
 
     def add_days(self, date: exp.Expr, days: exp.Expr) -> exp.Expr:
         # DuckDB and PostgreSQL: DATE + INTEGER is a DATE (not DATE + BIGINT).
-        if not (
-            isinstance(days, exp.Literal)
-            or (isinstance(days, exp.Neg) and isinstance(days.this, exp.Literal))
-        ):
-            days = exp.Cast(this=days, to=exp.DataType.build("INT"))
-        return exp.Add(this=date, expression=days)
+        return exp.Add(this=date, expression=_as_int(days))
 
     def add_months(self, date: exp.Expr, months: exp.Expr) -> exp.Expr:
         # Month ends clamp (31 Jan + 1 month = 28/29 Feb) in every target dialect.
@@ -52,8 +56,11 @@ class SqlDialect:
 
     def int_div(self, a: exp.Expr, b: exp.Expr) -> exp.Expr:
         """Integer division; only ever called with non-negative operands, where
-        truncating and flooring division agree."""
-        return exp.IntDiv(this=a, expression=b)
+        truncating and flooring division agree. Both operands are parenthesised:
+        DuckDB's ``//`` and Spark's ``DIV`` bind tighter than ``+``, so an
+        unparenthesised ``n + 1 // 2`` would divide only the 1."""
+        divisor = b if isinstance(b, exp.Literal) else exp.paren(b)
+        return exp.IntDiv(this=exp.paren(a), expression=divisor)
 
     def string_list(self, items: Sequence[exp.Expr]) -> exp.Expr:
         """The non-null items, in order, as a list of strings."""
@@ -147,7 +154,8 @@ class SparkDialect(SqlDialect):
     name = "spark"
 
     def add_days(self, date: exp.Expr, days: exp.Expr) -> exp.Expr:
-        return exp.Anonymous(this="DATE_ADD", expressions=[date, days])
+        # DATE_ADD takes an INT; Spark's DIV (the rounded fractions) yields a BIGINT.
+        return exp.Anonymous(this="DATE_ADD", expressions=[date, _as_int(days)])
 
     def add_months(self, date: exp.Expr, months: exp.Expr) -> exp.Expr:
         return exp.Anonymous(this="ADD_MONTHS", expressions=[date, months])

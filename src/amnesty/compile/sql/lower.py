@@ -153,9 +153,10 @@ class Lowerer:
         if isinstance(value, Span):
             return Days(self.dialect.days_between(value.start, value.end), 1)
         if isinstance(value, Calendar):
-            # A calendar literal in day arithmetic: its length counted from the as-of date.
-            moved = add_calendar(self.as_of, value.amount, value.unit)
-            return Days(lit((moved - self.as_of).days), 1)
+            # A calendar literal in day arithmetic: the days of the period of that
+            # length ending on the as-of date (docs/semantics.md).
+            back = add_calendar(self.as_of, -value.amount, value.unit)
+            return Days(lit((self.as_of - back).days), 1)
         raise EngineError("expected a duration")
 
     def _Scaled(self, node: ir.Scaled) -> Days:

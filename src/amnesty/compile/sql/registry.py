@@ -106,18 +106,62 @@ class RegistryCTEs:
 
     # -- convictions ----------------------------------------------------------------
 
-    def conv_rows(self) -> exp.Select:
-        kind = exp.column("sentence_kind", "c")
-        life_or_death = exp.In(this=kind, expressions=_strings(("life", "death")))
-        months = exp.Case(
+    def _term_months(self) -> exp.Expr:
+        """A conviction's term in months; NULL for life, death or an unrecorded term."""
+        life_or_death = exp.In(
+            this=exp.column("sentence_kind", "c"), expressions=_strings(("life", "death"))
+        )
+        return exp.Case(
             ifs=[exp.If(this=life_or_death, true=exp.Null())],
             default=exp.column("term_months", "c"),
         )
-        start = exp.column("start_date", "c")
-        end = exp.Case(
+
+    def _own_end(self) -> exp.Expr:
+        months = self._term_months()
+        return exp.Case(
             ifs=[exp.If(this=exp.Is(this=months, expression=exp.Null()), true=exp.Null())],
-            default=self.d.add_months(start, months),
+            default=self.d.add_months(exp.column("start_date", "c"), months),
         )
+
+    def counted_end(self) -> exp.Expr:
+        """The end a conviction gives the person's sentence. Alone, its own end. In an
+        aggregate (convictions sharing ``aggregate_id``) the terms are served one after
+        another: the group's earliest start plus the sum of its terms, and no end at all
+        when one member has none (life, death, term unrecorded)."""
+        group = [exp.column("person_id", "c"), exp.column("aggregate_id", "c")]
+
+        def over(func: exp.Expr) -> exp.Expr:
+            return exp.Window(this=func, partition_by=[g.copy() for g in group])
+
+        unrecorded = exp.or_(
+            exp.Is(this=self._term_months(), expression=exp.Null()),
+            exp.Is(this=exp.column("start_date", "c"), expression=exp.Null()),
+        )
+        open_ended = over(
+            exp.Sum(this=exp.Case(ifs=[exp.If(this=unrecorded, true=lit(1))], default=lit(0)))
+        )
+        aggregate_end = exp.Case(
+            ifs=[exp.If(this=exp.GT(this=open_ended, expression=lit(0)), true=exp.Null())],
+            default=self.d.add_months(
+                over(exp.Min(this=exp.column("start_date", "c"))),
+                _int(over(exp.Sum(this=self._term_months()))),
+            ),
+        )
+        return exp.Case(
+            ifs=[
+                exp.If(
+                    this=exp.Is(this=exp.column("aggregate_id", "c"), expression=exp.Null()),
+                    true=self._own_end(),
+                )
+            ],
+            default=aggregate_end,
+        )
+
+    def conv_rows(self) -> exp.Select:
+        kind = exp.column("sentence_kind", "c")
+        months = self._term_months()
+        start = exp.column("start_date", "c")
+        end = self._own_end()
         valid_from, valid_to = exp.column("valid_from", "o"), exp.column("valid_to", "o")
         in_force = exp.Coalesce(
             this=exp.and_(
@@ -152,6 +196,7 @@ class RegistryCTEs:
             )
         )
         sel = sel.select(*[exp.alias_(e, column_name(n)) for n, e in columns.items()], copy=False)
+        sel = sel.select(exp.alias_(self.counted_end(), "counted_end"), copy=False)
         return self._where(sel, "c.person_id")
 
     def conv_agg(self) -> exp.Select:
@@ -159,14 +204,34 @@ class RegistryCTEs:
             return exp.Max(this=exp.Case(ifs=[exp.If(this=cond, true=lit(1))], default=lit(0)))
 
         end, months, kind = (
-            exp.column("conviction__end"),
+            exp.column("counted_end"),
             exp.column("conviction__term_months"),
             exp.column("conviction__kind"),
         )
         sel = exp.select(
             "person_id",
             exp.alias_(exp.Count(this=exp.Star()), "conv_n"),
-            exp.alias_(exp.Min(this=exp.column("conviction__start")), "conv_start"),
+            # The earliest start is unknown when any start is (MIN would skip it).
+            exp.alias_(
+                exp.Case(
+                    ifs=[
+                        exp.If(
+                            this=exp.EQ(
+                                this=flag(
+                                    exp.Is(
+                                        this=exp.column("conviction__start"),
+                                        expression=exp.Null(),
+                                    )
+                                ),
+                                expression=lit(1),
+                            ),
+                            true=exp.Null(),
+                        )
+                    ],
+                    default=exp.Min(this=exp.column("conviction__start")),
+                ),
+                "conv_start",
+            ),
             exp.alias_(exp.Max(this=end), "conv_end"),
             exp.alias_(flag(exp.Is(this=end, expression=exp.Null())), "conv_end_null"),
             exp.alias_(exp.Sum(this=months), "conv_months"),
@@ -227,7 +292,11 @@ class RegistryCTEs:
     def status(self) -> exp.Select:
         types = exp.In(this=exp.column("event_type"), expressions=_strings(STATUS_IN + STATUS_OUT))
         return self._latest(
-            "events", "event_date", "event_id", ["event_type", "decree_id", "run_id"], types
+            "events",
+            "event_date",
+            "event_id",
+            ["event_type", "event_date", "decree_id", "run_id"],
+            types,
         )
 
     def commuted(self) -> exp.Select:
@@ -364,35 +433,22 @@ class RegistryCTEs:
         """The lean counterpart of ``conv_agg`` for the left-out query: per person,
         only what ``sentence_end`` reads, from the convictions alone (no offences,
         no quantifiers)."""
-        end = exp.Case(
-            ifs=[
-                exp.If(
-                    this=exp.or_(
-                        exp.In(
-                            this=exp.column("sentence_kind", "c"),
-                            expressions=_strings(("life", "death")),
-                        ),
-                        exp.Is(this=exp.column("term_months", "c"), expression=exp.Null()),
-                    ),
-                    true=exp.Null(),
-                )
-            ],
-            default=self.d.add_months(
-                exp.column("start_date", "c"), exp.column("term_months", "c")
-            ),
-        )
+        ends = exp.select(
+            exp.column("person_id", "c"), exp.alias_(self.counted_end(), "counted_end")
+        ).from_("convictions AS c", copy=False)
+        ends = self._where(ends, "c.person_id")
+        end = exp.column("counted_end", "e")
         null_end = exp.Case(
             ifs=[exp.If(this=exp.Is(this=end.copy(), expression=exp.Null()), true=lit(1))],
             default=lit(0),
         )
         sel = exp.select(
-            exp.column("person_id", "c"),
+            exp.column("person_id", "e"),
             exp.alias_(exp.Count(this=exp.Star()), "conv_n"),
             exp.alias_(exp.Max(this=end), "conv_end"),
             exp.alias_(exp.Max(this=null_end), "conv_end_null"),
-        ).from_("convictions AS c", copy=False)
-        sel = self._where(sel, "c.person_id")
-        return sel.group_by(exp.column("person_id", "c"), copy=False)
+        ).from_(ends.subquery("e"), copy=False)
+        return sel.group_by(exp.column("person_id", "e"), copy=False)
 
     def left_out_people(self) -> exp.Select:
         """Every person with ``left_out`` and the releasing decree and run: the

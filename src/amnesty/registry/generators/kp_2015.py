@@ -7,7 +7,7 @@ Who is where:
 - political prisoners sit in the Ministry of State Security (MSS) camps, with
   political convictions (or none recorded);
 - Kaechon internment camp No. 14 (``KP-CAMP-14``) also holds a minority of MPS
-  common-crime prisoners: the report's contradiction that SEMANTICS.md
+  common-crime prisoners: the report's contradiction that docs/semantics.md
   ("Contested readings") makes decrees face.
 
 Dates are shaped around the two 2015 rounds (1 August and 8 October): most

@@ -23,7 +23,7 @@ class Profile:
     authorities: tuple[str, ...]
     person_attributes: tuple[Column, ...] = ()
     conviction_attributes: tuple[Column, ...] = ()
-    # Per the SEMANTICS, a 29 February birthday falls on 28 February in common
+    # Per docs/semantics.md, a 29 February birthday falls on 28 February in common
     # years unless the profile says 1 March.
     leap_birthday: str = "feb28"
     # How ids compare (amnesty.registry.identifiers): "insensitive" keeps them as

@@ -5,7 +5,7 @@ For every clause of the decree (and ``scope``): how many persons it held for
 it was unknown for, and how many it *decided*:
 
 * a grant decided the eligible persons whose relief it gave (the best-ranked
-  true grant, file order on ties, as SEMANTICS.md step 8 picks it);
+  true grant, file order on ties, as step 8 of docs/semantics.md picks it);
 * an exclude or require decided the ineligible persons it blocks;
 * a refer decided the persons in review it referred.
 

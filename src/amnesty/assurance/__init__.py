@@ -1,6 +1,6 @@
 """Decree assurance: what a decree can never do, proved for every possible person.
 
-The decree's semantics (SEMANTICS.md) translated to the z3 SMT solver:
+The decree's semantics (``docs/semantics.md``) translated to the z3 SMT solver:
 
 * :func:`prove`: each ``[[assertion]]`` of a decree proved, or refuted by a
   counterexample person given as registry rows, replayed through the engine;

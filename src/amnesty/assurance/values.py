@@ -1,6 +1,6 @@
 """Symbolic values: what a decree expression is for a person the solver has not met yet.
 
-SEMANTICS.md's three-valued logic becomes two z3 booleans per condition, ``t``
+The three-valued logic of ``docs/semantics.md`` becomes two z3 booleans per condition, ``t``
 (certainly true) and ``f`` (certainly false), never both; unknown is neither.
 Every other value carries a ``known`` flag beside its z3 term, the way the
 reference interpreter carries ``None``.

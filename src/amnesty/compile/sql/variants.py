@@ -2,7 +2,7 @@
 
 The registry CTEs are built once; every distinct clause predicate (distinct by
 its lowered SQL, whatever its id or kind) is computed once per person in
-``clauses``; then each decree's SEMANTICS.md outcome steps read the value
+``clauses``; then each decree's outcome steps (docs/semantics.md) read the value
 columns it needs, renamed from the shared ones, in one further projection
 (``decided``) and the output columns in the last. Each step reads the one
 before it exactly once, so no engine evaluates a clause twice.

@@ -4,7 +4,9 @@ A user holds one or more roles; a role grants nothing else implicitly (an
 admin manages accounts but does not review or approve, so four-eyes rules stay
 meaningful). A facility officer acts only for the facilities in their scope.
 The first user of an empty database is created without ``--as`` (bootstrap)
-and must be an admin; after that only an admin adds users.
+and must be an admin; after that only an admin adds users. Who is acting is
+proved by a credential (:mod:`amnesty.workflow.credentials`) before any of
+these functions is called; they take the proved name.
 """
 
 from __future__ import annotations
@@ -87,8 +89,13 @@ def add_user(
     facilities: Sequence[str] = (),
     *,
     actor: str | None = None,
+    password: str | None = None,
 ) -> User:
-    """Create a user; ``actor`` must be an admin unless the database has no user yet."""
+    """Create a user; ``actor`` must be an admin unless the database has no user yet.
+
+    With ``password`` the user can log in at once; without, they need one set
+    (or a token issued) before they can act.
+    """
     parsed = parse_roles(str(r) for r in roles)
     if not name.strip():
         raise ConfigError("a user needs a name")
@@ -110,7 +117,9 @@ def add_user(
         acting = actor or BOOTSTRAP_ACTOR
     else:
         if actor is None:
-            reason = "adding a user needs an admin: pass --as ADMIN or set AMNESTY_USER"
+            reason = (
+                "adding a user needs an admin: amnesty login --as ADMIN first, or set AMNESTY_TOKEN"
+            )
             audit_refusal(db, ANONYMOUS_ACTOR, "user.add", ("user", name), reason)
             raise PermissionDenied(reason)
         require(db, actor, Role.admin, action="user.add", entity=("user", name))
@@ -132,6 +141,11 @@ def add_user(
         user = _find(tx.connection, name)
         assert user is not None
         tx.audit(after=user.as_dict())
+    if password is not None:
+        from amnesty.workflow.credentials import set_password  # it builds on this module
+
+        # The bootstrap admin sets their own first password; later, the adding admin.
+        set_password(db, name, password, actor=acting if acting != BOOTSTRAP_ACTOR else name)
     return user
 
 
@@ -166,7 +180,10 @@ def require(
     wanted = parse_roles([role] if isinstance(role, str) else [str(r) for r in role])
     name = actor.name if isinstance(actor, User) else actor
     if not name:
-        reason = f"{action} needs a named user: pass --as USER or set AMNESTY_USER"
+        reason = (
+            f"{action} needs an authenticated user: amnesty login --as USER first, "
+            "or set AMNESTY_TOKEN"
+        )
         audit_refusal(db, ANONYMOUS_ACTOR, action, entity, reason)
         raise PermissionDenied(reason)
     user = get_user(db, name)

@@ -33,7 +33,7 @@ from amnesty.workflow import batches, releases, review, rosters
 from amnesty.workflow.certificate_store import print_certificates
 from amnesty.workflow.decrees import sign_decree
 from amnesty.workflow.evaluate import RecordedRun, evaluate_and_record
-from amnesty.workflow.users import add_user
+from amnesty.workflow.users import Role, add_user, confirm_user
 
 ROUND_1 = "kp-2015-08-liberation.toml"
 ROUND_2 = "kp-2015-10-party-founding.toml"
@@ -45,6 +45,7 @@ EXECUTE_PER_ROSTER = 60
 # name, roles; the officer's facilities are chosen once the rosters are known
 DEMO_USERS = (
     ("admin", ("admin",)),
+    ("admin-2", ("admin",)),  # the installation's first two admins, set up together
     ("drafter", ("drafter",)),
     ("reviewer-kim", ("reviewer",)),
     ("reviewer-ri", ("reviewer",)),
@@ -145,6 +146,8 @@ def run_demo(
     add_user(db, "admin", ["admin"], password=_demo_password(report, "admin"))
     for name, roles in DEMO_USERS[1:]:
         add_user(db, name, list(roles), actor="admin", password=_demo_password(report, name))
+        if Role.approver in roles:  # an approver's grant is confirmed by a second admin
+            confirm_user(db, name, actor="admin-2")
 
     decrees = decrees_dir()
     first = _decide(db, decrees / ROUND_1, report, say, step="2")

@@ -31,7 +31,7 @@ from amnesty.store.engine import get_engine
 from amnesty.store.migrate import migrate
 from amnesty.workflow.decrees import sign_decree
 from amnesty.workflow.evaluate import RecordedRun, evaluate_and_record
-from amnesty.workflow.users import add_user
+from amnesty.workflow.users import add_user, confirm_user
 
 AS_OF = dt.date(2015, 10, 1)
 WINDOW = (dt.date(2015, 10, 8), dt.date(2015, 10, 9))
@@ -202,8 +202,10 @@ def build_world(
     add_user(db, "admin", ["admin"], password=TEST_PASSWORD)
     add_user(db, "rev1", ["reviewer"], actor="admin", password=TEST_PASSWORD)
     add_user(db, "rev2", ["reviewer"], actor="admin", password=TEST_PASSWORD)
-    add_user(db, "appr1", ["approver"], actor="admin", password=TEST_PASSWORD)
-    add_user(db, "appr2", ["approver"], actor="admin", password=TEST_PASSWORD)
+    add_user(db, "admin2", ["admin"], actor="admin", password=TEST_PASSWORD)
+    for approver in ("appr1", "appr2"):  # an approver waits for a second admin
+        add_user(db, approver, ["approver"], actor="admin", password=TEST_PASSWORD)
+        confirm_user(db, approver, actor="admin2")
     add_user(db, "off1", ["facility_officer"], ["F1"], actor="admin", password=TEST_PASSWORD)
     add_user(db, "off2", ["facility_officer"], ["F2"], actor="admin", password=TEST_PASSWORD)
     add_user(db, "off3", ["facility_officer"], ["F3"], actor="admin", password=TEST_PASSWORD)

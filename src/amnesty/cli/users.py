@@ -21,7 +21,7 @@ from amnesty.workflow.credentials import (
     revoke_token,
     set_password,
 )
-from amnesty.workflow.users import Role, add_user, list_users
+from amnesty.workflow.users import Role, add_user, confirm_user, list_users
 
 user_app = group("user", "Accounts, roles, facility scope and credentials.")
 
@@ -82,9 +82,25 @@ def user_add(
     console(stderr=True).print(
         f"added user {user.name}: {', '.join(r.value for r in user.roles)} ({scope})"
     )
+    if not user.active:
+        console(stderr=True).print(
+            f"{user.name} waits for a second admin: amnesty user confirm {user.name}"
+        )
     if password is None:  # the bootstrap admin issues their own first token
         issued = issue_token(url, user.name, actor=actor or user.name, label="first")
         _show_token_once(issued.secret, name)
+
+
+@user_app.command("confirm")
+def user_confirm(
+    name: Annotated[str, typer.Argument(help="The admin or approver waiting for you.")],
+    db: DbOption = None,
+    as_user: AsOption = None,
+) -> None:
+    """Confirm, as a second admin, the grant of admin or approver another admin made."""
+    url = open_store(db)
+    user = confirm_user(url, name, actor=_authenticated(as_user, url, "user confirm"))
+    console(stderr=True).print(f"{user.name} is active: {', '.join(r.value for r in user.roles)}")
 
 
 @user_app.command("list")

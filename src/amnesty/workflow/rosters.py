@@ -30,6 +30,7 @@ from amnesty.store.tables import (
 )
 from amnesty.store.transaction import audit_refusal, transaction, utcnow
 from amnesty.workflow.casefiles import require_signed, run_info
+from amnesty.workflow.duties import check_may_approve
 from amnesty.workflow.review import latest_records
 from amnesty.workflow.users import Role, require
 
@@ -141,7 +142,7 @@ def prepare_roster(url: Database, actor: str, run_id: str, facility_id: str) -> 
 
 
 def approve_roster(url: Database, actor: str, roster_id: int) -> Roster:
-    """An approver who did not prepare the roster approves it."""
+    """An approver with no hand in the roster approves it (:mod:`.duties`)."""
     entity = ("roster", str(roster_id))
     action = "roster.approve"
     require(url, actor, Role.approver, action=action, entity=entity)
@@ -153,11 +154,7 @@ def approve_roster(url: Database, actor: str, roster_id: int) -> Roster:
             raise IllegalTransition(
                 f"roster {roster_id} is {before.status}; only a prepared roster is approved"
             )
-        if before.prepared_by == actor:
-            raise IllegalTransition(
-                f"roster {roster_id} was prepared by {actor}; four eyes: "
-                "another approver must approve it"
-            )
+        check_may_approve(conn, actor, roster_id, before.run_id, before.prepared_by)
         changed = conn.execute(
             rosters.update()
             .where(rosters.c.roster_id == roster_id, rosters.c.status == "prepared")

@@ -15,7 +15,6 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -25,17 +24,8 @@ from amnesty.store.database import Database, as_database
 from amnesty.store.engine import get_engine
 from amnesty.store.tables import users
 from amnesty.store.transaction import audit_refusal, transaction
-
-
-class Role(StrEnum):
-    admin = "admin"
-    drafter = "drafter"
-    analyst = "analyst"
-    reviewer = "reviewer"
-    approver = "approver"
-    facility_officer = "facility_officer"
-    auditor = "auditor"
-
+from amnesty.workflow.duties import SECONDED_ROLES, SeparationOfDuties, check_roles_allowed
+from amnesty.workflow.roles import Role
 
 BOOTSTRAP_ACTOR = "(bootstrap)"
 ANONYMOUS_ACTOR = "(anonymous)"
@@ -124,8 +114,10 @@ def add_user(
             raise PermissionDenied(reason)
         require(db, actor, Role.admin, action="user.add", entity=("user", name))
         acting = actor
+    seconded = not empty and _needs_second_admin(db, parsed)
     entity = ("user", name)
     with transaction(db, acting, action="user.add", entity=entity) as tx:
+        check_roles_allowed(name, parsed)  # refused inside, so that the refusal is audited
         if _find(tx.connection, name) is not None:
             raise ConfigError(f"user {name!r} already exists; pick another name")
         now = dt.datetime.now(dt.UTC)
@@ -133,7 +125,7 @@ def add_user(
             "name": name,
             "roles": json.dumps([r.value for r in parsed]),
             "facilities": json.dumps(list(facilities)),
-            "active": True,
+            "active": not seconded,
             "created_at": now,
             "created_by": None if empty and actor is None else acting,
         }
@@ -147,6 +139,40 @@ def add_user(
         # The bootstrap admin sets their own first password; later, the adding admin.
         set_password(db, name, password, actor=acting if acting != BOOTSTRAP_ACTOR else name)
     return user
+
+
+def _needs_second_admin(db: Database, roles: Sequence[Role]) -> bool:
+    """A grant of admin or approver waits for a second admin's confirmation.
+
+    Except the second admin of a database that has only one: the installation
+    sets up its first two admins together (docs/security.md, "Deploying").
+    """
+    if not SECONDED_ROLES & set(roles):
+        return False
+    admins = [u for u in list_users(db) if u.active and u.has(Role.admin)]
+    return not (set(roles) == {Role.admin} and len(admins) == 1)
+
+
+def confirm_user(url: Database, name: str, *, actor: str) -> User:
+    """A second admin (not the one who added ``name``) confirms a pending admin or approver."""
+    db = as_database(url)
+    entity = ("user", name)
+    require(db, actor, Role.admin, action="user.confirm", entity=entity)
+    with transaction(db, actor, action="user.confirm", entity=entity) as tx:
+        before = _find(tx.connection, name)
+        if before is None:
+            raise ConfigError(f"no user named {name!r}")
+        if before.active or not SECONDED_ROLES & set(before.roles):
+            raise ConfigError(f"user {name!r} is not waiting for a second admin")
+        if before.created_by == actor:
+            raise SeparationOfDuties(
+                f"{actor} added {name!r}; granting admin or approver needs a second admin"
+            )
+        tx.connection.execute(users.update().where(users.c.name == name).values(active=True))
+        after = _find(tx.connection, name)
+        assert after is not None
+        tx.audit(before=before.as_dict(), after=after.as_dict())
+    return after
 
 
 def list_users(url: Database) -> list[User]:
@@ -191,7 +217,7 @@ def require(
     if user is None:
         problem = f"no user named {name!r}; an admin adds users with amnesty user add"
     elif not user.active:
-        problem = f"user {name!r} is deactivated"
+        problem = f"user {name!r} is not active (deactivated, or waiting for a second admin)"
     elif not any(user.has(r) for r in wanted):
         need = " or ".join(r.value for r in wanted)
         problem = f"user {name!r} lacks the role {need} needed for {action}"

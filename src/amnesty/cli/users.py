@@ -80,7 +80,8 @@ def user_add(
     user = add_user(url, name, role, facility or [], actor=actor, password=password)
     scope = ", ".join(user.facilities) or "all facilities"
     console(stderr=True).print(
-        f"added user {user.name}: {', '.join(r.value for r in user.roles)} ({scope})"
+        f"added user {user.name}: {', '.join(r.value for r in user.roles)} ({scope})",
+        markup=False,  # a name is shown as typed, never read as Rich markup
     )
     if not user.active:
         console(stderr=True).print(

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from amnesty.errors import ConfigError, PermissionDenied
+from amnesty.registry.identifiers import canonical_id, id_problem
 from amnesty.store.database import Database, as_database
 from amnesty.store.engine import get_engine
 from amnesty.store.tables import users
@@ -89,6 +90,9 @@ def add_user(
     parsed = parse_roles(str(r) for r in roles)
     if not name.strip():
         raise ConfigError("a user needs a name")
+    problem = id_problem(name)  # the registry's rules for ids: NFKC, nothing invisible
+    if problem is not None:
+        raise ConfigError(f"user name {name!r} {problem}")
     if not parsed:
         raise ConfigError(f"user {name!r}: give at least one --role")
     if Role.facility_officer in parsed and not facilities:
@@ -120,6 +124,13 @@ def add_user(
         check_roles_allowed(name, parsed)  # refused inside, so that the refusal is audited
         if _find(tx.connection, name) is not None:
             raise ConfigError(f"user {name!r} already exists; pick another name")
+        names = tx.connection.execute(sa.select(users.c.name)).scalars()
+        alike = [n for n in names if canonical_id(n) == canonical_id(name)]
+        if alike:
+            raise ConfigError(
+                f"user name {name!r} differs from the existing user {alike[0]!r} only by case "
+                "or Unicode form; pick a name no one could mistake for it"
+            )
         now = dt.datetime.now(dt.UTC)
         row = {
             "name": name,

@@ -247,3 +247,18 @@ def wait_for(predicate: object, timeout: float = 10.0) -> None:
 def determinations_factory() -> object:
     """``make_determinations(persons=6, flip=None)``: small engine-shaped determinations."""
     return make_determinations
+
+
+@pytest.fixture(autouse=True)
+def credentials_of_the_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Acting users prove themselves with the test password; logins go to a file of the test's.
+
+    ``AMNESTY_PASSWORD`` stands for the password a person types, so ``--as NAME``
+    works for users created with ``password=TEST_PASSWORD``; a token from the
+    developer's own environment or config never leaks into a test.
+    """
+    from acting import TEST_PASSWORD
+
+    monkeypatch.setenv("AMNESTY_PASSWORD", TEST_PASSWORD)
+    monkeypatch.delenv("AMNESTY_TOKEN", raising=False)
+    monkeypatch.setenv("AMNESTY_CONFIG", str(tmp_path / "amnesty-config" / "tokens.json"))

@@ -80,3 +80,28 @@ def test_the_try_next_lines_run_as_printed(
         words = shlex.split(line)
         assert words[0] == "amnesty"
         assert run(words[1:]) == 0, f"{line}: {capsys.readouterr().err}"
+
+
+def test_demo_users_log_in_with_their_own_passwords(
+    report: DemoReport, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The printed login line works with the password the demo wrote (0600) and no other."""
+    import shlex
+    import stat
+
+    from amnesty.cli import run
+    from amnesty.demo import login_line
+
+    assert report.passwords is not None
+    assert stat.S_IMODE(report.passwords.stat().st_mode) == 0o600
+    passwords = dict(
+        line.split("\t") for line in report.passwords.read_text(encoding="utf-8").splitlines()
+    )
+    assert {"admin", "drafter", "approver-pak", "officer-kaechon"} <= passwords.keys()
+    assert len(set(passwords.values())) == len(passwords)  # each a password of its own
+    words = shlex.split(login_line(report))
+    monkeypatch.setenv("AMNESTY_PASSWORD", passwords["drafter"])  # someone else's
+    assert run(words[1:]) == 1
+    assert "wrong password for 'approver-pak'" in capsys.readouterr().err
+    monkeypatch.setenv("AMNESTY_PASSWORD", passwords["approver-pak"])
+    assert run(words[1:]) == 0, capsys.readouterr().err

@@ -33,7 +33,7 @@ from amnesty.workflow import batches, releases, review, rosters
 from amnesty.workflow.certificate_store import print_certificates
 from amnesty.workflow.decrees import sign_decree
 from amnesty.workflow.evaluate import RecordedRun, evaluate_and_record
-from amnesty.workflow.users import add_user
+from amnesty.workflow.users import Role, add_user, confirm_user
 
 ROUND_1 = "kp-2015-08-liberation.toml"
 ROUND_2 = "kp-2015-10-party-founding.toml"
@@ -45,6 +45,7 @@ EXECUTE_PER_ROSTER = 60
 # name, roles; the officer's facilities are chosen once the rosters are known
 DEMO_USERS = (
     ("admin", ("admin",)),
+    ("admin-2", ("admin",)),  # the installation's first two admins, set up together
     ("drafter", ("drafter",)),
     ("reviewer-kim", ("reviewer",)),
     ("reviewer-ri", ("reviewer",)),
@@ -65,6 +66,20 @@ class DemoReport:
     certificates: list[Path] = field(default_factory=list)
     audit_events: int = 0
     seconds: float = 0.0
+    passwords: Path | None = None  # the demo users' passwords, readable by their owner only
+
+
+def _demo_password(report: DemoReport, name: str) -> str:
+    """A fresh random password for a demo user, appended to the 0600 passwords file."""
+    import os
+    import secrets
+
+    assert report.passwords is not None
+    password = secrets.token_urlsafe(12)
+    fd = os.open(report.passwords, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as out:
+        out.write(f"{name}\t{password}\n")
+    return password
 
 
 def try_next(report: DemoReport) -> list[str]:
@@ -90,6 +105,13 @@ def try_next(report: DemoReport) -> list[str]:
         f"amnesty explain {decree} {person} --run {run_id} --db {db}",
         f"amnesty audit verify --db {db}",
     ]
+
+
+def login_line(report: DemoReport) -> str:
+    """How to act as a demo user afterwards (the password is in ``report.passwords``)."""
+    import shlex
+
+    return f"amnesty login --as approver-pak --db {shlex.quote(report.db)}"
 
 
 def decrees_dir() -> Path:
@@ -120,9 +142,12 @@ def run_demo(
     say(f"   imported into {db_path.name}; snapshot {imported.content_hash[:12]}")
     db = Database.open(url)
 
-    add_user(db, "admin", ["admin"])
+    report.passwords = workdir / "demo-passwords.txt"
+    add_user(db, "admin", ["admin"], password=_demo_password(report, "admin"))
     for name, roles in DEMO_USERS[1:]:
-        add_user(db, name, list(roles), actor="admin")
+        add_user(db, name, list(roles), actor="admin", password=_demo_password(report, name))
+        if Role.approver in roles:  # an approver's grant is confirmed by a second admin
+            confirm_user(db, name, actor="admin-2")
 
     decrees = decrees_dir()
     first = _decide(db, decrees / ROUND_1, report, say, step="2")
@@ -164,7 +189,7 @@ def _timed(say: Say, started: float) -> Say:
 def _fresh(workdir: Path, db_path: Path, registry_dir: Path) -> None:
     """The demo always starts from nothing, and only ever deletes its own files."""
     workdir.mkdir(parents=True, exist_ok=True)
-    for stale in (db_path, db_path.with_suffix(".duckdb.wal")):
+    for stale in (db_path, db_path.with_suffix(".duckdb.wal"), workdir / "demo-passwords.txt"):
         stale.unlink(missing_ok=True)
     for folder in (registry_dir, workdir / "certificates"):
         if folder.exists():
@@ -209,7 +234,8 @@ def _casework(
     run_id = recorded.run.run_id
     window = recorded.decree.execution_window
     day = window[0] if window else recorded.evaluation.as_of
-    add_user(url, officer, ["facility_officer"], facilities, actor="admin")
+    password = _demo_password(report, officer)
+    add_user(url, officer, ["facility_officer"], facilities, actor="admin", password=password)
 
     queue = [c for c in review.review_queue(url, run_id) if c.facility_id in facilities][:4]
     for i, case in enumerate(queue):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from acting import TEST_PASSWORD
 from amnesty.audit.verify import verify
 from amnesty.cli import run
 from amnesty.store.engine import get_engine
@@ -29,9 +30,9 @@ def decree_file(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def store(duck_url: str) -> str:
-    add_user(duck_url, "root", ["admin"])
-    add_user(duck_url, "dora", ["drafter"], actor="root")
-    add_user(duck_url, "rhee", ["reviewer"], actor="root")
+    add_user(duck_url, "root", ["admin"], password=TEST_PASSWORD)
+    add_user(duck_url, "dora", ["drafter"], actor="root", password=TEST_PASSWORD)
+    add_user(duck_url, "rhee", ["reviewer"], actor="root", password=TEST_PASSWORD)
     return duck_url
 
 
@@ -82,7 +83,7 @@ def test_signing_without_a_user_is_refused(
 ) -> None:
     monkeypatch.delenv("AMNESTY_USER", raising=False)
     assert run(["decree", "sign", str(decree_file), "--db", store]) == 1
-    assert "pass --as USER or set AMNESTY_USER" in capsys.readouterr().err
+    assert "needs an authenticated user: amnesty login --as USER" in capsys.readouterr().err
     assert get_decree(store, DECREE_ID) is None
     assert verify(store).ok
 

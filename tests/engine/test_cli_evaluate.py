@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from acting import TEST_PASSWORD
 from amnesty.cli import run
 from amnesty.registry.generate import generate
 from amnesty.registry.importer import import_registry
+from amnesty.workflow.users import add_user
 
 DECREE = Path(__file__).resolve().parents[2] / "decrees" / "kp-2015-10-party-founding.toml"
 
@@ -20,6 +22,8 @@ def registry_db(tmp_path: Path, backend_url: str) -> str:
     """A kp-2015 registry of 1000 persons imported into DuckDB, then PostgreSQL."""
     generate("kp-2015", 1000, 1, tmp_path / "registry")
     import_registry(backend_url, tmp_path / "registry")
+    add_user(backend_url, "root", ["admin"], password=TEST_PASSWORD)
+    add_user(backend_url, "analyst", ["analyst"], actor="root", password=TEST_PASSWORD)
     return backend_url
 
 

@@ -17,10 +17,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 from casework_world import IN_WINDOW, SECOND_ROUND, World, build_world
 
 from amnesty.store.db import DatabaseURL
-from amnesty.workflow.releases import execute_roster, record_undertaking
+from amnesty.workflow.batches import execute_roster
+from amnesty.workflow.releases import record_undertaking
 from amnesty.workflow.rosters import approve_roster, prepare_roster
 
-__all__ = ["IN_WINDOW", "RELEASED", "SECOND_ROUND", "Released", "key_file", "released_world"]
+__all__ = [
+    "IN_WINDOW",
+    "RELEASED",
+    "SECOND_ROUND",
+    "Released",
+    "World",
+    "build_world",
+    "key_file",
+    "released_world",
+]
 
 RELEASED = ["P01", "P02", "P06", "P07"]  # F1's eligible persons in the casework world
 

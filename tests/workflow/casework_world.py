@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
+from acting import TEST_PASSWORD
 from amnesty.decree import Decree, load_text
 from amnesty.registry.importer import import_registry
 from amnesty.registry.profiles import get_profile
@@ -30,7 +31,7 @@ from amnesty.store.engine import get_engine
 from amnesty.store.migrate import migrate
 from amnesty.workflow.decrees import sign_decree
 from amnesty.workflow.evaluate import RecordedRun, evaluate_and_record
-from amnesty.workflow.users import add_user
+from amnesty.workflow.users import add_user, confirm_user
 
 AS_OF = dt.date(2015, 10, 1)
 WINDOW = (dt.date(2015, 10, 8), dt.date(2015, 10, 9))
@@ -198,15 +199,17 @@ def build_world(
     registry_dir = _write_registry(folder / "registry", crowd)
     import_registry(db, registry_dir, profile="core")
     db = migrate(db)
-    add_user(db, "admin", ["admin"])
-    add_user(db, "rev1", ["reviewer"], actor="admin")
-    add_user(db, "rev2", ["reviewer"], actor="admin")
-    add_user(db, "appr1", ["approver"], actor="admin")
-    add_user(db, "appr2", ["approver"], actor="admin")
-    add_user(db, "off1", ["facility_officer"], ["F1"], actor="admin")
-    add_user(db, "off2", ["facility_officer"], ["F2"], actor="admin")
-    add_user(db, "off3", ["facility_officer"], ["F3"], actor="admin")
-    add_user(db, "drafter", ["drafter"], actor="admin")
+    add_user(db, "admin", ["admin"], password=TEST_PASSWORD)
+    add_user(db, "rev1", ["reviewer"], actor="admin", password=TEST_PASSWORD)
+    add_user(db, "rev2", ["reviewer"], actor="admin", password=TEST_PASSWORD)
+    add_user(db, "admin2", ["admin"], actor="admin", password=TEST_PASSWORD)
+    for approver in ("appr1", "appr2"):  # an approver waits for a second admin
+        add_user(db, approver, ["approver"], actor="admin", password=TEST_PASSWORD)
+        confirm_user(db, approver, actor="admin2")
+    add_user(db, "off1", ["facility_officer"], ["F1"], actor="admin", password=TEST_PASSWORD)
+    add_user(db, "off2", ["facility_officer"], ["F2"], actor="admin", password=TEST_PASSWORD)
+    add_user(db, "off3", ["facility_officer"], ["F3"], actor="admin", password=TEST_PASSWORD)
+    add_user(db, "drafter", ["drafter"], actor="admin", password=TEST_PASSWORD)
     path = folder / f"{decree_id}.toml"
     path.write_text(decree_text(decree_id), encoding="utf-8")
     recorded = evaluate_and_record(db, path, actor="drafter", as_of=AS_OF)

@@ -21,6 +21,7 @@ from amnesty.store.tables import audit_events, releases, rosters
 from amnesty.workflow import review
 from amnesty.workflow.batches import check_roster, execute_roster
 from amnesty.workflow.certificate_store import print_certificates
+from amnesty.workflow.duties import SeparationOfDuties
 from amnesty.workflow.releases import execute_release, record_undertaking, revoke_release
 from amnesty.workflow.rosters import approve_roster, get_roster, prepare_roster, withdraw_roster
 
@@ -82,7 +83,7 @@ def test_roster_four_eyes_and_review_outcomes(world: World) -> None:
     roster = prepare_roster(world.url, "appr1", world.run_id, "F1")
     _, entries = get_roster(world.url, roster.roster_id)
     assert [e.person_id for e in entries] == ["P01", "P02", "P03", "P06", "P07"]
-    with pytest.raises(IllegalTransition, match="four eyes"):
+    with pytest.raises(SeparationOfDuties, match="four eyes"):
         approve_roster(world.url, "appr1", roster.roster_id)
     with pytest.raises(IllegalTransition, match="already has roster"):
         prepare_roster(world.url, "off1", world.run_id, "F1")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 import sqlalchemy as sa
 
+from acting import TEST_PASSWORD
 from amnesty.cli import run
 from amnesty.errors import ConfigError, PermissionDenied
 from amnesty.store.engine import get_engine
@@ -73,8 +76,12 @@ def test_unknown_role_lists_the_known_ones(backend_url: str) -> None:
         add_user(backend_url, "root", ["superuser"])
 
 
-def test_cli_user_add_and_list(duck_url: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(["user", "add", "root", "--role", "admin", "--db", duck_url]) == 0
+def test_cli_user_add_and_list(
+    duck_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(TEST_PASSWORD + "\n"))
+    bootstrap = ["user", "add", "root", "--role", "admin", "--password-stdin"]
+    assert run([*bootstrap, "--db", duck_url]) == 0
     assert run(["user", "add", "ana", "--role", "analyst", "--db", duck_url]) == 1
     assert "Error: adding a user needs an admin" in capsys.readouterr().err
     officer = ["olga", "--role", "facility_officer", "--facility", "F1", "--facility", "F2"]

@@ -31,7 +31,12 @@ COMMAND_MODULES: dict[str, tuple[tuple[str, ...], str]] = {
     "registry": (("registry", "registry_generate"),
                  "Generate, import and inspect a prison registry."),
     "run": (("runs",), "Stored runs: inputs, counts and reproducibility."),
-    "user": (("users",), "Accounts, roles and facility scope."),
+    "user": (("users",), "Accounts, roles, facility scope and credentials."),
+    "login": (("users",), "Prove who you are with your password; a token is issued and kept "
+              "(0600) in your config ($AMNESTY_CONFIG, else ~/.config/amnesty/tokens.json) for "
+              "this database."),
+    "logout": (("users",), "Revoke the token amnesty login kept for this database and forget "
+               "it."),
     "audit": (("audit",), "Verify, export and checkpoint the audit chain."),
     "review": (CASEWORK, "The review queue: cases the engine referred to a person."),
     "roster": (CASEWORK, "Facility rosters: prepare, check, approve (four eyes), withdraw."),

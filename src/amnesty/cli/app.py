@@ -91,7 +91,10 @@ DbOption = Annotated[
 ]
 AsOption = Annotated[
     str | None,
-    typer.Option("--as", help="Acting user; default $AMNESTY_USER."),
+    typer.Option(
+        "--as",
+        help="Acting user (default $AMNESTY_USER), proved by their password or token.",
+    ),
 ]
 FormatOption = Annotated[
     Format,

@@ -82,9 +82,11 @@ def audit_checkpoint(
 ) -> None:
     """Sign the chain head (auditor or admin); keep the file and the public key apart."""
     url = open_store(db)
-    actor = acting_user(as_user)
+    actor = acting_user(as_user, url)
     if actor is None:
-        raise PermissionDenied("audit checkpoint needs --as USER (an auditor or admin)")
+        raise PermissionDenied(
+            "audit checkpoint needs an auditor or admin: amnesty login --as USER first"
+        )
     key_path = key or Path(DEFAULT_KEY_FILE)
     if not key_path.exists():
         check_writable(key_path, "--key")

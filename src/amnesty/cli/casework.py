@@ -15,7 +15,7 @@ import typer
 from amnesty.cli.app import AsOption, DbOption, FormatOption, group
 from amnesty.cli.output import Format, emit_rows
 from amnesty.cli.session import acting_user, open_store
-from amnesty.errors import ConfigError
+from amnesty.errors import ConfigError, PermissionDenied
 from amnesty.workflow import batches
 from amnesty.workflow import releases as rel
 from amnesty.workflow import review as rev
@@ -31,10 +31,12 @@ RunOption = Annotated[str, typer.Option("--run", help="Run id (amnesty run list)
 ReasonOption = Annotated[str, typer.Option("--reason", help="Written reason (required).")]
 
 
-def _user(as_user: str | None) -> str:
-    name = acting_user(as_user)
+def _user(as_user: str | None, db: str | None) -> str:
+    name = acting_user(as_user, open_store(db))
     if not name:
-        raise ConfigError("this command changes state: pass --as USER or set AMNESTY_USER")
+        raise PermissionDenied(
+            "this command changes state: run amnesty login --as USER first, or set AMNESTY_TOKEN"
+        )
     return name
 
 
@@ -75,7 +77,7 @@ def review_decide(
     db: DbOption = None,
 ) -> None:
     """Decide one case, with a written reason."""
-    record = rev.decide(open_store(db), _user(as_user), run, person, outcome, reason)
+    record = rev.decide(open_store(db), _user(as_user, db), run, person, outcome, reason)
     print(f"{person}: decided {record.outcome} (version {record.version})")
 
 
@@ -88,7 +90,7 @@ def review_reopen(
     db: DbOption = None,
 ) -> None:
     """Reopen a decided case (the decision stays in its history)."""
-    record = rev.reopen(open_store(db), _user(as_user), run, person, reason)
+    record = rev.reopen(open_store(db), _user(as_user, db), run, person, reason)
     print(f"{person}: reopened (version {record.version})")
 
 
@@ -137,7 +139,7 @@ def roster_prepare(
     db: DbOption = None,
 ) -> None:
     """Prepare the facility's roster from the run (eligible plus decided reviews)."""
-    roster = ros.prepare_roster(open_store(db), _user(as_user), run, facility)
+    roster = ros.prepare_roster(open_store(db), _user(as_user, db), run, facility)
     print(f"roster {roster.roster_id} prepared for {facility} (generation {roster.generation})")
 
 
@@ -148,7 +150,7 @@ def roster_approve(
     db: DbOption = None,
 ) -> None:
     """Approve a roster someone else prepared."""
-    done = ros.approve_roster(open_store(db), _user(as_user), roster)
+    done = ros.approve_roster(open_store(db), _user(as_user, db), roster)
     print(f"roster {done.roster_id} approved by {done.approved_by}")
 
 
@@ -160,7 +162,7 @@ def roster_withdraw(
     db: DbOption = None,
 ) -> None:
     """Withdraw a roster before anyone on it is released."""
-    done = ros.withdraw_roster(open_store(db), _user(as_user), roster, reason)
+    done = ros.withdraw_roster(open_store(db), _user(as_user, db), roster, reason)
     print(f"roster {done.roster_id} withdrawn")
 
 
@@ -180,7 +182,7 @@ def release_undertake(
     """Record an undertaking as signed (date, witness) or refused."""
     row = rel.record_undertaking(
         open_store(db),
-        _user(as_user),
+        _user(as_user, db),
         run,
         person,
         undertaking,
@@ -223,7 +225,7 @@ def release_execute(
     """Release one person (--run, --person) or a whole approved roster (--roster)."""
     if not date:
         raise ConfigError("give the release date: --date YYYY-MM-DD")
-    actor, day = _user(as_user), _required_date(date, "--date")
+    actor, day = _user(as_user, db), _required_date(date, "--date")
     if roster is not None:
         from amnesty.cli.casework_bulk import execute_whole_roster
 
@@ -251,7 +253,7 @@ def release_revoke(
 ) -> None:
     """Revoke a release made in error: the person returns to custody."""
     rel.revoke_release(
-        open_store(db), _user(as_user), run, person, reason=reason,
+        open_store(db), _user(as_user, db), run, person, reason=reason,
         return_date=_required_date(return_date, "--return-date"),
     )  # fmt: skip
     print(f"{person}: release revoked; return to custody recorded")
@@ -277,7 +279,7 @@ def certificate(
 ) -> None:
     """Print certificates: one per person, a batch per facility, or a roster's batch."""
     paths = print_certificates(
-        open_store(db), _user(as_user), out, run_id=run, person_id=person, facility_id=facility,
+        open_store(db), _user(as_user, db), out, run_id=run, person_id=person, facility_id=facility,
         roster_id=roster,
     )  # fmt: skip
     for path in paths:

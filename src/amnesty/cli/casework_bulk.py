@@ -54,7 +54,7 @@ def release_import_undertakings(
     db: DbOption = None,
 ) -> None:
     """Record a file of undertakings (signed or refused) at once; one bad row refuses all."""
-    applied = import_undertakings(open_store(db), _user(as_user), roster, file)
+    applied = import_undertakings(open_store(db), _user(as_user, db), roster, file)
     print(f"{file}: {applied.records:,} undertaking(s) recorded for roster {roster}")
 
 
@@ -66,7 +66,7 @@ def review_import(
     db: DbOption = None,
 ) -> None:
     """Decide a file of review cases at once; one bad row refuses all."""
-    applied = import_review_decisions(open_store(db), _user(as_user), run, file)
+    applied = import_review_decisions(open_store(db), _user(as_user, db), run, file)
     print(f"{file}: {applied.records:,} review decision(s) recorded for run {run}")
 
 

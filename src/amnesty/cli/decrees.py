@@ -46,7 +46,7 @@ def decree_sign(
     decree = load(decree_file)  # a decree with errors is never signed
     text, content_hash = decree_source(decree_file)
     url = open_store(db, create=True)
-    actor = acting_user(as_user)
+    actor = acting_user(as_user, url)
     entity = ("decree", decree.id)
     require(url, actor, (Role.drafter, Role.admin), action="decree.sign", entity=entity)
     assert actor is not None  # require() refuses an unnamed user

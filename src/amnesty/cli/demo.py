@@ -22,10 +22,16 @@ def demo(
     ] = Path("amnesty-demo"),
 ) -> None:
     """Run the October 2015 founding case end to end: registry, two rounds, case work."""
-    from amnesty.demo import run_demo, try_next
+    from amnesty.demo import login_line, run_demo, try_next
 
     out = console()
     report = run_demo(workdir, persons=persons, seed=seed, say=out.print)
     out.print(f"\nDone in {report.seconds:.0f} s. Try next:")
     for line in [*try_next(report), f"open {report.workdir / 'certificates'}"]:
         out.print(f"  {line}", markup=False)
+    out.print(
+        f"To act as a demo user (each has a password of its own, listed in "
+        f"{report.passwords}, readable by you only):\n"
+        f"  {login_line(report)}",
+        markup=False,
+    )

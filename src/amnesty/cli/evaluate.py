@@ -201,7 +201,7 @@ def evaluate_command(
         from amnesty.workflow.evaluate import evaluate_and_record
 
         recorded = evaluate_and_record(
-            db, decree_path, actor=acting_user(as_user), as_of=_as_of(as_of)
+            db, decree_path, actor=acting_user(as_user, open_store(db)), as_of=_as_of(as_of)
         )
         decree, ev, run = recorded.decree, recorded.evaluation, recorded.run
         # Done with the store: release its pooled connections (on DuckDB, the file), so

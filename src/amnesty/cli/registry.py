@@ -9,10 +9,11 @@ from typing import Annotated
 
 import typer
 
-from amnesty.cli.app import DbOption, FormatOption, group
+from amnesty.cli.app import AsOption, DbOption, FormatOption, group
 from amnesty.cli.output import Format, console, emit_document, emit_rows, progress_bar, to_json
+from amnesty.cli.session import acting_user, open_store
 from amnesty.errors import ImportRejected
-from amnesty.registry.importer import SHOWN_REJECTIONS, count_rejections, import_registry
+from amnesty.registry.importer import SHOWN_REJECTIONS, count_rejections
 from amnesty.registry.show import registry_summary
 
 registry_app = group("registry", "Generate, import and inspect a prison registry.")
@@ -56,19 +57,27 @@ def import_command(
     ] = False,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
+    as_user: AsOption = None,
 ) -> None:
-    """Validate a registry extract and make it the registry, atomically."""
+    """Validate a registry extract and make it the registry, atomically. Once the
+    database has users, only an admin imports; every import is audited."""
     if keep_events and discard_events:
         raise typer.BadParameter("give --keep-amnesty-events or --discard-amnesty-events, not both")
+    from amnesty.workflow.registry_import import import_as
+    from amnesty.workflow.users import list_users
+
     rejects_path = rejects or default_rejects(path)
+    store = open_store(db, create=True)
+    actor = acting_user(as_user, store) if list_users(store) else None
     try:
         with progress_bar(fmt, "importing") as progress:
-            report = import_registry(
-                db,
+            report = import_as(
+                store,
+                actor,
                 path,
-                profile,
-                skip_invalid,
-                rejects_path,
+                profile=profile,
+                skip_invalid=skip_invalid,
+                rejects_path=rejects_path,
                 progress=progress,
                 keep_amnesty_events=keep_events,
                 discard_amnesty_events=discard_events,

@@ -184,6 +184,7 @@ def import_registry(
             report.discarded = [
                 (d.table, key) for d in pending for key in _keys(tables, d.table, d.rows)
             ]
+            _refuse_discarding_standing_releases(target, report.discarded)
         report.snapshot_id = target.replace(
             tables,
             digest,
@@ -407,6 +408,33 @@ def _pending_message(pending: list[Derived], base: Any) -> str:
         "Re-run with --keep-amnesty-events to re-append them on top of the extract, "
         "or --discard-amnesty-events to drop them; nothing was imported"
     )
+
+
+def _refuse_discarding_standing_releases(target: _Target, discarded: list[tuple[str, str]]) -> None:
+    """Discarding a release's registry event would put its person back in custody while the
+    release stands, so that the same decree could free them again (#9). Only the events of
+    releases revoked first (``amnesty release revoke``) may be discarded."""
+    from amnesty.registry.snapshot import Sql
+
+    conn, q = target.conn_and_qualifier
+    standing = {
+        f"{run}:{person}"
+        for run, person in Sql(conn).rows(
+            f"SELECT r.run_id, r.person_id FROM {q}releases r "
+            f"LEFT JOIN {q}release_revocations v ON v.release_id = r.release_id "
+            "WHERE v.release_id IS NULL"
+        )
+    }
+    hit = sorted(
+        key for table, key in discarded if table == "events" and key.rpartition(":")[0] in standing
+    )
+    if hit:
+        shown = ", ".join(hit[:5]) + (" ..." if len(hit) > 5 else "")
+        raise RegistryError(
+            f"--discard-amnesty-events would drop the registry events of {len(hit)} standing "
+            f"release(s) ({shown}); revoke those releases first (amnesty release revoke) or "
+            "import with --keep-amnesty-events; nothing was imported"
+        )
 
 
 def _stage_kept(staging: Any, tables: tuple[Table, ...], pending: list[Derived]) -> list[_Kept]:

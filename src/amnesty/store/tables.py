@@ -59,6 +59,22 @@ users = sa.Table(
     sa.Column("created_by", sa.Text),
 )
 
+credentials = sa.Table(
+    "credentials",
+    metadata,
+    sa.Column("credential_id", sa.Text, primary_key=True),
+    sa.Column("user_name", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),  # password | token
+    sa.Column("secret_hash", sa.Text, nullable=False),  # argon2 (password), sha256 (token)
+    sa.Column("label", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("revoked_at", UTCDateTime),
+    sa.Column("revoked_by", sa.Text),
+    sa.CheckConstraint("kind IN ('password', 'token')", name="credentials_kind"),
+)
+"""A user's password (at most one standing) and personal API tokens, never in clear."""
+
 decrees = sa.Table(
     "decrees",
     metadata,

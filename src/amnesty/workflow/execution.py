@@ -11,6 +11,8 @@ Before writing, and inside the same transaction and lock, every person is
 checked again from what the *run* stored (never from the roster row):
 
 - the run's determination is eligible, or review and decided eligible;
+- the decree is still signed, at the hash the run evaluated;
+- the roster's entries are still those whose digest its approval recorded;
 - the relief on the roster is the relief the run decided;
 - every undertaking the run requires is signed, on or before the release date;
 - the registry still holds them where the roster says (:mod:`.recheck`);
@@ -49,10 +51,17 @@ from amnesty.store.tables import (
 )
 from amnesty.store.transaction import Transaction, utcnow
 from amnesty.workflow import recheck
-from amnesty.workflow.casefiles import Determination, RunInfo, determination_of
+from amnesty.workflow.casefiles import (
+    Determination,
+    RunInfo,
+    determination_of,
+    require_signed,
+    run_info,
+)
 from amnesty.workflow.certificates import certificate_number
 from amnesty.workflow.faults import fault_point
 from amnesty.workflow.review import latest_records
+from amnesty.workflow.rosters import approved_digest, entries_digest, entries_of
 
 # relief -> the registry event that carries it out
 EVENT_TYPES = {
@@ -129,6 +138,7 @@ def release_many(
     """
     conn = tx.connection
     db.lock(conn, "releases:" + run.decree_id)
+    require_signed(run_info(conn, run.run_id), "release")  # as it stands now, in the lock
     people = [c.person_id for c in candidates]
     done = existing_releases(conn, run.run_id, people)
     todo = [c for c in candidates if c.person_id not in done]
@@ -216,6 +226,11 @@ def insert_events(db: Database, conn: Connection, rows: list[dict[str, Any]], so
 # --- the checks ---
 
 
+def _changed_since_approval(conn: Connection, roster_id: int) -> bool:
+    """A row added to, removed from or edited in an approved roster behind amnesty."""
+    return approved_digest(conn, roster_id) != entries_digest(entries_of(conn, roster_id))
+
+
 def _determinations(conn: Connection, run_id: str, people: list[str]) -> dict[str, Determination]:
     rows = (
         conn.execute(
@@ -247,11 +262,21 @@ def _stops(
             )
         ).scalars()
     )
+    changed = {r for r in approved if _changed_since_approval(conn, r)}
     stored = _determinations(conn, run.run_id, people)
     decided = latest_records(conn, run.run_id)
     signed = undertakings_of(conn, run.run_id, people)
     for c in todo:
         pid = c.person_id
+        if c.roster_id in changed:
+            stops[pid].append(
+                recheck.Stop(
+                    "roster changed since approval",
+                    f"the entries of roster {c.roster_id} no longer match the digest recorded "
+                    "at its approval; nobody on it is released until it is looked into",
+                )
+            )
+            continue
         if c.roster_id not in approved:
             stops[pid].append(
                 recheck.Stop(

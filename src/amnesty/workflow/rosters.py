@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from amnesty.errors import ConfigError, IllegalTransition
 from amnesty.store.database import Database, as_database
 from amnesty.store.engine import get_engine
 from amnesty.store.tables import (
+    audit_events,
     determinations,
     release_revocations,
     releases,
@@ -30,6 +32,7 @@ from amnesty.store.tables import (
 )
 from amnesty.store.transaction import audit_refusal, transaction, utcnow
 from amnesty.workflow.casefiles import require_signed, run_info
+from amnesty.workflow.duties import check_may_approve
 from amnesty.workflow.review import latest_records
 from amnesty.workflow.users import Role, require
 
@@ -141,7 +144,7 @@ def prepare_roster(url: Database, actor: str, run_id: str, facility_id: str) -> 
 
 
 def approve_roster(url: Database, actor: str, roster_id: int) -> Roster:
-    """An approver who did not prepare the roster approves it."""
+    """An approver with no hand in the roster approves it (:mod:`.duties`)."""
     entity = ("roster", str(roster_id))
     action = "roster.approve"
     require(url, actor, Role.approver, action=action, entity=entity)
@@ -153,11 +156,7 @@ def approve_roster(url: Database, actor: str, roster_id: int) -> Roster:
             raise IllegalTransition(
                 f"roster {roster_id} is {before.status}; only a prepared roster is approved"
             )
-        if before.prepared_by == actor:
-            raise IllegalTransition(
-                f"roster {roster_id} was prepared by {actor}; four eyes: "
-                "another approver must approve it"
-            )
+        check_may_approve(conn, actor, roster_id, before.run_id, before.prepared_by)
         changed = conn.execute(
             rosters.update()
             .where(rosters.c.roster_id == roster_id, rosters.c.status == "prepared")
@@ -166,8 +165,27 @@ def approve_roster(url: Database, actor: str, roster_id: int) -> Roster:
         if changed != 1:
             raise IllegalTransition(f"roster {roster_id} changed while approving; look again")
         after = _find(conn, roster_id)
-        tx.audit(before=before.as_dict(), after=after.as_dict())
+        entries = entries_of(conn, roster_id)  # what the approver approved, pinned in the chain
+        digest = {"entries": len(entries), "digest": entries_digest(entries)}
+        tx.audit(before=before.as_dict(), after={**after.as_dict(), **digest})
         return after
+
+
+def approved_digest(conn: Connection, roster_id: int) -> str | None:
+    """The entries' digest the roster's approval event recorded (None: not approved)."""
+    found = conn.execute(
+        sa.select(audit_events.c.after)
+        .where(
+            audit_events.c.entity_kind == "roster",
+            audit_events.c.entity_id == str(roster_id),
+            audit_events.c.action == "roster.approve",
+            audit_events.c.outcome == "ok",
+        )
+        .order_by(audit_events.c.seq.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    digest = json.loads(found).get("digest") if found else None
+    return str(digest) if digest is not None else None
 
 
 def withdraw_roster(url: Database, actor: str, roster_id: int, reason: str) -> Roster:

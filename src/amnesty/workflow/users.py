@@ -4,7 +4,9 @@ A user holds one or more roles; a role grants nothing else implicitly (an
 admin manages accounts but does not review or approve, so four-eyes rules stay
 meaningful). A facility officer acts only for the facilities in their scope.
 The first user of an empty database is created without ``--as`` (bootstrap)
-and must be an admin; after that only an admin adds users.
+and must be an admin; after that only an admin adds users. Who is acting is
+proved by a credential (:mod:`amnesty.workflow.credentials`) before any of
+these functions is called; they take the proved name.
 """
 
 from __future__ import annotations
@@ -13,27 +15,18 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from amnesty.errors import ConfigError, PermissionDenied
+from amnesty.registry.identifiers import canonical_id, id_problem
 from amnesty.store.database import Database, as_database
 from amnesty.store.engine import get_engine
 from amnesty.store.tables import users
 from amnesty.store.transaction import audit_refusal, transaction
-
-
-class Role(StrEnum):
-    admin = "admin"
-    drafter = "drafter"
-    analyst = "analyst"
-    reviewer = "reviewer"
-    approver = "approver"
-    facility_officer = "facility_officer"
-    auditor = "auditor"
-
+from amnesty.workflow.duties import SECONDED_ROLES, SeparationOfDuties, check_roles_allowed
+from amnesty.workflow.roles import Role
 
 BOOTSTRAP_ACTOR = "(bootstrap)"
 ANONYMOUS_ACTOR = "(anonymous)"
@@ -87,11 +80,19 @@ def add_user(
     facilities: Sequence[str] = (),
     *,
     actor: str | None = None,
+    password: str | None = None,
 ) -> User:
-    """Create a user; ``actor`` must be an admin unless the database has no user yet."""
+    """Create a user; ``actor`` must be an admin unless the database has no user yet.
+
+    With ``password`` the user can log in at once; without, they need one set
+    (or a token issued) before they can act.
+    """
     parsed = parse_roles(str(r) for r in roles)
     if not name.strip():
         raise ConfigError("a user needs a name")
+    problem = id_problem(name)  # the registry's rules for ids: NFKC, nothing invisible
+    if problem is not None:
+        raise ConfigError(f"user name {name!r} {problem}")
     if not parsed:
         raise ConfigError(f"user {name!r}: give at least one --role")
     if Role.facility_officer in parsed and not facilities:
@@ -110,21 +111,32 @@ def add_user(
         acting = actor or BOOTSTRAP_ACTOR
     else:
         if actor is None:
-            reason = "adding a user needs an admin: pass --as ADMIN or set AMNESTY_USER"
+            reason = (
+                "adding a user needs an admin: amnesty login --as ADMIN first, or set AMNESTY_TOKEN"
+            )
             audit_refusal(db, ANONYMOUS_ACTOR, "user.add", ("user", name), reason)
             raise PermissionDenied(reason)
         require(db, actor, Role.admin, action="user.add", entity=("user", name))
         acting = actor
+    seconded = not empty and _needs_second_admin(db, parsed)
     entity = ("user", name)
     with transaction(db, acting, action="user.add", entity=entity) as tx:
+        check_roles_allowed(name, parsed)  # refused inside, so that the refusal is audited
         if _find(tx.connection, name) is not None:
             raise ConfigError(f"user {name!r} already exists; pick another name")
+        names = tx.connection.execute(sa.select(users.c.name)).scalars()
+        alike = [n for n in names if canonical_id(n) == canonical_id(name)]
+        if alike:
+            raise ConfigError(
+                f"user name {name!r} differs from the existing user {alike[0]!r} only by case "
+                "or Unicode form; pick a name no one could mistake for it"
+            )
         now = dt.datetime.now(dt.UTC)
         row = {
             "name": name,
             "roles": json.dumps([r.value for r in parsed]),
             "facilities": json.dumps(list(facilities)),
-            "active": True,
+            "active": not seconded,
             "created_at": now,
             "created_by": None if empty and actor is None else acting,
         }
@@ -132,7 +144,46 @@ def add_user(
         user = _find(tx.connection, name)
         assert user is not None
         tx.audit(after=user.as_dict())
+    if password is not None:
+        from amnesty.workflow.credentials import set_password  # it builds on this module
+
+        # The bootstrap admin sets their own first password; later, the adding admin.
+        set_password(db, name, password, actor=acting if acting != BOOTSTRAP_ACTOR else name)
     return user
+
+
+def _needs_second_admin(db: Database, roles: Sequence[Role]) -> bool:
+    """A grant of admin or approver waits for a second admin's confirmation.
+
+    Except the second admin of a database that has only one: the installation
+    sets up its first two admins together (docs/security.md, "Deploying").
+    """
+    if not SECONDED_ROLES & set(roles):
+        return False
+    admins = [u for u in list_users(db) if u.active and u.has(Role.admin)]
+    return not (set(roles) == {Role.admin} and len(admins) == 1)
+
+
+def confirm_user(url: Database, name: str, *, actor: str) -> User:
+    """A second admin (not the one who added ``name``) confirms a pending admin or approver."""
+    db = as_database(url)
+    entity = ("user", name)
+    require(db, actor, Role.admin, action="user.confirm", entity=entity)
+    with transaction(db, actor, action="user.confirm", entity=entity) as tx:
+        before = _find(tx.connection, name)
+        if before is None:
+            raise ConfigError(f"no user named {name!r}")
+        if before.active or not SECONDED_ROLES & set(before.roles):
+            raise ConfigError(f"user {name!r} is not waiting for a second admin")
+        if before.created_by == actor:
+            raise SeparationOfDuties(
+                f"{actor} added {name!r}; granting admin or approver needs a second admin"
+            )
+        tx.connection.execute(users.update().where(users.c.name == name).values(active=True))
+        after = _find(tx.connection, name)
+        assert after is not None
+        tx.audit(before=before.as_dict(), after=after.as_dict())
+    return after
 
 
 def list_users(url: Database) -> list[User]:
@@ -166,7 +217,10 @@ def require(
     wanted = parse_roles([role] if isinstance(role, str) else [str(r) for r in role])
     name = actor.name if isinstance(actor, User) else actor
     if not name:
-        reason = f"{action} needs a named user: pass --as USER or set AMNESTY_USER"
+        reason = (
+            f"{action} needs an authenticated user: amnesty login --as USER first, "
+            "or set AMNESTY_TOKEN"
+        )
         audit_refusal(db, ANONYMOUS_ACTOR, action, entity, reason)
         raise PermissionDenied(reason)
     user = get_user(db, name)
@@ -174,7 +228,7 @@ def require(
     if user is None:
         problem = f"no user named {name!r}; an admin adds users with amnesty user add"
     elif not user.active:
-        problem = f"user {name!r} is deactivated"
+        problem = f"user {name!r} is not active (deactivated, or waiting for a second admin)"
     elif not any(user.has(r) for r in wanted):
         need = " or ".join(r.value for r in wanted)
         problem = f"user {name!r} lacks the role {need} needed for {action}"

@@ -1,4 +1,4 @@
-"""The determination of a symbolic person: docs/semantics.md "From clauses to an outcome", steps 1-8.
+"""A symbolic person's determination: docs/semantics.md "From clauses to an outcome", 1-8.
 
 Mirrors :func:`amnesty.compile.interpreter.decide`: every clause's three-valued
 value, the scope as a require with id ``scope``, then ineligible / review /

@@ -34,9 +34,7 @@ def store(backend_url: str) -> str:
         ("Admin", "differs from the existing user 'admin' only by case"),
     ],
 )
-def test_a_name_that_could_pass_for_another_is_refused(
-    store: str, name: str, problem: str
-) -> None:
+def test_a_name_that_could_pass_for_another_is_refused(store: str, name: str, problem: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(problem)):
         add_user(store, name, ["analyst"], actor="admin")
     assert [u.name for u in list_users(store)] == ["admin"]

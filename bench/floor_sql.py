@@ -40,7 +40,7 @@ conv AS (
     SELECT
         c.person_id,
         count(*) AS n,
-        max(c.start_date + to_months(c.term_months)) AS last_end,
+        max(c.served_end) AS last_end,
         bool_or(c.sentence_kind IN ('life', 'death') OR c.term_months IS NULL) AS open_ended,
         max(CASE WHEN o.category IS NULL THEN 1
                  WHEN o.category IN ('theft', 'violent_crime', 'drug_trafficking') THEN 2
@@ -50,7 +50,14 @@ conv AS (
         max(CASE WHEN o.category IS NULL THEN 1
                  WHEN o.category = 'political' THEN 2 ELSE 0 END) AS x2,
         bool_or(o.category IS NULL) AS category_null
-    FROM convictions AS c
+    FROM (
+        -- convictions of one aggregate are served one after another (docs/semantics.md)
+        SELECT *, CASE WHEN aggregate_id IS NULL THEN start_date + to_months(term_months)
+                       ELSE min(start_date) OVER w
+                            + to_months(CAST(sum(term_months) OVER w AS INTEGER)) END AS served_end
+        FROM convictions
+        WINDOW w AS (PARTITION BY person_id, aggregate_id)
+    ) AS c
     LEFT JOIN offences AS o ON o.offence_code = c.offence_code
     GROUP BY c.person_id
 ),

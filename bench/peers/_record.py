@@ -47,7 +47,8 @@ SELECT p.person_id, p.facility_id, p.custody_authority AS authority, c.conv, e.e
 FROM persons AS p
 LEFT JOIN (
     SELECT person_id, list({'code': offence_code, 'kind': sentence_kind,
-                            'months': term_months, 'start': start_date}) AS conv
+                            'months': term_months, 'start': start_date,
+                            'agg': aggregate_id}) AS conv
     FROM convictions GROUP BY person_id
 ) AS c ON c.person_id = p.person_id
 LEFT JOIN (
@@ -79,6 +80,24 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def served_end(convs: list[dict[str, Any]]) -> dt.date | None:
+    """The latest end; the convictions of one aggregate are served one after another
+    (from the group's earliest start, for the sum of their terms); None if any is open."""
+    if any(c["kind"] in ("life", "death") or c["months"] is None for c in convs):
+        return None
+    groups: dict[Any, list[dict[str, Any]]] = {}
+    ends = []
+    for c in convs:
+        if c["agg"] is None:
+            ends.append(add_months(c["start"], c["months"]))
+        else:
+            groups.setdefault(c["agg"], []).append(c)
+    for group in groups.values():
+        start = min(c["start"] for c in group)
+        ends.append(add_months(start, sum(c["months"] for c in group)))
+    return max(ends)
+
+
 def facts(
     r: dict[str, Any], facilities: dict[str, str], offences: dict[str, str]
 ) -> dict[str, Any] | None:
@@ -103,13 +122,7 @@ def facts(
     if convs:
         end: dt.date | None = new_end
         if end is None:
-            ends = []
-            for c in convs:
-                if c["kind"] in ("life", "death") or c["months"] is None:
-                    ends = []
-                    break
-                ends.append(add_months(c["start"], c["months"]))
-            end = max(ends) if ends else None
+            end = served_end(convs)
         if end is not None and end <= AS_OF:
             return None
     health = None

@@ -57,10 +57,19 @@ def query(t: dict[str, pl.DataFrame]) -> pl.LazyFrame:
         .join(
             t["offences"].lazy().select("offence_code", "category"), on="offence_code", how="left"
         )
+        # the convictions of one aggregate are served one after another (docs/semantics.md)
+        .with_columns(
+            served_start=pl.when(col("aggregate_id").is_null())
+            .then(col("start_date"))
+            .otherwise(col("start_date").min().over("person_id", "aggregate_id")),
+            served_months=pl.when(col("aggregate_id").is_null())
+            .then(col("term_months"))
+            .otherwise(col("term_months").sum().over("person_id", "aggregate_id")),
+        )
         .group_by("person_id")
         .agg(
             n=pl.len(),
-            last_end=_add_months(col("start_date"), col("term_months")).max(),
+            last_end=_add_months(col("served_start"), col("served_months")).max(),
             open_ended=(
                 col("sentence_kind").is_in(["life", "death"]) | col("term_months").is_null()
             ).any(),

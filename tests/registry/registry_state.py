@@ -44,3 +44,16 @@ def postgres_state(url: str) -> State:
 
 def state(db: str) -> State:
     return postgres_state(db) if db.startswith("postgresql") else duckdb_state(db)
+
+
+def assert_refused_leaving_registry_as_it_was(db: str, before: State) -> None:
+    """A refused import changes no table it found; what it adds is its refusal on the audit
+    chain (#9), with the (otherwise empty) operational tables that chain lives in."""
+    after = state(db)
+    for name, rows in before.items():
+        if name != "audit_events":
+            assert after[name] == rows, name
+    added = [e for e in after.get("audit_events", []) if e not in before.get("audit_events", [])]
+    assert added and all("registry.import" in e and "refused" in e for e in added), added
+    for name in set(after) - set(before) - {"audit_events", "alembic_version"}:
+        assert after[name] == [], name

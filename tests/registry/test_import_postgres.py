@@ -9,7 +9,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from registry_state import duckdb_state, postgres_state
+from registry_state import (
+    assert_refused_leaving_registry_as_it_was,
+    duckdb_state,
+    postgres_state,
+)
 
 from amnesty.cli import run
 from amnesty.errors import ImportRejected
@@ -82,7 +86,7 @@ def test_a_refused_import_leaves_postgresql_exactly_as_it_was(
     assert run(argv) == 1
     assert "Error: " in capsys.readouterr().err
     assert rejects.exists()
-    assert postgres_state(pg_db) == before
+    assert_refused_leaving_registry_as_it_was(pg_db, before)
 
 
 def test_skip_invalid_then_a_new_extract_moves_the_snapshot(

@@ -417,9 +417,17 @@ def _refuse_discarding_standing_releases(target: _Target, discarded: list[tuple[
     from amnesty.registry.snapshot import Sql
 
     conn, q = target.conn_and_qualifier
+    sql = Sql(conn)
+    where = "table_name = 'releases'"
+    if q:
+        where += f" AND table_catalog = '{q.rstrip('.')}'"
+    elif sql.dialect == "postgres":
+        where += " AND table_schema = current_schema()"
+    if not sql.rows(f"SELECT 1 FROM information_schema.tables WHERE {where}"):
+        return  # a registry without case work: no release can stand
     standing = {
         f"{run}:{person}"
-        for run, person in Sql(conn).rows(
+        for run, person in sql.rows(
             f"SELECT r.run_id, r.person_id FROM {q}releases r "
             f"LEFT JOIN {q}release_revocations v ON v.release_id = r.release_id "
             "WHERE v.release_id IS NULL"

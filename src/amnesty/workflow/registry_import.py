@@ -33,6 +33,17 @@ def import_as(db: Database, actor: str | None, path: str | Path, **options: Any)
     acting = actor or (ANONYMOUS_ACTOR if needs_admin else BOOTSTRAP_ACTOR)
     db.close()  # the importer opens the file itself (on DuckDB, one writer at a time)
     try:
+        return _import_and_audit(db, acting, entity, path, options)
+    finally:
+        # Leave no pooled connection behind: on DuckDB a connection held open in this
+        # process keeps any other configuration (a read-only reader) off the file.
+        db.close()
+
+
+def _import_and_audit(
+    db: Database, acting: str, entity: tuple[str, str], path: str | Path, options: Any
+) -> ImportReport:
+    try:
         report = import_registry(db.url, path, **options)
     except AmnestyError as refused:
         audit_refusal(db, acting, ACTION, entity, str(refused).splitlines()[0])

@@ -542,3 +542,47 @@ class RegistryCTEs:
                 "health AS h", on="h.person_id = p.person_id", join_type="left", copy=False
             )
         return self._where(sel, "p.person_id")
+
+
+def registry_ctes(
+    d: SqlDialect,
+    as_of: dt.date,
+    profile: Profile,
+    aggs: Aggregates,
+    person_ids: Sequence[str] | None,
+    reads: set[str],
+) -> tuple[RegistryCTEs, list[tuple[str, exp.Select]], list[str]]:
+    """The registry part of a decision query: its builder, the CTEs every decree reads,
+    and the names of the second-phase aggregates (those that read ``people``). One decree
+    and a decree with its variants share it, so the registry is scanned once either way."""
+    needs_events = "events" in aggs.used_collections
+    needs_health = any(f.startswith("health.") for f in reads)
+    reg = RegistryCTEs(d, as_of, profile, aggs, person_ids)
+    ctes: list[tuple[str, exp.Select]] = [
+        ("places", reg.places()),
+        ("conv_rows", reg.conv_rows()),
+        ("conv_agg", reg.conv_agg()),
+        ("status", reg.status()),
+        ("commuted", reg.commuted()),
+    ]
+    if needs_events:
+        ctes += [("event_rows", reg.event_rows()), ("event_agg", reg.event_agg())]
+    if needs_health:
+        ctes.append(("health", reg.health()))
+    ctes.append(("people", reg.people(needs_events, needs_health)))
+    phase2 = []
+    for collection, rows, name in (
+        ("convictions", "conv_rows", "conv_agg2"),
+        ("events", "event_rows", "event_agg2"),
+    ):
+        cols = aggs.columns(collection, 2)
+        if cols:
+            sel = (
+                exp.select(exp.column("person_id", "r"), *cols)
+                .from_(f"{rows} AS r", copy=False)
+                .join("people AS pe", on="pe.person_id = r.person_id", copy=False)
+                .group_by(exp.column("person_id", "r"), copy=False)
+            )
+            ctes.append((name, sel))
+            phase2.append(name)
+    return reg, ctes, phase2

@@ -38,7 +38,7 @@ from amnesty.compile.sql.decide import (
 )
 from amnesty.compile.sql.dialect import get_dialect
 from amnesty.compile.sql.lower import Lowerer
-from amnesty.compile.sql.registry import RegistryCTEs
+from amnesty.compile.sql.registry import registry_ctes
 from amnesty.decree.model import Decree
 from amnesty.errors import EngineError
 from amnesty.registry.profiles import Profile, get_profile
@@ -130,36 +130,7 @@ def compile_variants(
             reads |= set(facts_read(decree.scope.predicate))
 
     # 4: the registry CTEs, once.
-    needs_events = "events" in aggs.used_collections
-    needs_health = any(f.startswith("health.") for f in reads)
-    reg = RegistryCTEs(d, as_of, profile, aggs, person_ids)
-    ctes: list[tuple[str, exp.Select]] = [
-        ("places", reg.places()),
-        ("conv_rows", reg.conv_rows()),
-        ("conv_agg", reg.conv_agg()),
-        ("status", reg.status()),
-        ("commuted", reg.commuted()),
-    ]
-    if needs_events:
-        ctes += [("event_rows", reg.event_rows()), ("event_agg", reg.event_agg())]
-    if needs_health:
-        ctes.append(("health", reg.health()))
-    ctes.append(("people", reg.people(needs_events, needs_health)))
-    phase2 = []
-    for collection, rows, name in (
-        ("convictions", "conv_rows", "conv_agg2"),
-        ("events", "event_rows", "event_agg2"),
-    ):
-        cols = aggs.columns(collection, 2)
-        if cols:
-            sel = (
-                exp.select(exp.column("person_id", "r"), *cols)
-                .from_(f"{rows} AS r", copy=False)
-                .join("people AS pe", on="pe.person_id = r.person_id", copy=False)
-                .group_by(exp.column("person_id", "r"), copy=False)
-            )
-            ctes.append((name, sel))
-            phase2.append(name)
+    _reg, ctes, phase2 = registry_ctes(d, as_of, profile, aggs, person_ids, reads)
 
     # 5: decide each decree over the shared value columns.
     flags = MissingFlags(d)

@@ -76,6 +76,7 @@ def _system() -> Any:
         ("ev_type", str, ""),
         ("ev_date", int, 0),
         ("item_id", str, ""),
+        ("agg", str, ""),  # conviction's (person, aggregate_id), '' when not aggregated
         ("country", str, ""),
         ("new_end", int, -1),
         ("severity", str, ""),
@@ -105,8 +106,24 @@ def _system() -> Any:
         return items("start", period) <= AS_OF_DAYS  # start holds event/assessment dates too
 
     def conv_end(items: Any, period: Any) -> Any:
-        start = items("start", period).astype("datetime64[D]")
+        """Each conviction's end; the convictions of one aggregate are served one after
+        another (docs/semantics.md): from the group's earliest start for the sum of its
+        terms, so every member carries the group's end."""
+        start_day = items("start", period)
         months = items("term_months", period)
+        agg = items("agg", period)
+        grouped = np.flatnonzero((items("kind", period) == 1) & (agg != ""))
+        if grouped.size:
+            _, group = np.unique(agg[grouped], return_inverse=True)
+            first = np.full(group.max() + 1, np.iinfo(np.int64).max, dtype=np.int64)
+            total = np.zeros(group.max() + 1, dtype=np.int64)
+            np.minimum.at(first, group, start_day[grouped])
+            np.add.at(total, group, np.maximum(months[grouped], 0))
+            start_day = start_day.copy()
+            months = months.copy()
+            start_day[grouped] = first[group]
+            months[grouped] = total[group]
+        start = start_day.astype("datetime64[D]")
         m = start.astype("datetime64[M]")
         target = m + np.maximum(months, 0).astype("timedelta64[M]")
         last = ((target + 1).astype("datetime64[D]") - 1).astype(int)
@@ -358,6 +375,23 @@ def prepare(size: Size, options: dict[str, str]) -> State:
                 np.full(nc, "", dtype=object),
                 _text(events.column("event_type")),
                 np.full(nh, "", dtype=object),
+            ]
+        ),
+        "agg": np.concatenate(
+            [
+                blank,
+                np.array(
+                    [
+                        "" if a is None else f"{p}\x1f{a}"
+                        for p, a in zip(
+                            conv.column("person_id").to_pylist(),
+                            conv.column("aggregate_id").to_pylist(),
+                            strict=True,
+                        )
+                    ],
+                    dtype=object,
+                ),
+                np.full(ne + nh, "", dtype=object),
             ]
         ),
         "item_id": np.concatenate(

@@ -14,7 +14,9 @@ runs), then
    each run preceded by a run of the floor (the hand-written DuckDB query), so the
    floor is measured interleaved with everything else, under the same noise;
 3. report the median seconds, persons per second, the median peak RSS of the
-   engine's process tree, and the ratio to the floor's median.
+   engine's process tree, the ratio to the floor's median and the ratio to the
+   scan floor's (``bench/peers/scan.py``: every column the decree reads, read once
+   and nothing decided, measured ``--runs`` times before the rounds).
 
 Per-record peers (a Python loop, rule-engine, zen-engine) run up to 1M persons;
 at larger sizes their figure is extrapolated linearly from the largest measured
@@ -57,6 +59,7 @@ class Peer:
 
 
 FLOOR = Peer("floor", "floor: hand-written DuckDB SQL")
+SCAN = Peer("scan", "scan: the columns the decree reads, read once")
 REFERENCE = "amnesty_duckdb"
 PEERS = (
     Peer("amnesty_duckdb", "amnesty on DuckDB"),
@@ -197,10 +200,10 @@ def fmt_rss(kb: int | None) -> str:
     return f"{kb / 1024 / 1024:.2f} GB" if kb >= 1024 * 1024 else f"{kb / 1024:.0f} MB"
 
 
-def table(rows: list[Measure], floors: dict[str, Measure]) -> str:
+def table(rows: list[Measure], floors: dict[str, Measure], scans: dict[str, Measure]) -> str:
     head = (
-        "| persons | engine | seconds | persons/s | peak RSS | x floor | checked |\n"
-        "| ---: | --- | ---: | ---: | ---: | ---: | --- |"
+        "| persons | engine | seconds | persons/s | peak RSS | x floor | x scan | checked |\n"
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |"
     )
     lines = [head]
     for m in rows:
@@ -210,10 +213,13 @@ def table(rows: list[Measure], floors: dict[str, Measure]) -> str:
         secs = "-" if med is None else f"{med:.2f}{mark}"
         rate = "-" if not med else f"{m.size.persons / med:,.0f}"
         ratio = "-" if (med is None or not floor) else f"{med / floor:.2f}"
+        scan = scans[m.size.label].median if m.size.label in scans else None
+        to_scan = "-" if (med is None or not scan) else f"{med / scan:.1f}"
         rss = "-" if m.extrapolated_from is not None else fmt_rss(m.peak)
         check = m.agrees + (f" {m.note}" if m.note else "")
         lines.append(
-            f"| {m.size.label} | {m.peer.label} | {secs} | {rate} | {rss} | {ratio} | {check} |"
+            f"| {m.size.label} | {m.peer.label} | {secs} | {rate} | {rss} | {ratio} | {to_scan} "
+            f"| {check} |"
         )
     return "\n".join(lines)
 
@@ -261,6 +267,7 @@ def main() -> int:
 
     results: list[Measure] = []
     floors: dict[str, Measure] = {}
+    scans: dict[str, Measure] = {}
     pg = None
     skipped: list[str] = []
     try:
@@ -324,7 +331,14 @@ def main() -> int:
                         "no figure counts until every engine agrees"
                     )
 
-            # 2. time, interleaved with the floor
+            # 2. time: the scan floor first, then every engine interleaved with the floor
+            scan_m = Measure(SCAN, size, agrees="decides nobody: read only")
+            for _ in range(max(runs, 1)):
+                rep = worker(SCAN.name, size)
+                scan_m.seconds.append(rep["seconds"])
+                scan_m.peak_kb.append(int(rep["peak_kb"]))
+            log(f"  {size.label} scan floor: {scan_m.median:.2f} s")
+            scans[size.label] = scan_m
             if args.reuse_check:
                 for name, rep in check_runs.items():
                     m = floor_m if name == FLOOR.name else measures.get(name)
@@ -346,7 +360,7 @@ def main() -> int:
                         f"(floor {f['seconds']:.2f} s)"
                     )
             floors[size.label] = floor_m
-            results.append(floor_m)
+            results.extend((scan_m, floor_m))
             results.extend(measures[p.name] for p in active)
 
         # per-record peers above their largest measured size: extrapolated, marked so
@@ -372,9 +386,9 @@ def main() -> int:
             pg.stop()
 
     order = {s.label: i for i, s in enumerate(sizes)}
-    rank = {p.name: i for i, p in enumerate((FLOOR, *PEERS))}
+    rank = {p.name: i for i, p in enumerate((SCAN, FLOOR, *PEERS))}
     results.sort(key=lambda m: (order[m.size.label], rank[m.peer.name]))
-    text = table(results, floors)
+    text = table(results, floors, scans)
     print(text)
     for s in skipped:
         print(f"not run: {s}")

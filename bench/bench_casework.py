@@ -33,6 +33,7 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT / "tests" / "workflow"))  # the case-work world of the tests
+sys.path.insert(0, str(ROOT / "tests"))  # and the accounts it acts with (acting.py)
 sys.path.insert(0, str(BENCH))
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.measure import Measurement
@@ -20,7 +21,9 @@ from rich.table import Table
 from amnesty.cli.app import DbOption, FormatOption, group
 from amnesty.cli.output import Format, console, emit_document, emit_rows
 from amnesty.cli.session import open_store
-from amnesty.workflow.runs import RunRecord, get_run, list_runs
+
+if TYPE_CHECKING:
+    from amnesty.workflow.runs import RunRecord
 
 run_app = group("run", "Stored runs: inputs, counts and reproducibility.")
 
@@ -28,7 +31,34 @@ OUTCOMES = ("eligible", "review", "ineligible")
 PLAIN: dict[str, Any] = {"markup": False, "highlight": False}
 
 
-def _summary(run: RunRecord) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Listed:
+    """What ``run list`` shows of a run, read on the light path (no SQLAlchemy)."""
+
+    run_id: str
+    decree_id: str
+    as_of: dt.date
+    engine: str
+    row_count: int
+    recorded_at: dt.datetime
+    recorded_by: str
+    reproduces_run_id: str | None
+
+
+def _listed(db: str | None) -> list[_Listed]:
+    """Every stored run, oldest first, through :mod:`amnesty.store.reader`: ``run list``
+    starts without importing SQLAlchemy or duckdb-engine (tests/cli/test_run_show.py)."""
+    from amnesty.store.reader import read_only
+
+    columns = ", ".join(_Listed.__dataclass_fields__)
+    with read_only(db) as reader:
+        if not reader.require_schema():
+            return []
+        found = reader.rows(f"SELECT {columns} FROM runs ORDER BY recorded_at, run_id")
+    return [_Listed(**row) for row in found]
+
+
+def _summary(run: RunRecord | _Listed) -> dict[str, Any]:
     return {
         "run_id": run.run_id,
         "decree_id": run.decree_id,
@@ -48,8 +78,7 @@ def _minute(moment: dt.datetime) -> str:
 @run_app.command("list")
 def run_list(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
     """List stored runs, oldest first."""
-    url = open_store(db)
-    runs = list_runs(url)
+    runs = _listed(db)
     if fmt is not Format.table:
         emit_rows([_summary(r) for r in runs], fmt)
         return
@@ -73,7 +102,7 @@ def run_list(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
             c.print(f"    reproduces {r.reproduces_run_id}", **PLAIN)
 
 
-def _runs_table(runs: list[RunRecord]) -> Table:
+def _runs_table(runs: list[_Listed]) -> Table:
     table = Table(title="Runs", title_justify="left")
     for name in ("run", "decree", "as of", "engine", "persons", "recorded (UTC)", "by"):
         table.add_column(name, no_wrap=True, justify="right" if name == "persons" else "left")
@@ -138,7 +167,9 @@ def run_show(
 ) -> None:
     """One run: its inputs (decree and snapshot hashes), whether it reproduces an
     earlier run, and its counts by outcome, relief, ground, facility type and province."""
-    url = open_store(db)
+    from amnesty.workflow.runs import get_run, list_runs
+
+    url = open_store(db, create=False)
     run = get_run(url, run_id)
     status = reproduction(run, list_runs(url))
     if fmt is not Format.table:

@@ -129,3 +129,44 @@ def test_run_list_starts_without_sqlalchemy_or_the_engine(two_runs: tuple[str, s
     assert last == "exit 0 imported:", done.stdout[-500:] + done.stderr[-500:]
     assert [json.loads(line)["run_id"] for line in listed] == [first, second]
     assert json.loads(listed[1])["reproduces"] == first
+
+
+def test_run_show_csv_is_one_table_per_table_option(
+    two_runs: tuple[str, str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import csv
+
+    db, first, _second = two_runs
+    doc = json.loads(_out(["run", "show", first, "--db", db, "--format", "json"], capsys))
+    counts = doc["counts"]
+    rows = list(
+        csv.DictReader(
+            io.StringIO(_out(["run", "show", first, "--db", db, "--format", "csv"], capsys))
+        )
+    )
+    assert {r["outcome"]: int(r["persons"]) for r in rows} == {
+        o: counts["by_outcome"].get(o, 0) for o in ("eligible", "review", "ineligible")
+    }
+    text = _out(
+        ["run", "show", first, "--db", db, "--format", "csv", "--table", "by_province"], capsys
+    )
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader)
+    assert header == ["province", "eligible", "review", "ineligible", "total"]
+    body = list(reader)
+    assert body and all(len(r) == 5 for r in body)  # one table: no titles, no second header
+    assert sum(int(r[4]) for r in body) == sum(
+        sum(per.values()) for per in counts["by_province"].values()
+    )
+    inputs = dict(
+        csv.reader(
+            io.StringIO(
+                _out(
+                    ["run", "show", first, "--db", db, "--format", "csv", "--table", "inputs"],
+                    capsys,
+                )
+            )
+        )
+    )
+    assert inputs["determinations digest"] == doc["determinations_digest"]
+    assert run(["run", "show", first, "--db", db, "--table", "nonsense"]) == 2

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 from amnesty.errors import ConfigError, RegistryError
 from amnesty.registry.schema import BOOLEAN, DATE, DOUBLE, INTEGER, VARCHAR, Column, Table
 from amnesty.registry.sources import quote_ident
+from amnesty.store.canonical import registry_row_json, registry_row_sql
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -200,7 +201,7 @@ def canonical_sql(table: Table, prefix: str = "") -> str:
             parts.append(f"CASE WHEN {q} THEN 'true' WHEN NOT {q} THEN 'false' END")
         else:
             parts.append(f"CAST({q} AS VARCHAR)")
-    return f"to_json([{', '.join(parts)}]::VARCHAR[])"
+    return registry_row_sql(parts)
 
 
 def table_digest_sql(table: Table, relation: str) -> str:
@@ -478,32 +479,6 @@ def _insert_snapshot(
 
 DERIVED_VERSION = "amnesty-registry-derived-v1"
 
-_SHORT_ESCAPES = {
-    '"': '\\"',
-    "\\": "\\\\",
-    "\b": "\\b",
-    "\t": "\\t",
-    "\n": "\\n",
-    "\f": "\\f",
-    "\r": "\\r",
-}
-
-
-def _json_text(text: str) -> str:
-    """A JSON string exactly as DuckDB's ``to_json`` writes it: UTF-8 as is, only
-    quotes, backslashes and control characters escaped (``\\u001F``, upper-case)."""
-    out = ['"']
-    for ch in text:
-        if ch in _SHORT_ESCAPES:
-            out.append(_SHORT_ESCAPES[ch])
-        elif ch < " ":
-            out.append(f"\\u{ord(ch):04X}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
-
-
 def _value_text(column: Column, value: Any) -> str | None:
     """One value as canonical text (see the module docstring); None for null."""
     if value is None:
@@ -547,11 +522,7 @@ def canonical_row(table: Table, row: Mapping[str, Any]) -> str:
             f"{table.name} has no column {', '.join(sorted(unknown))}; "
             f"expected {', '.join(table.column_names)}"
         )
-    parts = []
-    for c in table.columns:
-        text = _value_text(c, row.get(c.name))
-        parts.append("null" if text is None else _json_text(text))
-    return "[" + ",".join(parts) + "]"
+    return registry_row_json([_value_text(c, row.get(c.name)) for c in table.columns])
 
 
 def derived_hash(parent_hash: str, table: str, canonical_rows: Sequence[str]) -> str:
@@ -687,7 +658,7 @@ def derived_since_import(conn: Any, qualifier: str = "") -> list[Derived]:
 
 def canonical_json(values: Sequence[str | None]) -> str:
     """A decoded canonical row (a list of texts and nulls) encoded again."""
-    return "[" + ",".join("null" if v is None else _json_text(v) for v in values) + "]"
+    return registry_row_json(values)
 
 
 def last_import(conn: Any, qualifier: str = "") -> Snapshot | None:

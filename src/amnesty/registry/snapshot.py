@@ -479,6 +479,7 @@ def _insert_snapshot(
 
 DERIVED_VERSION = "amnesty-registry-derived-v1"
 
+
 def _value_text(column: Column, value: Any) -> str | None:
     """One value as canonical text (see the module docstring); None for null."""
     if value is None:

@@ -32,7 +32,7 @@ def test_help_imports_no_database_library() -> None:
 
 
 def test_a_command_imports_what_it_uses() -> None:
-    assert {"sqlalchemy"} <= _imported_after(["run", "--help"])
+    assert {"sqlalchemy"} <= _imported_after(["decree", "--help"])
 
 
 def test_the_table_lists_every_command_with_its_own_help() -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from amnesty.cli import run
 from amnesty.cli import runs as runs_cli
 from amnesty.registry.generate import generate
 from amnesty.registry.importer import import_registry
+from amnesty.store.database import Database
 from amnesty.store.engine import get_engine
 from amnesty.workflow.evaluate import evaluate_and_record
 
@@ -104,3 +107,66 @@ def test_run_list_keeps_ids_whole_piped_and_on_a_narrow_terminal(
     assert lines[0].startswith(f"{first}  kp-2015-10-party-founding  as of ")
     assert lines[1].endswith(" UTC by ana") and lines[2].startswith(f"{second}  ")
     assert lines[4] == f"    reproduces {first}"
+
+
+HEAVY = ("sqlalchemy", "alembic", "duckdb_engine", "sqlglot", "pyarrow", "amnesty.workflow")
+
+
+def test_run_list_starts_without_sqlalchemy_or_the_engine(two_runs: tuple[str, str, str]) -> None:
+    """``run list`` reads through the light path (amnesty.store.reader): none of the heavy
+    modules of a write or an evaluation is imported, and the runs are all listed."""
+    db, first, second = two_runs
+    Database.open(db).close()  # let the other process open the file
+    code = (
+        "import sys\n"
+        "from amnesty.cli import run\n"
+        f"code = run(['run', 'list', '--db', {db!r}, '--format', 'jsonl'])\n"
+        f"heavy = [m for m in sys.modules if m.startswith({HEAVY!r})]\n"
+        "print('exit', code, 'imported:' + ','.join(sorted(heavy)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    *listed, last = done.stdout.strip().splitlines()
+    assert last == "exit 0 imported:", done.stdout[-500:] + done.stderr[-500:]
+    assert [json.loads(line)["run_id"] for line in listed] == [first, second]
+    assert json.loads(listed[1])["reproduces"] == first
+
+
+def test_run_show_csv_is_one_table_per_table_option(
+    two_runs: tuple[str, str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import csv
+
+    db, first, _second = two_runs
+    doc = json.loads(_out(["run", "show", first, "--db", db, "--format", "json"], capsys))
+    counts = doc["counts"]
+    rows = list(
+        csv.DictReader(
+            io.StringIO(_out(["run", "show", first, "--db", db, "--format", "csv"], capsys))
+        )
+    )
+    assert {r["outcome"]: int(r["persons"]) for r in rows} == {
+        o: counts["by_outcome"].get(o, 0) for o in ("eligible", "review", "ineligible")
+    }
+    text = _out(
+        ["run", "show", first, "--db", db, "--format", "csv", "--table", "by_province"], capsys
+    )
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader)
+    assert header == ["province", "eligible", "review", "ineligible", "total"]
+    body = list(reader)
+    assert body and all(len(r) == 5 for r in body)  # one table: no titles, no second header
+    assert sum(int(r[4]) for r in body) == sum(
+        sum(per.values()) for per in counts["by_province"].values()
+    )
+    inputs = dict(
+        csv.reader(
+            io.StringIO(
+                _out(
+                    ["run", "show", first, "--db", db, "--format", "csv", "--table", "inputs"],
+                    capsys,
+                )
+            )
+        )
+    )
+    assert inputs["determinations digest"] == doc["determinations_digest"]
+    assert run(["run", "show", first, "--db", db, "--table", "nonsense"]) == 2

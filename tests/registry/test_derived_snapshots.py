@@ -25,9 +25,9 @@ from amnesty.registry.importer import import_registry
 from amnesty.registry.profiles import get_profile
 from amnesty.registry.schema import BOOLEAN, DATE, DOUBLE, INTEGER, VARCHAR, Column, Table
 from amnesty.registry.snapshot import (
-    _canonical,
     advance_snapshot,
     canonical_row,
+    canonical_sql,
     current_snapshot,
     derived_hash,
 )
@@ -240,7 +240,7 @@ def test_canonical_row_is_the_importers_encoding(tmp_path: Path) -> None:
         con.execute(
             "INSERT INTO t VALUES (?, ?, ?, ?, ?)", [r.get(c) for c in ALL_TYPES.column_names]
         )
-    got = dict(con.execute(f"SELECT k, {_canonical(ALL_TYPES)} FROM t").fetchall())
+    got = dict(con.execute(f"SELECT k, {canonical_sql(ALL_TYPES)} FROM t").fetchall())
     for r in rows:
         assert canonical_row(ALL_TYPES, r) == got[r["k"]]
 
@@ -252,7 +252,9 @@ def test_canonical_row_is_the_importers_encoding(tmp_path: Path) -> None:
     for table in profile.tables():
         relation = f"read_parquet('{src / (table.name + '.parquet')}')"
         arrow = pq.read_table(src / f"{table.name}.parquet")
-        duck = [r[0] for r in con.execute(f"SELECT {_canonical(table)} FROM {relation}").fetchall()]
+        duck = [
+            r[0] for r in con.execute(f"SELECT {canonical_sql(table)} FROM {relation}").fetchall()
+        ]
         assert [canonical_row(table, r) for r in arrow.to_pylist()] == duck, table.name
     con.close()
 

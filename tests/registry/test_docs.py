@@ -24,7 +24,7 @@ def test_doc_covers_every_column_vocabulary_and_the_hash() -> None:
             for column in table.columns:
                 assert f"| `{column.name}` |" in text
     assert "`political_prison_camp`" in text
-    assert "sorted by the\n   table's key" in text
+    assert "in key order (the UTF-8 byte order of\n   the table's key)" in text
     assert "offence code 'X' was repealed on D, before the offence date" in text
 
 

@@ -83,3 +83,32 @@ def test_only_persons_in_custody_are_counted(tmp_path: Path) -> None:
     assert {"table": "persons", "rows": 4} in doc["tables"]
     assert sum(r["persons"] for r in doc["by_facility"]) == 2
     assert sum(r["persons"] for r in doc["by_province"]) == 2
+
+
+def test_registry_show_csv_is_one_table_per_table_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import csv
+    import io
+    import json
+
+    from amnesty.cli import run
+    from amnesty.registry.generate import generate
+    from amnesty.registry.importer import import_registry
+
+    generate("kp-2015", 120, 2, tmp_path / "reg")
+    db = str(tmp_path / "a.duckdb")
+    import_registry(db, tmp_path / "reg")
+    capsys.readouterr()
+    assert run(["registry", "show", "--db", db, "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert run(["registry", "show", "--db", db, "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert rows == [{"table": t["table"], "rows": str(t["rows"])} for t in doc["tables"]]
+    assert run(["registry", "show", "--db", db, "--format", "csv", "--table", "snapshot"]) == 0
+    (snap,) = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert snap["content_hash"] == doc["snapshot"]["content_hash"]
+    assert run(["registry", "show", "--db", db, "--format", "csv", "--table", "by_province"]) == 0
+    provinces = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert len(provinces) == len(doc["by_province"]) and provinces
+    assert run(["registry", "show", "--db", db, "--table", "nonsense"]) == 2

@@ -1,7 +1,8 @@
 """The audit chain's format: canonical JSON and how each event is hashed.
 
-This module is the whole specification an outside auditor needs (see
-docs/workflow.md); it imports nothing of amnesty's, so anyone may use it.
+This module and :mod:`amnesty.store.canonical` (the JSON encoding, ``record-json-v1``)
+are the whole specification an outside auditor needs (see docs/workflow.md); they
+import nothing else of amnesty's, so anyone may use the two files.
 
 An event's hash is ``sha256(canonical_json(body))`` in lowercase hex, where
 ``body`` holds the fields in :data:`HASHED_FIELDS` with ``before`` and
@@ -19,6 +20,8 @@ import hashlib
 import json
 from typing import Any
 
+from amnesty.store.canonical import format_timestamp, record_json
+
 GENESIS_HASH = "0" * 64
 
 HASHED_FIELDS = (
@@ -35,35 +38,11 @@ HASHED_FIELDS = (
     "prev_hash",
 )
 
-_encoder = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
-def canonical_json(value: Any) -> str:
-    """JSON with sorted keys, no spaces and UTF-8 text left unescaped.
-
-    Dates and datetimes become ISO text, so callers may pass rows as they come
-    from the database.
-    """
-    return _encoder.encode(_plain(value))
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return format_timestamp(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
-def format_timestamp(at: dt.datetime) -> str:
-    """UTC, microseconds, ``Z``: the one spelling of a time inside the chain."""
-    if at.tzinfo is None:
-        raise ValueError(f"naive datetime {at!r} in the audit chain; use UTC")
-    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+# The encoding itself is ``record-json-v1`` of amnesty.store.canonical, which owns every
+# canonical text amnesty hashes and, like this module, imports nothing else of amnesty's.
+canonical_json = record_json
+"""JSON with sorted keys, no spaces and UTF-8 text left unescaped; dates and datetimes
+as ISO text, so callers may pass rows as they come from the database."""
 
 
 def event_body(event: dict[str, Any]) -> dict[str, Any]:

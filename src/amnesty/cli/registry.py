@@ -130,14 +130,43 @@ def import_command(
         )
 
 
+REGISTRY_TABLES = {
+    "snapshot": "The current snapshot",
+    "tables": "Rows by table",
+    "by_facility": "Persons held by facility type and authority",
+    "by_province": "Persons held by province",
+}
+
+
 @registry_app.command("show")
-def show_command(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
+def show_command(
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+    table_name: Annotated[
+        str | None,
+        typer.Option(
+            "--table",
+            help="Only this table: snapshot, tables, by_facility or by_province. CSV holds "
+            "one table: --format csv writes this one (default tables).",
+        ),
+    ] = None,
+) -> None:
     """Counts by table, facility type and authority, province; the current snapshot."""
+    if table_name is not None and table_name not in REGISTRY_TABLES:
+        raise typer.BadParameter(
+            f"{table_name!r}: expected one of {', '.join(REGISTRY_TABLES)}",
+            param_hint="--table",
+        )
     doc = registry_summary(db)
     if fmt in (Format.json, Format.jsonl):
         print(to_json(doc))
         return
-    snap = doc["snapshot"]
+    doc = {**doc, "snapshot": [doc["snapshot"]]}
+    if fmt is Format.csv or table_name is not None:
+        wanted = table_name or "tables"
+        emit_document(doc, fmt, tables=((wanted, REGISTRY_TABLES[wanted]),))
+        return
+    snap = doc["snapshot"][0]
     console().print(
         f"Registry snapshot {snap['snapshot_id']} ({snap['profile']}), "
         f"hash {snap['content_hash']}, imported {snap['imported_at']} from {snap['source']}"
@@ -145,11 +174,7 @@ def show_command(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
     emit_document(
         doc,
         fmt,
-        tables=(
-            ("tables", "Rows by table"),
-            ("by_facility", "Persons held by facility type and authority"),
-            ("by_province", "Persons held by province"),
-        ),
+        tables=tuple((k, v) for k, v in REGISTRY_TABLES.items() if k != "snapshot"),
     )
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.measure import Measurement
@@ -20,15 +21,53 @@ from rich.table import Table
 from amnesty.cli.app import DbOption, FormatOption, group
 from amnesty.cli.output import Format, console, emit_document, emit_rows
 from amnesty.cli.session import open_store
-from amnesty.workflow.runs import RunRecord, get_run, list_runs
+
+if TYPE_CHECKING:
+    from amnesty.workflow.runs import RunRecord
 
 run_app = group("run", "Stored runs: inputs, counts and reproducibility.")
 
 OUTCOMES = ("eligible", "review", "ineligible")
 PLAIN: dict[str, Any] = {"markup": False, "highlight": False}
+RUN_TABLES = (
+    "inputs",
+    "by_outcome",
+    "by_relief",
+    "by_ground",
+    "by_facility_type",
+    "by_province",
+    "left_out",
+)
 
 
-def _summary(run: RunRecord) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Listed:
+    """What ``run list`` shows of a run, read on the light path (no SQLAlchemy)."""
+
+    run_id: str
+    decree_id: str
+    as_of: dt.date
+    engine: str
+    row_count: int
+    recorded_at: dt.datetime
+    recorded_by: str
+    reproduces_run_id: str | None
+
+
+def _listed(db: str | None) -> list[_Listed]:
+    """Every stored run, oldest first, through :mod:`amnesty.store.reader`: ``run list``
+    starts without importing SQLAlchemy or duckdb-engine (tests/cli/test_run_show.py)."""
+    from amnesty.store.reader import read_only
+
+    columns = ", ".join(_Listed.__dataclass_fields__)
+    with read_only(db) as reader:
+        if not reader.require_schema():
+            return []
+        found = reader.rows(f"SELECT {columns} FROM runs ORDER BY recorded_at, run_id")
+    return [_Listed(**row) for row in found]
+
+
+def _summary(run: RunRecord | _Listed) -> dict[str, Any]:
     return {
         "run_id": run.run_id,
         "decree_id": run.decree_id,
@@ -48,8 +87,7 @@ def _minute(moment: dt.datetime) -> str:
 @run_app.command("list")
 def run_list(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
     """List stored runs, oldest first."""
-    url = open_store(db)
-    runs = list_runs(url)
+    runs = _listed(db)
     if fmt is not Format.table:
         emit_rows([_summary(r) for r in runs], fmt)
         return
@@ -73,7 +111,7 @@ def run_list(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
             c.print(f"    reproduces {r.reproduces_run_id}", **PLAIN)
 
 
-def _runs_table(runs: list[RunRecord]) -> Table:
+def _runs_table(runs: list[_Listed]) -> Table:
     table = Table(title="Runs", title_justify="left")
     for name in ("run", "decree", "as of", "engine", "persons", "recorded (UTC)", "by"):
         table.add_column(name, no_wrap=True, justify="right" if name == "persons" else "left")
@@ -135,21 +173,58 @@ def run_show(
     run_id: Annotated[str, typer.Argument(help="A run id from amnesty run list.")],
     db: DbOption = None,
     fmt: FormatOption = Format.table,
+    table_name: Annotated[
+        str | None,
+        typer.Option(
+            "--table",
+            help="Only this table: inputs, by_outcome, by_relief, by_ground, "
+            "by_facility_type, by_province or left_out. CSV holds one table: "
+            "--format csv writes this one (default by_outcome).",
+        ),
+    ] = None,
 ) -> None:
     """One run: its inputs (decree and snapshot hashes), whether it reproduces an
     earlier run, and its counts by outcome, relief, ground, facility type and province."""
-    url = open_store(db)
+    if table_name is not None and table_name not in RUN_TABLES:
+        raise typer.BadParameter(
+            f"{table_name!r}: expected one of {', '.join(RUN_TABLES)}", param_hint="--table"
+        )
+    from amnesty.workflow.runs import get_run, list_runs
+
+    url = open_store(db, create=False)
     run = get_run(url, run_id)
     status = reproduction(run, list_runs(url))
-    if fmt is not Format.table:
+    if fmt in (Format.json, Format.jsonl):
         emit_document({**run.as_dict(), "reproduction": status}, fmt)
+        return
+    if fmt is Format.csv or table_name not in (None, "inputs"):
+        wanted = table_name or "by_outcome"
+        tables = {t[0]: t for t in count_tables(run.counts or {})}
+        if wanted == "inputs":
+            emit_rows([{"field": k, "value": v} for k, v in _inputs(run)], fmt)
+        elif fmt is Format.csv:
+            _name, _title, columns, rows = tables[wanted]
+            emit_rows(rows, fmt, columns=columns)
+        else:
+            print_counts(run.counts, only=wanted)
         return
     c = console()
     c.print(f"Run {run.run_id}: {run.decree_id} as of {run.as_of.isoformat()}", **PLAIN)
     for line in reproduction_lines(run, status):
         c.print(line, **PLAIN)
+    table = Table(title="Inputs", title_justify="left", show_header=False)
+    table.add_column("field", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    for name, value in _inputs(run):
+        table.add_row(name, str(value))
+    c.print(table)
+    if table_name is None:
+        print_counts(run.counts)
+
+
+def _inputs(run: RunRecord) -> list[tuple[str, Any]]:
     took = (run.finished_at - run.started_at).total_seconds()
-    inputs = [
+    return [
         ("decree", run.decree_id),
         ("decree content hash", run.decree_hash),
         ("registry snapshot hash", run.snapshot_hash),
@@ -162,38 +237,33 @@ def run_show(
         ("recorded by", run.recorded_by),
         ("recorded at (UTC)", run.recorded_at.isoformat(timespec="seconds")),
     ]
-    table = Table(title="Inputs", title_justify="left", show_header=False)
-    table.add_column("field", no_wrap=True)
-    table.add_column("value", overflow="fold")
-    for name, value in inputs:
-        table.add_row(name, str(value))
-    c.print(table)
-    print_counts(run.counts)
 
 
-def print_counts(counts: Mapping[str, Any]) -> None:
-    """A run's stored summary as tables (the summary ``amnesty evaluate`` prints)."""
-    if not counts:
-        console().print("(no counts stored with this run)")
-        return
+CountTable = tuple[str, str, list[str], list[dict[str, Any]]]
+
+
+def count_tables(counts: Mapping[str, Any]) -> list[CountTable]:
+    """A run's stored summary as named tables: (name for ``--table``, title, columns, rows)."""
     outcomes = counts.get("by_outcome") or {}
     total = counts.get("persons", sum(outcomes.values()))
-    emit_rows(
-        [
-            {"outcome": o, "persons": n, "share": _share(n, total)}
-            for o in (*OUTCOMES, *sorted(set(outcomes) - set(OUTCOMES)))
-            for n in [outcomes.get(o, 0)]
-        ],
-        Format.table,
-        title=f"By outcome ({total} persons decided)",
-    )
+    out: list[CountTable] = [
+        (
+            "by_outcome",
+            f"By outcome ({total} persons decided)",
+            ["outcome", "persons", "share"],
+            [
+                {"outcome": o, "persons": n, "share": _share(n, total)}
+                for o in (*OUTCOMES, *sorted(set(outcomes) - set(OUTCOMES)))
+                for n in [outcomes.get(o, 0)]
+            ],
+        )
+    ]
     for key, title, label in (
         ("by_relief", "Eligible by relief", "relief"),
         ("by_ground", "By ground (a person may hold several)", "ground"),
     ):
         rows = [{label: k, "persons": v} for k, v in (counts.get(key) or {}).items()]
-        if rows:
-            emit_rows(rows, Format.table, title=title)
+        out.append((key, title, [label, "persons"], rows))
     for key, title, label in (
         ("by_facility_type", "By facility type", "facility type"),
         ("by_province", "By province", "province"),
@@ -203,15 +273,23 @@ def print_counts(counts: Mapping[str, Any]) -> None:
             {label: name, **{o: per.get(o, 0) for o in OUTCOMES}, "total": sum(per.values())}
             for name, per in by.items()
         ]
-        if rows:
-            emit_rows(rows, Format.table, title=title)
+        out.append((key, title, [label, *OUTCOMES, "total"], rows))
     left_out = counts.get("left_out") or {}
     reasons = [{"reason": k, "persons": v} for k, v in left_out.get("by_reason", {}).items()]
-    if reasons:
-        emit_rows(
-            reasons, Format.table, title=f"Left out of the population ({left_out.get('total', 0)})"
-        )
-    if "resting_only_on_assumptions" in counts:
+    title = f"Left out of the population ({left_out.get('total', 0)})"
+    out.append(("left_out", title, ["reason", "persons"], reasons))
+    return out
+
+
+def print_counts(counts: Mapping[str, Any], only: str | None = None) -> None:
+    """A run's stored summary as tables (the summary ``amnesty evaluate`` prints)."""
+    if not counts:
+        console().print("(no counts stored with this run)")
+        return
+    for name, title, columns, rows in count_tables(counts):
+        if (only is None and (rows or name == "by_outcome")) or name == only:
+            emit_rows(rows, Format.table, columns=columns, title=title)
+    if only is None and "resting_only_on_assumptions" in counts:
         console().print(
             f"Eligible resting only on assumed clauses: {counts['resting_only_on_assumptions']}",
             highlight=False,

@@ -11,7 +11,13 @@ import inspect
 
 from amnesty.registry.profiles import Profile, get_profile, profile_names
 from amnesty.registry.schema import CORE_TABLES, Column, Table
-from amnesty.registry.snapshot import DERIVED_VERSION, HASH_VERSION, advance_snapshot
+from amnesty.registry.snapshot import (
+    BLOCK_ROWS,
+    DERIVED_VERSION,
+    HASH_VERSION,
+    advance_snapshot,
+    canonical_sql,
+)
 
 INTRO = """\
 # The registry schema
@@ -115,15 +121,54 @@ of the same registry hash alike:
 
 1. each row is rendered as a JSON array of its values as text, in schema column
    order: dates `YYYY-MM-DD`, booleans `true`/`false`, integers without decimals,
-   doubles in shortest round-trip form, null as JSON `null`;
-2. a table's digest is sha256 over the rows' sha256 hex digests, sorted by the
-   table's key and joined by newlines;
+   doubles in shortest round-trip form, null as JSON `null`, written without
+   spaces, non-ASCII characters as they are, only `"`, `\\` and control characters
+   escaped (the encoding of derived rows below);
+2. a table's digest is over those encodings in key order (the UTF-8 byte order of
+   the table's key), each followed by a newline, cut into blocks of {BLOCK_ROWS:,}
+   rows: the sha256 of each block's text, then the sha256 of the blocks' lowercase
+   hex digests, each followed by a newline (an empty table: sha256 of nothing);
 3. the snapshot hash is sha256 over the lines `{HASH_VERSION}`, the profile name,
    then `table:row_count:digest` for each table in the order below.
 
-An ordered aggregate is used rather than an order-independent sum of row hashes:
-it is as deterministic (the key is unique) and a change that swaps values between
-rows cannot cancel out. It is computed inside DuckDB.
+The order the rows arrive in does not matter (the key order is canonical), and
+changing any value of any row changes the hash. The snapshot row records the recipe
+in `hash_version`; a snapshot recorded before that column existed (null) was hashed
+by `amnesty-registry-v1` (each row's sha256 hex digest, sorted by key, joined by
+newlines, hashed once per table) and keeps its hash: it names that import as
+recorded, and a re-import of the same extract records a new snapshot under v2.
+
+**An auditor recomputes a table digest in DuckDB** from an export of the table
+(`<table>` below, `<key>` its key, `<encoding>` the row encoding of item 1, as
+`amnesty.registry.snapshot.canonical_sql` writes it):
+
+```sql
+WITH r AS (
+  SELECT <key> AS k, <encoding> || chr(10) AS line,
+         (row_number() OVER (ORDER BY <key>) - 1) // {BLOCK_ROWS} AS block
+  FROM <table>),
+b AS (
+  SELECT block, count(*) AS n, sha256(string_agg(line, '' ORDER BY k)) AS d
+  FROM r GROUP BY block)
+SELECT coalesce(sum(n), 0) AS row_count,
+       sha256(coalesce(string_agg(d || chr(10), '' ORDER BY block), '')) AS digest
+FROM b;
+```
+
+for example, for `offences`, `<encoding>` is
+
+```sql
+{canonical_sql(get_profile("kp-2015").table("offences"))}
+```
+
+The blocks keep every string this query builds to a few megabytes. Importing
+computes the same digest without the sort when the rows already come in key order,
+and the tests hold the query, the importer and a plain-Python statement of the
+recipe (`digest_lines`) to one result. An order-independent sum or XOR of row
+hashes was measured and not taken: it costs one sha256 per row, more than sorting
+here, and is forgeable (from enough candidate rows, a subset that sums or XORs to a
+chosen value can be found by Wagner's generalised birthday attack or by Gaussian
+elimination).
 """
 
 DERIVED = f"""\

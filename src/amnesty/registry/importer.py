@@ -152,8 +152,7 @@ def import_registry(
                 f"{len(rejected)} rejection(s) in {source}; nothing was imported"
                 + (f"; all are listed in {rejects}" if rejects else ""),
             )
-        for t in tables:
-            create_clean(staging, t)
+        _create_clean(staging, tables)
         digest = content_hash(staging, tables, prof.name, "clean_")
         step("hashing content")
         report = ImportReport(
@@ -199,6 +198,28 @@ def import_registry(
         if target is not None:
             target.close()
         staging.close()
+
+
+def _create_clean(staging: Any, tables: tuple[Table, ...]) -> None:
+    """``clean_<table>`` for each table (:func:`validate.create_clean`), except that a
+    table none of whose rows was rejected is a plain projection of ``typed_<table>``:
+    the anti-join against ``rejections`` would reorder the rows, and in file order
+    (usually key order) the content hash needs no sort and the written table keeps
+    the order it was extracted in."""
+    rejected = {
+        str(r[0])
+        for r in staging.execute(
+            "SELECT DISTINCT tbl FROM rejections WHERE row IS NOT NULL"
+        ).fetchall()
+    }
+    for t in tables:
+        if t.name in rejected:
+            create_clean(staging, t)
+        else:
+            cols = ", ".join(quote_ident(c.name) for c in t.columns)
+            staging.execute(
+                f"CREATE OR REPLACE VIEW clean_{t.name} AS SELECT {cols} FROM typed_{t.name}"
+            )
 
 
 class _Stepper:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
@@ -40,6 +39,7 @@ import pyarrow.csv as pacsv
 from sqlalchemy.engine import Connection
 
 from amnesty.errors import EngineError
+from amnesty.store.canonical import NEEDS_ESCAPE, json_string, record_json
 from amnesty.store.engine import as_url
 
 if TYPE_CHECKING:
@@ -65,10 +65,11 @@ DETERMINATION_SCHEMA = pa.schema(
     ]
 )
 
-_string = json.JSONEncoder(ensure_ascii=False).encode  # a str's JSON literal, in C
-_canonical = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
-# What JSON must escape; text without these is its own JSON string body.
-_NEEDS_ESCAPE = r'["\\\x00-\x1f]'
+# record-json-v1 (amnesty.store.canonical): a str's JSON literal, the whole encoding, and
+# what it must escape (text without these is its own JSON string body).
+_string = json_string
+_canonical = record_json
+_NEEDS_ESCAPE = NEEDS_ESCAPE
 
 
 def to_stored(table: pa.Table) -> pa.Table:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from amnesty.errors import ConfigError
 from amnesty.store.db import DatabaseURL
 from amnesty.store.engine import as_url, get_engine
 
@@ -64,15 +65,31 @@ def current_revision(connection: Connection) -> str | None:
 
 
 def migrate(url: DatabaseLike) -> DatabaseURL:
-    """Upgrade the database at ``url`` to head and return its parsed URL."""
+    """Upgrade the database at ``url`` to head and return its parsed URL.
+
+    A server that cannot be reached and a schema this amnesty does not know (written
+    by a newer one) are a :class:`ConfigError` of one line, never a traceback.
+    """
     db = as_url(url)
     with _lock:
         if db.target in _at_head:
             return db
         engine = get_engine(db)
-        if _stored_revision(engine) == HEAD:
+        try:
+            stored = _stored_revision(engine)
+        except sa.exc.OperationalError as exc:
+            from amnesty.store.reader import unreachable
+
+            raise ConfigError(unreachable(db, getattr(exc, "orig", None) or exc)) from exc
+        if stored == HEAD:
             _at_head.add(db.target)
             return db
+        if stored is not None and stored not in _known_revisions():
+            from amnesty.store.engine import dispose_engine
+            from amnesty.store.reader import wrong_schema
+
+            dispose_engine(db)  # refused: hold no connection to it (DuckDB's file lock)
+            raise ConfigError(wrong_schema(db, stored))
         with engine.begin() as connection:
             if not db.is_duckdb:
                 connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATE_LOCK})")
@@ -84,6 +101,12 @@ def migrate(url: DatabaseLike) -> DatabaseURL:
                 command.upgrade(config, "head")
         _at_head.add(db.target)
     return db
+
+
+def _known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    return {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
 
 
 def _stored_revision(engine: sa.Engine) -> str | None:

@@ -122,6 +122,9 @@ class Evaluation:
         return {
             "decree": self.decree.id,
             "as_of": self.as_of.isoformat(),
+            # Which jurisdiction's profile the registry was read under, by content: the
+            # run's audit event carries it, so a later change to the profile file shows.
+            "profile": {"name": self.compiled.profile, "hash": self.compiled.profile_hash},
             "persons": self.determinations.num_rows,
             "by_outcome": dict(sorted(outcomes.items())),
             "by_relief": dict(sorted(reliefs.items())),

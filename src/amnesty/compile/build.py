@@ -74,4 +74,5 @@ def _clause(unit: Unit, draft: ClauseDraft) -> Clause:
         contested=draft.contested,
         if_empty=draft.if_empty,
         pos=unit.syntax.locator.table(draft.path),
+        uses=tuple(dict.fromkeys(n for p in draft.predicates() for n in p.uses)),
     )

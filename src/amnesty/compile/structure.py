@@ -42,6 +42,8 @@ TOP_KEYS = {
     "clause": "tables",
     "undertaking": "tables",
     "assertion": "tables",
+    "sets": "table",
+    "predicates": "table",
     "note": "text",
 }
 REQUIRED_TOP = ("id", "title", "jurisdiction", "as_of")

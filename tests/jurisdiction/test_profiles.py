@@ -213,15 +213,14 @@ BAD = [
         "facilities already has a core column name",
     ),
     (
-        '[profile]\nname = "x-1"\n[persons.attributes.kids]\ntype = "text"\ndoc = "x"\n'
-        "min = 0\n",
+        '[profile]\nname = "x-1"\n[persons.attributes.kids]\ntype = "text"\ndoc = "x"\nmin = 0\n',
         6,
         7,
         "min is a whole number, for integer only",
     ),
     (
         '[profile]\nname = "x-1"\n[persons.attributes.kids]\ntype = "integer"\ndoc = "x"\n'
-        'sensitiv = true\n',
+        "sensitiv = true\n",
         6,
         1,
         'did you mean "sensitive"',

@@ -61,6 +61,11 @@ def _clause(unit: Unit, draft: ClauseDraft) -> Clause:
     else:
         assert draft.predicate is not None and draft.predicate.expr is not None
         predicate = draft.predicate.expr
+    if draft.unless is not None and draft.unless.expr is not None:
+        # `exclude P unless U` bars where P holds and U does not: P and not U, in three
+        # values (P true, U unknown: the exclusion is unknown, so the case is reviewed).
+        at = unit.syntax.locator.key((*draft.path, "unless"))
+        predicate = ir.And(operands=(predicate, ir.Not(operand=draft.unless.expr, pos=at)), pos=at)
     kind: ClauseKind = draft.kind  # type: ignore[assignment]
     return Clause(
         id=draft.id,

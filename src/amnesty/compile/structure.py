@@ -61,6 +61,7 @@ CLAUSE_KEYS = {
     "commutation": "table",
     "contested": "bool",
     "if_empty": "bool",
+    "unless": "text",
 }
 REQUIRED_CLAUSE = ("id", "kind", "text", "source")
 UNDERTAKING_KEYS = {
@@ -259,6 +260,16 @@ def _read_clause(unit: Unit, index: int, table: dict[str, Any]) -> ClauseDraft |
     )
     _read_predicates(unit, draft, good, what)
     _read_relief(unit, draft, good, what)
+    if "unless" in good:
+        if kind != "exclude":
+            unit.error(
+                "unless-on-non-exclude",
+                f"{what}: unless is an exception to an exclusion; a {kind} clause has none",
+                unit.syntax.key_at((*path, "unless")),
+                "fold the condition into the predicate, or make the clause an exclude",
+            )
+        else:
+            draft.unless = Predicate((*path, "unless"), good["unless"], f"{what} (unless)")
     return draft
 
 

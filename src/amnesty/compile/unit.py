@@ -81,13 +81,18 @@ class ClauseDraft:
     commutation: CommutationTerms | None = None
     contested: bool = False
     if_empty: bool | None = None
+    unless: Predicate | None = None  # an exclude's exception: it bars only where this fails
 
     @property
     def path(self) -> Path:
         return ("clause", self.index)
 
     def predicates(self) -> list[Predicate]:
-        return ([self.predicate] if self.predicate else []) + list(self.readings.values())
+        return (
+            ([self.predicate] if self.predicate else [])
+            + list(self.readings.values())
+            + ([self.unless] if self.unless else [])
+        )
 
 
 @dataclass

@@ -153,6 +153,12 @@ def compile_decree(
     )
 
 
+def profile_for(decree: Decree) -> Profile:
+    """The profile named by the decree's jurisdiction (core if none can be found: a
+    decree that came through the checker has had its jurisdiction checked)."""
+    return _profile_for(decree)
+
+
 def _profile_for(decree: Decree) -> Profile:
     try:
         return jurisdiction_profile(decree.jurisdiction, decree.source_path)

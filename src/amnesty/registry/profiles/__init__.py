@@ -277,9 +277,10 @@ def profile_names() -> list[str]:
 
 
 def jurisdiction_profile(name: str, decree_path: str = "") -> Profile:
-    """The profile a decree's ``jurisdiction`` names, also looked for beside the decree."""
+    """The profile a decree's ``jurisdiction`` names, also looked for beside the decree
+    and in a ``profiles`` folder beside it (as the shipped ``decrees/profiles/``)."""
     folder = Path(decree_path).resolve().parent if decree_path else None
     if looks_like_path(name) and folder is not None and not Path(name).is_absolute():
         return get_profile(str(folder / name))
-    near = (folder,) if folder is not None else ()
+    near = (folder, folder / "profiles") if folder is not None else ()
     return get_profile(name, near=near)

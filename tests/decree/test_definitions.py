@@ -211,3 +211,34 @@ def test_lifting_parts_into_named_predicates_keeps_the_meaning(
     inline = HEAD + clause("G1", "grant", formula)
     a, b = load_text(with_defs, profile=RU), load_text(inline, profile=RU)
     assert a.clauses[0].predicate == b.clauses[0].predicate
+
+
+# -- an exclusion limited to some grants ----------------------------------------------
+
+
+def test_a_scoped_exclusion_removes_only_its_grants() -> None:
+    scoped = load_text(
+        HEAD
+        + clause("G1", "grant", "veteran")
+        + clause("G2", "grant", "chernobyl")
+        + clause("X", "exclude", "regime_violator", 'grants = ["G1"]'),
+        profile=RU,
+    )
+    inline = load_text(
+        HEAD + clause("G1", "grant", "veteran and not regime_violator")
+        + clause("G2", "grant", "chernobyl"),
+        profile=RU,
+    )  # fmt: skip
+    assert [c.id for c in scoped.clauses] == ["G1", "G2"]  # X bars no one by itself
+    assert [c.predicate for c in scoped.clauses] == [c.predicate for c in inline.clauses]
+    assert scoped.clause("G1").uses == ("X",)
+
+
+def test_a_scoped_exclusion_names_grants_of_the_decree() -> None:
+    found = errors(
+        HEAD + clause("G1", "grant", "veteran")
+        + clause("X", "exclude", "regime_violator", 'grants = ["G2"]')
+    )  # fmt: skip
+    assert any("'G2' is not a grant clause of this decree" in e for e in found), found
+    found = errors(HEAD + clause("G1", "grant", "veteran", 'grants = ["G1"]'))
+    assert any("grants limits an exclusion to some grants" in e for e in found), found

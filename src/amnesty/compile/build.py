@@ -30,7 +30,7 @@ def build_decree(unit: Unit) -> Decree | None:
         as_of=meta["as_of"],
         execution_window=(window[0], window[1]) if window else None,
         scope=replace(unit.scope, predicate=scope_predicate(unit.scope)),
-        clauses=tuple(_clause(unit, c) for c in unit.clauses),
+        clauses=_scoped(unit, [_clause(unit, c) for c in unit.clauses]),
         undertakings=tuple(
             Undertaking(
                 id=u.id,
@@ -47,6 +47,39 @@ def build_decree(unit: Unit) -> Decree | None:
         source_path=unit.syntax.file,
         content_hash=unit.syntax.content_hash,
     )
+
+
+def _scoped(unit: Unit, clauses: list[Clause]) -> tuple[Clause, ...]:
+    """Fold each exclusion limited to some grants (``grants = [...]``) into those grants.
+
+    Such an exclusion removes only the grants it names (docs/semantics.md): each of them
+    holds where its own predicate holds and the exclusion does not (``G and not X``, in
+    three values), and the exclusion is no clause of its own, so it bars no one else and
+    never sends anyone to review by itself. The grant records it in ``uses``.
+    """
+    scoped = {d.id: d.grants for d in unit.clauses if d.grants}
+    if not scoped:
+        return tuple(clauses)
+    by_id = {c.id: c for c in clauses}
+    out = []
+    for c in clauses:
+        if c.id in scoped:
+            continue
+        limits = [by_id[x] for x, gids in scoped.items() if c.id in gids]
+        if limits:
+            c = replace(
+                c,
+                predicate=ir.And(
+                    operands=(
+                        c.predicate,
+                        *(ir.Not(operand=x.predicate, pos=x.pos) for x in limits),
+                    ),
+                    pos=c.pos,
+                ),
+                uses=(*c.uses, *(x.id for x in limits)),
+            )
+        out.append(c)
+    return tuple(out)
 
 
 def _clause(unit: Unit, draft: ClauseDraft) -> Clause:

@@ -62,6 +62,7 @@ CLAUSE_KEYS = {
     "contested": "bool",
     "if_empty": "bool",
     "unless": "text",
+    "grants": "texts",
 }
 REQUIRED_CLAUSE = ("id", "kind", "text", "source")
 UNDERTAKING_KEYS = {
@@ -161,6 +162,7 @@ def read_structure(unit: Unit) -> None:
         if u is not None:
             unit.undertakings.append(u)
     _check_ids(unit)
+    _check_scoped_excludes(unit)
     _check_ranking(unit, meta)
     if "clause" in data and not any(c.kind == "grant" for c in unit.clauses):
         if not any(e.code in ("missing-key", "wrong-type", "unknown-kind") for e in unit.errors):
@@ -177,6 +179,31 @@ def read_structure(unit: Unit) -> None:
             unit.syntax.locator.position(0),
             'add a [[clause]] with kind = "grant"',
         )
+
+
+def _check_scoped_excludes(unit: Unit) -> None:
+    """``grants = [...]`` limits an exclude to those grants: each must be a grant here."""
+    grants = [c.id for c in unit.clauses if c.kind == "grant"]
+    for c in unit.clauses:
+        if not c.grants:
+            continue
+        where = unit.at((*c.path, "grants"))
+        if c.kind != "exclude":
+            unit.error(
+                "grants-on-non-exclude",
+                f"clause {c.id}: grants limits an exclusion to some grants; a {c.kind} "
+                "clause has none",
+                unit.syntax.key_at((*c.path, "grants")),
+            )
+            continue
+        for gid in c.grants:
+            if gid not in grants:
+                unit.error(
+                    "unknown-grant",
+                    f"clause {c.id}: {gid!r} is not a grant clause of this decree",
+                    where,
+                    did_you_mean(gid, grants, '"') or f"grants: {', '.join(grants)}",
+                )
 
 
 def _check_window(unit: Unit, meta: dict[str, Any]) -> None:
@@ -260,6 +287,8 @@ def _read_clause(unit: Unit, index: int, table: dict[str, Any]) -> ClauseDraft |
     )
     _read_predicates(unit, draft, good, what)
     _read_relief(unit, draft, good, what)
+    if "grants" in good:
+        draft.grants = tuple(good["grants"])
     if "unless" in good:
         if kind != "exclude":
             unit.error(

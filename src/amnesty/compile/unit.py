@@ -82,6 +82,7 @@ class ClauseDraft:
     contested: bool = False
     if_empty: bool | None = None
     unless: Predicate | None = None  # an exclude's exception: it bars only where this fails
+    grants: tuple[str, ...] = ()  # an exclude limited to these grants (removes only them)
 
     @property
     def path(self) -> Path:

@@ -15,7 +15,7 @@ import datetime as dt
 import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import duckdb
@@ -122,6 +122,9 @@ class Evaluation:
         return {
             "decree": self.decree.id,
             "as_of": self.as_of.isoformat(),
+            # Which jurisdiction's profile the registry was read under, by content: the
+            # run's audit event carries it, so a later change to the profile file shows.
+            "profile": {"name": self.compiled.profile, "hash": self.compiled.profile_hash},
             "persons": self.determinations.num_rows,
             "by_outcome": dict(sorted(outcomes.items())),
             "by_relief": dict(sorted(reliefs.items())),
@@ -217,7 +220,7 @@ def evaluate(
         by_reason[r["reason"]] += int(r["persons"])
         if r["reason"] in ("released", "temporarily released"):
             by_decree[r["decree_id"] or "unrecorded"] += int(r["persons"])
-    places = _places(backend)
+    places = _places(backend, profile or profile_of(decree))
     return Evaluation(
         decree,
         as_of,
@@ -228,14 +231,23 @@ def evaluate(
     )
 
 
-def _places(backend: Backend) -> dict[str, tuple[str | None, str | None]]:
+def profile_of(decree: Decree) -> Profile:
+    """The profile a decree is compiled against when the caller names none."""
+    from amnesty.compile.sql import profile_for
+
+    return profile_for(decree)
+
+
+def _places(backend: Backend, profile: Profile) -> dict[str, tuple[str | None, str | None]]:
     """Facility -> (type, province name), for the summary (a small table)."""
-    compiled_places = compile_places(backend.dialect)
+    compiled_places = compile_places(backend.dialect, profile)
     rows = backend.fetch_arrow(compiled_places).to_pylist()
     return {r["facility_id"]: (r["facility_type"], r["province"]) for r in rows}
 
 
-def compile_places(dialect: str) -> str:
+def compile_places(dialect: str, profile: Profile | None = None) -> str:
+    """Each facility's type and province (by the profile's province levels; core's
+    when none is given)."""
     from sqlglot import exp
 
     from amnesty.compile.sql.dialect import get_dialect
@@ -245,7 +257,7 @@ def compile_places(dialect: str) -> str:
     reg = RegistryCTEs(
         get_dialect(dialect),
         dt.date(2000, 1, 1),
-        get_profile("core"),
+        replace(profile, facility_attributes=()) if profile is not None else get_profile("core"),
         None,  # type: ignore[arg-type]
         None,
     )

@@ -38,6 +38,7 @@ class ClauseExplanation:
     value: str  # true, false, unknown
     facts: dict[str, Any]  # person facts: a value; item facts: one value per item
     missing: list[str] = field(default_factory=list)
+    uses: list[str] = field(default_factory=list)  # named sets and predicates it reads
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class Explanation:
     why: str
     clauses: list[ClauseExplanation]
     determination: dict[str, Any] | None
+    profile: str = ""  # the registry profile the person was read under, and its hash
+    profile_hash: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -61,6 +64,7 @@ class Explanation:
             "why": self.why,
             "determination": self.determination,
             "clauses": [c.__dict__ for c in self.clauses],
+            "profile": {"name": self.profile, "hash": self.profile_hash},
         }
 
 
@@ -176,6 +180,8 @@ def explain(
             _left_out_why(backend, ev.compiled, person_row, person_id, ev.as_of),
             [],
             None,
+            ev.compiled.profile,
+            ev.compiled.profile_hash,
         )
     unknown = {u["clause"]: u["missing"] for u in det["unknown"]}
     explained = [
@@ -188,6 +194,7 @@ def explain(
             _value(c.kind, c.id, det, unknown),
             {f: value_of(f) for f in facts_read(c.predicate)},
             unknown.get(c.id, []),
+            list(c.uses),
         )
         for c in decree.clauses
     ]
@@ -205,7 +212,16 @@ def explain(
             )
         )
     return Explanation(
-        person_id, decree.id, ev.as_of, det["outcome"], det["relief"], _why(det), explained, det
+        person_id,
+        decree.id,
+        ev.as_of,
+        det["outcome"],
+        det["relief"],
+        _why(det),
+        explained,
+        det,
+        ev.compiled.profile,
+        ev.compiled.profile_hash,
     )
 
 

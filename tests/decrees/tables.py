@@ -23,7 +23,7 @@ import yaml
 
 from amnesty.decree import load
 from amnesty.decree.model import Decree
-from amnesty.registry.profiles import Profile, get_profile
+from amnesty.registry.profiles import Profile, jurisdiction_profile
 from amnesty.registry.schema import BOOLEAN, DATE, DOUBLE, INTEGER, VARCHAR
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,24 +87,28 @@ def birth(value: Any) -> tuple[dt.date | None, str | None]:
 def read_table(path: Path) -> Table:
     spec = yaml.safe_load(path.read_text(encoding="utf-8"))
     decree = load(DECREES / f"{spec['decree']}.toml")
-    profile = get_profile(decree.jurisdiction)
+    # the decree's own profile: a shipped one, or a file beside it (decrees/profiles/)
+    profile = jurisdiction_profile(decree.jurisdiction, decree.source_path)
     table = Table(path, decree, profile, [])
     rows: dict[str, list[dict[str, Any]]] = {t.name: [] for t in profile.tables()}
-    rows["divisions"].append(_division("C", None, "country"))
+    top = profile.division_levels[0]
+    level = profile.province_levels[0] if profile.province_levels else profile.division_levels[-1]
+    rows["divisions"].append(_division("C", None, top))
     for place in spec.get("facilities", []):
         province = place.get("province", "P1")
         if not any(d["division_id"] == province for d in rows["divisions"]):
-            rows["divisions"].append(_division(province, "C", "province"))
-        rows["facilities"].append(
-            {
-                "facility_id": place["id"],
-                "name": place["id"],
-                "name_romanised": place["id"],
-                "facility_type": place["type"],
-                "authority": place.get("authority", profile.authorities[0]),
-                "division_id": province,
-            }
-        )
+            rows["divisions"].append(_division(province, "C", level))
+        facility = {
+            "facility_id": place["id"],
+            "name": place["id"],
+            "name_romanised": place["id"],
+            "facility_type": place["type"],
+            "authority": place.get("authority", profile.authorities[0]),
+            "division_id": province,
+        }
+        for attr in profile.facility_attributes:
+            facility[attr.name] = place.get(attr.name)
+        rows["facilities"].append(facility)
     defaults = spec.get("defaults", {})
     for i, case in enumerate(spec["cases"], start=1):
         pid = f"P{i:03d}"
@@ -152,20 +156,27 @@ def _person(
     starts = []
     for j, given in enumerate(spec.get("convictions", []), start=1):
         c = {**conviction_defaults, **given}
-        code = "/".join(str(c.get(k) or "-") for k in ("category", "gravity", "intent"))
+        offence_keys = (
+            "category",
+            "gravity",
+            "intent",
+            *(a.name for a in profile.offence_attributes),
+        )
+        code = "/".join(str(c.get(k) or "-") for k in offence_keys)
         if not any(o["offence_code"] == code for o in rows["offences"]):
-            rows["offences"].append(
-                {
-                    "offence_code": code,
-                    "title": code,
-                    "title_romanised": code,
-                    "category": c["category"],
-                    "gravity": c.get("gravity"),
-                    "intent": c.get("intent"),
-                    "valid_from": dt.date(1950, 1, 1),
-                    "valid_to": None,
-                }
-            )
+            offence = {
+                "offence_code": code,
+                "title": code,
+                "title_romanised": code,
+                "category": c["category"],
+                "gravity": c.get("gravity"),
+                "intent": c.get("intent"),
+                "valid_from": dt.date(1950, 1, 1),
+                "valid_to": None,
+            }
+            for attr in profile.offence_attributes:
+                offence[attr.name] = c.get(attr.name)
+            rows["offences"].append(offence)
         kind = c.get("kind", "term")
         row: dict[str, Any] = {
             "conviction_id": f"{pid}-C{j}",

@@ -368,6 +368,26 @@ def leaves(ctx: str) -> st.SearchStrategy[ir.Expr]:
             ),
             st.sampled_from([0, 1, 2, 12, 60]),
         ),
+        # `n in {v, low..high}` (#10): a set of numbers with ranges, as the checker lowers it
+        st.builds(
+            lambda f, vs, rs, neg: (
+                ir.Not(operand=ir.in_ranges(F(f, "int"), vs, rs))
+                if neg
+                else ir.in_ranges(F(f, "int"), vs, rs)
+            ),
+            st.sampled_from(
+                PERSON_INTS + (["conviction.term_months"] if ctx == "convictions" else [])
+            ),
+            st.lists(st.sampled_from([0, 1, 12, 60]), max_size=2, unique=True).map(
+                lambda vs: tuple(L(v, "int") for v in vs)
+            ),
+            st.lists(
+                st.tuples(st.sampled_from([0, 1, 2, 12]), st.sampled_from([0, 1, 3, 12, 60])),
+                min_size=1,
+                max_size=2,
+            ).map(tuple),
+            st.booleans(),
+        ),
         st.sampled_from(bools).map(lambda f: F(f, "bool")),
         st.sampled_from(bools + dates).map(
             lambda f: ir.IsKnown(operand=F(f, "date" if f in dates else "bool"))

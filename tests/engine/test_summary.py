@@ -7,7 +7,9 @@ from typing import Any
 
 import pyarrow as pa
 
+from amnesty.compile.sql import compile_decree
 from amnesty.engine import DETERMINATION_SCHEMA, Evaluation, LeftOut
+from amnesty.registry.profiles import get_profile
 
 from .helpers import clause, decree, s
 
@@ -48,7 +50,7 @@ def test_summary_matches_a_hand_count() -> None:
     ev = Evaluation(
         decree=d,
         as_of=AS_OF,
-        compiled=None,  # type: ignore[arg-type]
+        compiled=compile_decree(d, "duckdb", profile=get_profile("kp-2015")),
         determinations=pa.Table.from_pylist(rows, schema=DETERMINATION_SCHEMA),
         left_out=LeftOut({"released": 2, "not admitted": 1}, {"kp-2012": 2}),
         places={"F1": ("camp", "North"), "F2": ("prison", None), "F3": (None, "South")},
@@ -56,6 +58,7 @@ def test_summary_matches_a_hand_count() -> None:
     assert ev.summary() == {
         "decree": "test-decree",
         "as_of": "2015-10-08",
+        "profile": {"name": "kp-2015", "hash": get_profile("kp-2015").content_hash},
         "persons": 7,
         "by_outcome": {"eligible": 4, "ineligible": 2, "review": 1},
         "by_relief": {"commute": 1, "release": 3},
@@ -84,10 +87,11 @@ def test_summary_matches_a_hand_count() -> None:
 
 
 def test_summary_of_no_determinations() -> None:
+    one = decree([clause("a", "grant", s("x"), basis="assumption")])
     ev = Evaluation(
-        decree=decree([clause("a", "grant", s("x"), basis="assumption")]),
+        decree=one,
         as_of=AS_OF,
-        compiled=None,  # type: ignore[arg-type]
+        compiled=compile_decree(one, "duckdb", profile=get_profile("core")),
         determinations=DETERMINATION_SCHEMA.empty_table(),
         left_out=LeftOut({}, {}),
         places={},
@@ -155,7 +159,7 @@ def test_summary_agrees_with_a_row_by_row_count() -> None:
     ev = Evaluation(
         decree=d,
         as_of=AS_OF,
-        compiled=None,  # type: ignore[arg-type]
+        compiled=compile_decree(d, "duckdb", profile=get_profile("core")),
         determinations=pa.Table.from_pylist(rows, schema=DETERMINATION_SCHEMA),
         left_out=LeftOut({}, {}),
         places=places,

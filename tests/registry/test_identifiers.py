@@ -14,6 +14,7 @@ from amnesty.registry import profiles
 from amnesty.registry.identifiers import canonical_id, id_problem
 from amnesty.registry.importer import import_registry
 from amnesty.registry.profiles import Profile, get_profile
+from amnesty.registry.profiles.files import to_toml
 
 
 @pytest.mark.parametrize(
@@ -70,11 +71,14 @@ def test_lookalike_reference_is_refused_where_it_is(
 
 
 @pytest.fixture
-def upper_profile(monkeypatch: pytest.MonkeyPatch) -> str:
-    """kp-2015 as a jurisdiction whose ids are printed in capitals."""
+def upper_profile(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    """kp-2015 as a jurisdiction whose ids are printed in capitals: a profile file found
+    by name on AMNESTY_PROFILE_PATH, as a user would declare one."""
     upper = dataclasses.replace(get_profile("kp-2015"), name="kp-upper", id_case="upper")
-    known = profiles._load()
-    monkeypatch.setattr(profiles, "_load", lambda: {**known, upper.name: upper})
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    (folder / "kp-upper.profile.toml").write_text(to_toml(upper.document()), encoding="utf-8")
+    monkeypatch.setenv(profiles.PATH_VARIABLE, str(folder))
     return upper.name
 
 

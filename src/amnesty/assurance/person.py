@@ -38,11 +38,7 @@ from amnesty.assurance.values import (
 from amnesty.decree.facts import FactDef, catalogue
 from amnesty.registry.profiles import Profile
 from amnesty.registry.schema import (
-    EVENT_TYPES,
-    FACILITY_TYPES,
-    GRAVITIES,
     INTENTS,
-    OFFENCE_CATEGORIES,
     SENTENCE_KINDS,
     SEVERITIES,
     SEXES,
@@ -136,15 +132,15 @@ class SymbolicPerson:
     def attribute(self, prefix: str, fact: FactDef, kind: str, sink: dict[str, Value]) -> None:
         name = fact.name.split(".", 1)[1]
         known = self.flag(f"{prefix}.{name}?")
-        column = next(
-            c
-            for c in (
-                self.profile.person_attributes
-                if kind == "person"
-                else self.profile.conviction_attributes
-            )
-            if c.name == name
-        )
+        columns = {
+            "person": self.profile.person_attributes,
+            "conviction": self.profile.conviction_attributes + self.profile.offence_attributes,
+            "facility": self.profile.facility_attributes,
+            "event": self.profile.event_attributes,
+        }[kind]
+        column = next(c for c in columns if c.name == name)
+        if kind == "facility":  # a facility's attribute is known only where one is recorded
+            self.add(z3.Implies(known, self.held))
         if fact.type == "bool":
             sink[fact.name] = self.boolean(f"{prefix}.{name}", known)
         elif fact.type == "string":
@@ -190,7 +186,7 @@ class SymbolicPerson:
         held = self.flag("facility?")
         self.held = held
         f["facility.id"] = self.text("facility.id", held, None)
-        f["facility.type"] = self.text("facility.type", held, FACILITY_TYPES)
+        f["facility.type"] = self.text("facility.type", held, self.profile.facility_types)
         f["facility.authority"] = self.text("facility.authority", held, authorities)
         f["facility.division"] = self.text("facility.division", held, None)
         province = self.flag("facility.province?")
@@ -206,8 +202,12 @@ class SymbolicPerson:
         self.add(on.ordinal <= self.as_of.toordinal())
         f["health.assessed_on"] = on
         for fact in self.catalogue.values():
-            if fact.scope == "person" and fact.name not in f and fact.name.startswith("person."):
+            if fact.scope != "person" or fact.name in f:
+                continue
+            if fact.name.startswith("person."):
                 self.attribute("person", fact, "person", f)
+            elif fact.name.startswith("facility."):
+                self.attribute("facility", fact, "facility", f)
 
     def _age(self, parts: Parts) -> z3.ArithRef:
         """Completed years at the as-of date of someone born on the day ``parts``."""
@@ -227,8 +227,10 @@ class SymbolicPerson:
         yes = z3.BoolVal(True)
         f["conviction.id"] = self.text(f"{p}.id", yes, None)
         f["conviction.offence_code"] = self.text(f"{p}.code", yes, None)
-        f["conviction.category"] = self.text(f"{p}.category", yes, OFFENCE_CATEGORIES)
-        f["conviction.gravity"] = self.text(f"{p}.gravity", self.flag(f"{p}.gravity?"), GRAVITIES)
+        f["conviction.category"] = self.text(f"{p}.category", yes, self.profile.offence_categories)
+        f["conviction.gravity"] = self.text(
+            f"{p}.gravity", self.flag(f"{p}.gravity?"), self.profile.gravities
+        )
         f["conviction.intent"] = self.text(f"{p}.intent", self.flag(f"{p}.intent?"), INTENTS)
         f["conviction.code_in_force"] = self.boolean(f"{p}.in_force", yes)
         kind = self.text(f"{p}.kind", yes, SENTENCE_KINDS)
@@ -292,12 +294,15 @@ class SymbolicPerson:
         item = Item(self.flag(f"{p}?"))
         f = item.facts
         yes = z3.BoolVal(True)
-        f["event.type"] = self.text(f"{p}.type", yes, EVENT_TYPES)
+        f["event.type"] = self.text(f"{p}.type", yes, self.profile.event_types)
         date = Day.variable(f"{p}.date", yes, self.constraints)
         self.add(date.ordinal <= self.as_of.toordinal())
         f["event.date"] = date
         f["event.country"] = self.text(f"{p}.country", self.flag(f"{p}.country?"), None)
         f["event.decree"] = self.text(f"{p}.decree", self.flag(f"{p}.decree?"), None)
+        for fact in self.catalogue.values():
+            if fact.scope == "event" and fact.name not in f:
+                self.attribute(p, fact, "event", f)
         new_end = Day.variable(f"{p}.new_end", self.flag(f"{p}.new_end?"), self.constraints)
         self.add(z3.Implies(new_end.known, self.is_text(f["event.type"], "commutation")))  # type: ignore[arg-type]
         item.raw["new_end"] = new_end.ordinal

@@ -15,7 +15,7 @@ from amnesty.assurance.witness import Rows, arrow_table
 from amnesty.backends.duckdb import scratch
 from amnesty.compile.interpreter import Evaluator, Registry, person_view
 from amnesty.decree.model import Assertion, Decree
-from amnesty.registry.profiles import Profile, get_profile
+from amnesty.registry.profiles import Profile, jurisdiction_profile
 
 
 def load_rows(conn: Any, rows: Rows, profile: Profile) -> None:
@@ -32,7 +32,7 @@ def engine_determinations(
     """The engine's determination of every person of ``rows``, by person id."""
     from amnesty.engine import evaluate
 
-    prof = profile or get_profile(decree.jurisdiction)
+    prof = profile or jurisdiction_profile(decree.jurisdiction, decree.source_path)
     conn = scratch()
     try:
         load_rows(conn, rows, prof)
@@ -80,7 +80,7 @@ def assertion_value(
     as_of: dt.date | None = None,
 ) -> bool | None:
     """The assertion's three-valued value for one person of ``rows``."""
-    prof = profile or get_profile(decree.jurisdiction)
+    prof = profile or jurisdiction_profile(decree.jurisdiction, decree.source_path)
     on = as_of or decree.as_of
     person = next(p for p in rows["persons"] if p["person_id"] == person_id)
     view, _, _ = person_view(person, Registry(rows), on, prof)

@@ -19,7 +19,7 @@ from amnesty.assurance.decide import Decision, decide
 from amnesty.assurance.person import Bounds, Strings, SymbolicPerson
 from amnesty.assurance.witness import Rows, witness_rows
 from amnesty.decree.model import Decree
-from amnesty.registry.profiles import Profile, get_profile
+from amnesty.registry.profiles import Profile, jurisdiction_profile
 
 Status = Literal["sat", "unsat", "unknown"]
 DEFAULT_TIMEOUT_S = 20.0
@@ -48,7 +48,7 @@ class World:
         as_of: dt.date | None = None,
     ) -> World:
         first = decrees[0]
-        prof = profile or get_profile(first.jurisdiction)
+        prof = profile or jurisdiction_profile(first.jurisdiction, first.source_path)
         person = SymbolicPerson(prof, as_of or first.as_of, Strings(), bounds or Bounds())
         return World(person, [decide(d, person) for d in decrees])
 

@@ -83,11 +83,18 @@ def witness_rows(person: SymbolicPerson, model: z3.ModelRef) -> Rows:
     if facility_id is not None:
         division = r.text(f["facility.division"], "DIV-") or "DIV"
         province = r.text(f["facility.province"], "DIV-")
+        # Levels from the profile: its first level for the root, a province level for
+        # the province, a level that is not one for any other division.
+        prof = person.profile
+        top = prof.division_levels[0]
+        as_province = prof.province_levels[0] if prof.province_levels else top
+        others = [lv for lv in prof.division_levels[1:] if lv not in prof.province_levels]
+        plain = others[-1] if others else top
         root = "ROOT-COUNTRY"
-        rows["divisions"].append(_division(root, None, "country"))
+        rows["divisions"].append(_division(root, None, top))
         if province is not None and province != division:
-            rows["divisions"].append(_division(province, root, "province"))
-        level = "province" if province == division else "county"
+            rows["divisions"].append(_division(province, root, as_province))
+        level = as_province if province == division else plain
         parent = province if province not in (None, division) else root
         rows["divisions"].append(_division(division, parent, level))
         rows["facilities"].append(
@@ -98,6 +105,11 @@ def witness_rows(person: SymbolicPerson, model: z3.ModelRef) -> Rows:
                 "facility_type": r.text(f["facility.type"], ""),
                 "authority": r.text(f["facility.authority"], "AUTH-"),
                 "division_id": division,
+                **{
+                    col.name: r.attribute(f, n, person.catalogue[n].type)
+                    for col in person.profile.facility_attributes
+                    for n in (f"facility.{col.name}",)
+                },
             }
         )
     birth = r.date(person.birth)
@@ -134,7 +146,11 @@ def witness_rows(person: SymbolicPerson, model: z3.ModelRef) -> Rows:
     rows["offences"] = list(offences.values())
     for i, e in enumerate(person.events):
         if r.true(e.present):
-            rows["events"].append(_event(r, e, pid, i))
+            event = _event(r, e, pid, i)
+            for col in person.profile.event_attributes:
+                n = f"event.{col.name}"
+                event[col.name] = r.attribute(e.facts, n, person.catalogue[n].type)
+            rows["events"].append(event)
     return rows
 
 
@@ -173,6 +189,11 @@ def _conviction(
             "intent": r.text(f["conviction.intent"], ""),
             "valid_from": dt.date(1900, 1, 1),
             "valid_to": None if in_force else person.as_of - dt.timedelta(days=1),
+            **{
+                col.name: r.attribute(f, n, person.catalogue[n].type)
+                for col in person.profile.offence_attributes
+                for n in (f"conviction.{col.name}",)
+            },
         }
     kind = r.text(f["conviction.kind"], "")
     row: dict[str, Any] = {

@@ -51,6 +51,7 @@ COMMAND_MODULES: dict[str, tuple[tuple[str, ...], str]] = {
                 "2015 rounds)."),
     "clause-stats": (("analysis",), "How many persons each clause decided; clauses that decided "
                      "nobody; shadowed grants."),
+    "profile": (("profile",), "Registry profiles: a jurisdiction declared in a TOML file."),
     "prove": (("prove",), "Prove the decree's assertions for every possible person, or print "
               "a counterexample."),
 }  # fmt: skip

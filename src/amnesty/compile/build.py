@@ -30,7 +30,7 @@ def build_decree(unit: Unit) -> Decree | None:
         as_of=meta["as_of"],
         execution_window=(window[0], window[1]) if window else None,
         scope=replace(unit.scope, predicate=scope_predicate(unit.scope)),
-        clauses=tuple(_clause(unit, c) for c in unit.clauses),
+        clauses=_scoped(unit, [_clause(unit, c) for c in unit.clauses]),
         undertakings=tuple(
             Undertaking(
                 id=u.id,
@@ -49,6 +49,39 @@ def build_decree(unit: Unit) -> Decree | None:
     )
 
 
+def _scoped(unit: Unit, clauses: list[Clause]) -> tuple[Clause, ...]:
+    """Fold each exclusion limited to some grants (``grants = [...]``) into those grants.
+
+    Such an exclusion removes only the grants it names (docs/semantics.md): each of them
+    holds where its own predicate holds and the exclusion does not (``G and not X``, in
+    three values), and the exclusion is no clause of its own, so it bars no one else and
+    never sends anyone to review by itself. The grant records it in ``uses``.
+    """
+    scoped = {d.id: d.grants for d in unit.clauses if d.grants}
+    if not scoped:
+        return tuple(clauses)
+    by_id = {c.id: c for c in clauses}
+    out = []
+    for c in clauses:
+        if c.id in scoped:
+            continue
+        limits = [by_id[x] for x, gids in scoped.items() if c.id in gids]
+        if limits:
+            c = replace(
+                c,
+                predicate=ir.And(
+                    operands=(
+                        c.predicate,
+                        *(ir.Not(operand=x.predicate, pos=x.pos) for x in limits),
+                    ),
+                    pos=c.pos,
+                ),
+                uses=(*c.uses, *(x.id for x in limits)),
+            )
+        out.append(c)
+    return tuple(out)
+
+
 def _clause(unit: Unit, draft: ClauseDraft) -> Clause:
     predicate: ir.Expr
     if draft.readings:
@@ -61,6 +94,11 @@ def _clause(unit: Unit, draft: ClauseDraft) -> Clause:
     else:
         assert draft.predicate is not None and draft.predicate.expr is not None
         predicate = draft.predicate.expr
+    if draft.unless is not None and draft.unless.expr is not None:
+        # `exclude P unless U` bars where P holds and U does not: P and not U, in three
+        # values (P true, U unknown: the exclusion is unknown, so the case is reviewed).
+        at = unit.syntax.locator.key((*draft.path, "unless"))
+        predicate = ir.And(operands=(predicate, ir.Not(operand=draft.unless.expr, pos=at)), pos=at)
     kind: ClauseKind = draft.kind  # type: ignore[assignment]
     return Clause(
         id=draft.id,
@@ -74,4 +112,5 @@ def _clause(unit: Unit, draft: ClauseDraft) -> Clause:
         contested=draft.contested,
         if_empty=draft.if_empty,
         pos=unit.syntax.locator.table(draft.path),
+        uses=tuple(dict.fromkeys(n for p in draft.predicates() for n in p.uses)),
     )

@@ -24,7 +24,6 @@ from amnesty.registry.profiles import Profile
 Row = Mapping[str, Any]
 IN_TYPES = ("admission", "return")
 OUT_REASONS = {"death": "died", "release": "released", "temporary_release": "temporarily released"}
-PROVINCE_LEVELS = ("province", "special_city", "federal_subject")
 SPAN_FACTS = {
     "sentence.served": ("sentence.start", None),
     "sentence.remaining": (None, "sentence.end"),
@@ -374,6 +373,8 @@ def person_view(
         }
         for attr in profile.conviction_attributes:
             item[f"conviction.{attr.name}"] = c.get(attr.name)
+        for attr in profile.offence_attributes:
+            item[f"conviction.{attr.name}"] = o.get(attr.name) if o else None
         convictions.append(item)
     event_items = [
         {
@@ -381,6 +382,7 @@ def person_view(
             "event.date": e["event_date"],
             "event.country": e.get("country"),
             "event.decree": e.get("decree_id"),
+            **{f"event.{a.name}": e.get(a.name) for a in profile.event_attributes},
         }
         for e in events
     ]
@@ -401,7 +403,8 @@ def person_view(
     while div is not None and len(chain) < 5:
         chain.append(div)
         div = reg.divisions.get(div["parent_id"]) if div.get("parent_id") else None
-    province = next((d["division_id"] for d in chain if d["level"] in PROVINCE_LEVELS), None)
+    levels = profile.province_levels
+    province = next((d["division_id"] for d in chain if d["level"] in levels), None)
     health = _latest(
         [h for h in reg.rows(pid, "health_assessments") if h["assessed_on"] <= as_of],
         "assessed_on",
@@ -439,6 +442,8 @@ def person_view(
     }
     for attr in profile.person_attributes:
         facts[f"person.{attr.name}"] = p.get(attr.name)
+    for attr in profile.facility_attributes:
+        facts[f"facility.{attr.name}"] = facility.get(attr.name) if facility else None
 
     reason: str | None
     if status is None or (

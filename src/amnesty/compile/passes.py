@@ -26,6 +26,7 @@ from typing import Any
 from amnesty.compile.against_registry import check_registry
 from amnesty.compile.assertions import assertions, check_assertions
 from amnesty.compile.build import build_decree
+from amnesty.compile.definitions import expand_definitions, read_definitions
 from amnesty.compile.resolve import parse_predicates, resolve_names
 from amnesty.compile.scope import check_scope
 from amnesty.compile.structure import read_structure
@@ -36,11 +37,19 @@ from amnesty.decree.facts import catalogue
 from amnesty.decree.model import Decree
 from amnesty.decree.parse import DecreeSyntax
 from amnesty.errors import ConfigError
-from amnesty.registry.profiles import Profile, get_profile, profile_names
+from amnesty.registry.profiles import (
+    Profile,
+    get_profile,
+    jurisdiction_profile,
+    looks_like_path,
+    profile_names,
+)
 
 PASSES: tuple[Callable[[Unit], None], ...] = (
     read_structure,
+    read_definitions,
     parse_predicates,
+    expand_definitions,
     resolve_names,
     check_types,
     check_vocabulary,
@@ -56,7 +65,7 @@ def front_end(
     """Run every pass over a parsed decree file; the decree is None when an error was found."""
     unit = Unit(syntax=syntax, profile=_profile(syntax, profile), facts={}, conn=conn)
     unit.facts = catalogue(unit.profile)
-    if profile is not None and syntax.data.get("jurisdiction") not in (None, profile.name):
+    if profile is not None and _named_profile(syntax) not in (None, profile.name):
         unit.error(
             "wrong-jurisdiction",
             f"the decree is written for jurisdiction {syntax.data['jurisdiction']!r}, "
@@ -65,12 +74,12 @@ def front_end(
         )
     unknown = unknown_jurisdiction(syntax)
     if unknown is not None and profile is None:
+        name, problem = unknown
         unit.error(
             "unknown-jurisdiction",
-            f"unknown jurisdiction {unknown!r}; expected a registry profile: "
-            + ", ".join(profile_names()),
+            f"jurisdiction {name!r}: {problem}",
             syntax.at(("jurisdiction",)),
-            did_you_mean(unknown, profile_names(), '"'),
+            did_you_mean(name, profile_names(), '"'),
         )
     for step in PASSES:
         step(unit)
@@ -87,15 +96,35 @@ def _profile(syntax: DecreeSyntax, given: Profile | None) -> Profile:
     name = syntax.data.get("jurisdiction")
     if isinstance(name, str):
         try:
-            return get_profile(name)
+            return jurisdiction_profile(name, syntax.file)
         except ConfigError:
             pass
     return get_profile("core")
 
 
-def unknown_jurisdiction(syntax: DecreeSyntax) -> str | None:
-    """The decree's jurisdiction if it names no known profile."""
+def _named_profile(syntax: DecreeSyntax) -> str | None:
+    """The profile name the decree's jurisdiction stands for (a path stands for its file's)."""
     name = syntax.data.get("jurisdiction")
-    if isinstance(name, str) and name not in profile_names():
-        return name
+    if isinstance(name, str) and looks_like_path(name):
+        try:
+            return jurisdiction_profile(name, syntax.file).name
+        except ConfigError:
+            return None
+    return name if isinstance(name, str) else None
+
+
+def unknown_jurisdiction(syntax: DecreeSyntax) -> tuple[str, str] | None:
+    """The decree's jurisdiction and why no profile was found for it, if none was.
+
+    A shipped name, a profile file's path (relative to the decree), or the name of a
+    ``NAME.profile.toml`` beside the decree, in ``AMNESTY_PROFILE_PATH`` or in the
+    current folder; a profile file with errors is reported with its first problem.
+    """
+    name = syntax.data.get("jurisdiction")
+    if not isinstance(name, str):
+        return None
+    try:
+        jurisdiction_profile(name, syntax.file)
+    except ConfigError as exc:
+        return name, str(exc)
     return None

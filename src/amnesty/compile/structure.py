@@ -42,6 +42,8 @@ TOP_KEYS = {
     "clause": "tables",
     "undertaking": "tables",
     "assertion": "tables",
+    "sets": "table",
+    "predicates": "table",
     "note": "text",
 }
 REQUIRED_TOP = ("id", "title", "jurisdiction", "as_of")
@@ -59,6 +61,8 @@ CLAUSE_KEYS = {
     "commutation": "table",
     "contested": "bool",
     "if_empty": "bool",
+    "unless": "text",
+    "grants": "texts",
 }
 REQUIRED_CLAUSE = ("id", "kind", "text", "source")
 UNDERTAKING_KEYS = {
@@ -158,6 +162,7 @@ def read_structure(unit: Unit) -> None:
         if u is not None:
             unit.undertakings.append(u)
     _check_ids(unit)
+    _check_scoped_excludes(unit)
     _check_ranking(unit, meta)
     if "clause" in data and not any(c.kind == "grant" for c in unit.clauses):
         if not any(e.code in ("missing-key", "wrong-type", "unknown-kind") for e in unit.errors):
@@ -174,6 +179,31 @@ def read_structure(unit: Unit) -> None:
             unit.syntax.locator.position(0),
             'add a [[clause]] with kind = "grant"',
         )
+
+
+def _check_scoped_excludes(unit: Unit) -> None:
+    """``grants = [...]`` limits an exclude to those grants: each must be a grant here."""
+    grants = [c.id for c in unit.clauses if c.kind == "grant"]
+    for c in unit.clauses:
+        if not c.grants:
+            continue
+        where = unit.at((*c.path, "grants"))
+        if c.kind != "exclude":
+            unit.error(
+                "grants-on-non-exclude",
+                f"clause {c.id}: grants limits an exclusion to some grants; a {c.kind} "
+                "clause has none",
+                unit.syntax.key_at((*c.path, "grants")),
+            )
+            continue
+        for gid in c.grants:
+            if gid not in grants:
+                unit.error(
+                    "unknown-grant",
+                    f"clause {c.id}: {gid!r} is not a grant clause of this decree",
+                    where,
+                    did_you_mean(gid, grants, '"') or f"grants: {', '.join(grants)}",
+                )
 
 
 def _check_window(unit: Unit, meta: dict[str, Any]) -> None:
@@ -257,6 +287,18 @@ def _read_clause(unit: Unit, index: int, table: dict[str, Any]) -> ClauseDraft |
     )
     _read_predicates(unit, draft, good, what)
     _read_relief(unit, draft, good, what)
+    if "grants" in good:
+        draft.grants = tuple(good["grants"])
+    if "unless" in good:
+        if kind != "exclude":
+            unit.error(
+                "unless-on-non-exclude",
+                f"{what}: unless is an exception to an exclusion; a {kind} clause has none",
+                unit.syntax.key_at((*path, "unless")),
+                "fold the condition into the predicate, or make the clause an exclude",
+            )
+        else:
+            draft.unless = Predicate((*path, "unless"), good["unless"], f"{what} (unless)")
     return draft
 
 

@@ -60,7 +60,7 @@ class _Checker:
         return self.unit.in_predicate(self.predicate, node)
 
     def shown(self, node: s.Syntax) -> str:
-        return " ".join(self.predicate.text[node.start : node.end].split())
+        return " ".join(self.unit.text_of(self.predicate, node).split())
 
     def fail(
         self, node: s.Syntax, message: str, hint: str = "", code: str = "type-mismatch"
@@ -189,8 +189,26 @@ class _Checker:
         if operand is None:
             return None
         values: list[ir.Literal] = []
+        ranges: list[s.Range] = []
         ok = True
         for v in node.values:
+            if isinstance(v, s.Range):
+                if operand[1] != "int":
+                    self.fail(
+                        v,
+                        f"a range of numbers such as `{self.shown(v)}` needs a number, but "
+                        f"`{self.shown(node.operand)}` is {_WORDS[operand[1]]}",
+                        "a code written as text is matched by listing it; a profile can "
+                        "declare its offences' article numbers as an integer attribute",
+                    )
+                    ok = False
+                elif v.low > v.high:
+                    self.fail(v, f"the range `{self.shown(v)}` is empty: {v.low} > {v.high}",
+                              f"write {v.high}..{v.low}", "empty-set")  # fmt: skip
+                    ok = False
+                else:
+                    ranges.append(v)
+                continue
             typed = self.expr(v)
             if typed is None:
                 ok = False
@@ -207,10 +225,12 @@ class _Checker:
             values.append(typed[0])
         if not ok:
             return None
-        if not values:
+        if not values and not ranges:
             self.fail(node, "an empty set matches nothing", "list at least one value", "empty-set")
             return None
-        expr: ir.Expr = ir.InSet(operand=operand[0], values=tuple(values), pos=self.at(node))
+        expr = ir.in_ranges(
+            operand[0], tuple(values), tuple((r.low, r.high) for r in ranges), self.at(node)
+        )
         if node.negated:
             expr = ir.Not(operand=expr, pos=self.at(node))
         return expr, "bool"

@@ -48,6 +48,21 @@ class Predicate:
     tree: s.Node | None = None  # after parse_predicates (and resolve_names)
     expr: ir.Expr | None = None  # after check_types
     if_empty: bool | None = None  # the clause's value for "all of no convictions"
+    uses: list[str] = field(default_factory=list)  # named sets and predicates it reads
+
+
+# Syntax nodes copied from a named predicate or set into a clause keep offsets into
+# their definition's text, lifted by ORIGIN_STRIDE times the definition's number (see
+# Unit.origins), so every later error points at the definition, where the fix belongs.
+ORIGIN_STRIDE = 1 << 32
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where copied syntax nodes were written: a named predicate's text or a set's list."""
+
+    path: Path
+    text: str  # the predicate text; "" for a set
 
 
 @dataclass
@@ -66,13 +81,19 @@ class ClauseDraft:
     commutation: CommutationTerms | None = None
     contested: bool = False
     if_empty: bool | None = None
+    unless: Predicate | None = None  # an exclude's exception: it bars only where this fails
+    grants: tuple[str, ...] = ()  # an exclude limited to these grants (removes only them)
 
     @property
     def path(self) -> Path:
         return ("clause", self.index)
 
     def predicates(self) -> list[Predicate]:
-        return ([self.predicate] if self.predicate else []) + list(self.readings.values())
+        return (
+            ([self.predicate] if self.predicate else [])
+            + list(self.readings.values())
+            + ([self.unless] if self.unless else [])
+        )
 
 
 @dataclass
@@ -104,9 +125,20 @@ class Unit:
     undertakings: list[UndertakingDraft] = field(default_factory=list)
     readings: dict[str, str] = field(default_factory=dict)
     applied_reading: str | None = None
+    # The decree's [sets] (name -> values as written, with their TOML path) and
+    # [predicates] (name -> its text), and the origins of copied syntax (index + 1).
+    sets: dict[str, tuple[list[Any], Path]] = field(default_factory=dict)
+    definitions: dict[str, Predicate] = field(default_factory=dict)
+    origins: list[Origin] = field(default_factory=list)
 
     # -- recording problems -------------------------------------------------------------
     def error(self, code: str, message: str, position: Position | None, hint: str = "") -> None:
+        # A named predicate used by several clauses would repeat its own mistake once per
+        # use, at the same place: say it once.
+        if position is not None and any(
+            e.code == code and e.position == position for e in self.errors
+        ):
+            return
         self.errors.append(DecreeError(message, position, hint, code=code))
 
     def warn(self, code: str, message: str, position: Position | None, hint: str = "") -> None:
@@ -117,8 +149,25 @@ class Unit:
         return self.syntax.at(path)
 
     def in_predicate(self, predicate: Predicate, node: s.Syntax) -> Position:
-        """Where ``node`` of ``predicate``'s text is, in the decree file."""
-        return self.syntax.locator.inside(predicate.path, node.start, max(node.end - node.start, 1))
+        """Where ``node`` of ``predicate``'s text is, in the decree file (or in the named
+        predicate or set it was copied from)."""
+        origin, start = self.origin_of(node)
+        length = max(node.end - node.start, 1)
+        if origin is None:
+            return self.syntax.locator.inside(predicate.path, start, length)
+        if not origin.text:
+            return self.syntax.locator.value(origin.path)
+        return self.syntax.locator.inside(origin.path, start, length)
+
+    def origin_of(self, node: s.Syntax) -> tuple[Origin | None, int]:
+        k, start = divmod(node.start, ORIGIN_STRIDE)
+        return (self.origins[k - 1] if k else None), start
+
+    def text_of(self, predicate: Predicate, node: s.Syntax) -> str:
+        """The text ``node`` was written as."""
+        origin, start = self.origin_of(node)
+        text = predicate.text if origin is None else origin.text
+        return text[start : start + node.end - node.start]
 
     def predicates(self) -> Iterable[Predicate]:
         for c in self.clauses:

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from amnesty.compile.unit import Unit, nearest
 from amnesty.decree import ir
 from amnesty.registry.profiles import Profile
-from amnesty.registry.schema import FACILITY_TYPES, OFFENCE_CATEGORIES
 
 # Words from the sources for the registry's own values.
 SYNONYMS: dict[str, str] = {
@@ -43,9 +42,9 @@ _COUNTRY_FACTS = ("person.citizenship", "event.country")
 def vocabulary(fact: str, unit: Unit) -> tuple[str, ...] | None:
     """The closed set of values ``fact`` takes, if it has one."""
     if fact == "conviction.category":
-        return OFFENCE_CATEGORIES
+        return unit.profile.offence_categories
     if fact == "facility.type":
-        return FACILITY_TYPES
+        return unit.profile.facility_types
     if fact in ("person.authority", "facility.authority"):
         return _authorities(unit.profile)
     defined = unit.facts.get(fact)

@@ -13,12 +13,12 @@ must agree on it exactly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal as L
 
 from amnesty.decree.ir import Type
 from amnesty.registry.profiles import Profile
-from amnesty.registry.schema import BOOLEAN, DATE, DOUBLE, INTEGER, VARCHAR
+from amnesty.registry.schema import BOOLEAN, DATE, DOUBLE, INTEGER, VARCHAR, Column
 
 Scope = L["person", "conviction", "event"]
 
@@ -274,24 +274,34 @@ _SCHEMA_TO_FACT_TYPE: dict[str, Type] = {
 
 
 def catalogue(profile: Profile) -> dict[str, FactDef]:
-    """All facts a decree for ``profile`` may use, by canonical name."""
+    """All facts a decree for ``profile`` may use, by canonical name.
+
+    The profile's vocabularies close ``conviction.gravity`` and ``event.type`` (the
+    checker suggests from them); its attributes join as ``person.<attr>``,
+    ``conviction.<attr>`` (of the conviction, or of its offence in the catalogue),
+    ``facility.<attr>`` (the person's facility) and ``event.<attr>``.
+    """
     facts = {f.name: f for f in CORE_FACTS}
-    for col in profile.person_attributes:
-        facts[f"person.{col.name}"] = FactDef(
-            f"person.{col.name}",
-            _SCHEMA_TO_FACT_TYPE[col.type],
-            "person",
-            col.doc,
-            col.unknown or "not recorded",
-            col.values,
-        )
-    for col in profile.conviction_attributes:
-        facts[f"conviction.{col.name}"] = FactDef(
-            f"conviction.{col.name}",
-            _SCHEMA_TO_FACT_TYPE[col.type],
-            "conviction",
-            col.doc,
-            col.unknown or "not recorded",
-            col.values,
-        )
+    facts["conviction.gravity"] = replace(facts["conviction.gravity"], values=profile.gravities)
+    facts["event.type"] = replace(facts["event.type"], values=profile.event_types)
+    sections: tuple[tuple[str, Scope, tuple[Column, ...]], ...] = (
+        ("person", "person", profile.person_attributes),
+        ("conviction", "conviction", profile.conviction_attributes),
+        ("conviction", "conviction", profile.offence_attributes),
+        ("facility", "person", profile.facility_attributes),
+        ("event", "event", profile.event_attributes),
+    )
+    for prefix, scope, columns in sections:
+        for col in columns:
+            name = f"{prefix}.{col.name}"
+            if name in facts:  # a core fact keeps its meaning; the profile check refuses most
+                continue
+            facts[name] = FactDef(
+                name,
+                _SCHEMA_TO_FACT_TYPE[col.type],
+                scope,
+                col.doc,
+                col.unknown or "not recorded",
+                col.values,
+            )
     return facts

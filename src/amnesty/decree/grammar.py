@@ -44,6 +44,8 @@ GRAMMAR = r"""
     | sum VAGUE sum                           -> vague
     | sum _IN set                             -> member
     | sum _NOT _IN set                        -> non_member
+    | sum _IN name                            -> member_named
+    | sum _NOT _IN name                       -> non_member_named
 ?sum: product
     | sum PLUS product                        -> arith
     | sum MINUS product                       -> arith
@@ -61,7 +63,9 @@ fraction: INT "/" INT
     | STRING                                  -> text
     | DATE                                    -> date
     | INT unit                                -> duration
-set: "{" [literal ("," literal)*] "}"
+set: "{" [set_item ("," set_item)*] "}"
+?set_item: literal
+    | INT ".." INT                            -> range
 name: NAME ("." NAME)*
 
 quant: ANY | ALL | NONE
@@ -279,8 +283,28 @@ class _Builder(Transformer[Token, s.Node]):
             end=meta.end_pos,
         )
 
+    def member_named(self, meta: Any, items: list[Any]) -> s.Node:
+        return s.Member(
+            operand=items[0], values=(), named=items[1], start=meta.start_pos, end=meta.end_pos
+        )
+
+    def non_member_named(self, meta: Any, items: list[Any]) -> s.Node:
+        return s.Member(
+            operand=items[0],
+            values=(),
+            named=items[1],
+            negated=True,
+            start=meta.start_pos,
+            end=meta.end_pos,
+        )
+
     def set(self, meta: Any, items: list[s.Node]) -> list[s.Node]:
-        return list(items)
+        return [i for i in items if i is not None]  # `{}` gives one None
+
+    def range(self, meta: Any, items: list[Token]) -> s.Node:
+        return s.Range(
+            low=int(items[0]), high=int(items[1]), start=meta.start_pos, end=meta.end_pos
+        )
 
     def arith(self, meta: Any, items: list[Any]) -> s.Node:
         left, op, right = items

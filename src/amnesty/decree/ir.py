@@ -209,3 +209,27 @@ Expr = (
     | Count
     | Contested
 )
+
+
+def in_ranges(
+    operand: Expr,
+    values: tuple[Literal, ...],
+    ranges: tuple[tuple[int, int], ...],
+    pos: Position | None = None,
+) -> Expr:
+    """``operand in {v1, v2, low..high}``: the set's values, or any range (both ends
+    included). A range is two comparisons, so the whole is unknown exactly when the
+    operand is, as a plain set is; the engine, the interpreter and the prover need
+    nothing more."""
+    parts: list[Expr] = [InSet(operand=operand, values=values, pos=pos)] if values else []
+    for low, high in ranges:
+        parts.append(
+            And(
+                operands=(
+                    Compare(op=">=", left=operand, right=Literal(value=low, type="int"), pos=pos),
+                    Compare(op="<=", left=operand, right=Literal(value=high, type="int"), pos=pos),
+                ),
+                pos=pos,
+            )
+        )
+    return parts[0] if len(parts) == 1 else Or(operands=tuple(parts), pos=pos)

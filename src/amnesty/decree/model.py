@@ -51,6 +51,9 @@ class Clause:
     contested: bool = False
     if_empty: bool | None = None  # the clause's stated value for "all of no convictions"
     pos: Position | None = field(default=None, compare=False)
+    # The decree's named sets and predicates the clause uses (already expanded in
+    # ``predicate``): explanations show them by name.
+    uses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

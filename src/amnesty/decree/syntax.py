@@ -88,11 +88,21 @@ class Comparison(Syntax):
 
 @dataclass(frozen=True, kw_only=True)
 class Member(Syntax):
-    """``x in {..}`` or ``x not in {..}``."""
+    """``x in {..}`` or ``x not in {..}``; ``x in NAME`` names a set of the decree's
+    ``[sets]`` (``named``), replaced by its values before names are resolved."""
 
     operand: Node
     values: tuple[Node, ...]
     negated: bool = False
+    named: Name | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Range(Syntax):
+    """``105..111`` inside a set: every whole number from low to high, both included."""
+
+    low: int
+    high: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -147,6 +157,7 @@ Node = (
     | Arith
     | Comparison
     | Member
+    | Range
     | Negation
     | Conjunction
     | Disjunction

@@ -297,11 +297,30 @@ def _table(t: Table) -> list[str]:
 def _profile(p: Profile) -> list[str]:
     out = [f"### {p.name}", "", p.description, ""]
     auth = ", ".join(f"`{a}`" for a in p.authorities) or "any"
-    out.append(f"Authorities: {auth}. Ids: `{p.id_case}` (see Identifiers).")
-    for label, cols in (("persons", p.person_attributes), ("convictions", p.conviction_attributes)):
+    out.append(
+        f"File `src/amnesty/registry/profiles/{p.name}.toml`; content hash "
+        f"`{p.content_hash[:16]}`. Authorities: {auth}. Ids: `{p.id_case}` (see Identifiers)."
+    )
+    default = Profile("", "", ())
+    for label, field in (
+        ("Division levels", "division_levels"),
+        ("Province levels", "province_levels"),
+        ("Facility types", "facility_types"),
+        ("Offence categories", "offence_categories"),
+        ("Gravity classes", "gravities"),
+        ("Event types", "event_types"),
+    ):
+        values = getattr(p, field)
+        if values != getattr(default, field):
+            out += ["", f"{label}: " + ", ".join(f"`{v}`" for v in values) + "."]
+    for table in ("persons", "convictions", "facilities", "offences", "events"):
+        cols = p.attributes(table)
         if cols:
-            out += ["", f"Adds to `{label}`:", ""]
+            out += ["", f"Adds to `{table}`:", ""]
             out += _columns(cols, p)
+    if p.sensitive:
+        shown = ", ".join(f"`{s}`" for s in p.sensitive)
+        out += ["", f"Sensitive (health-like; shown only to roles that need them): {shown}."]
     return [*out, ""]
 
 
@@ -314,9 +333,21 @@ def render_markdown() -> str:
     lines += [
         "## Profiles",
         "",
-        "A profile appends typed attributes to `persons` and `convictions` (after the core",
-        "columns) and names the authorities its registries use. The import requires the",
-        "profile's columns and checks them like core columns; decrees may use them.",
+        "A profile is a TOML file (`amnesty profile init NAME` writes a commented skeleton,",
+        "`amnesty profile check FILE` checks it with file:line:column errors, `amnesty",
+        "profile show NAME|FILE` prints it with its content hash and the facts it gives",
+        "decrees). It names the authorities its registries use, its id rule, its division",
+        "levels (and which count as a province), facility types, offence categories,",
+        "gravity classes and extra history event types (each replaces the core list",
+        "above when given), labels for them in its language, and typed attributes it",
+        "appends to `persons`, `convictions`, `facilities`, `offences` and `events`",
+        "(after the core columns), some marked sensitive. The import requires the",
+        "profile's columns and checks them like core columns; decrees read them as",
+        "`person.<name>`, `conviction.<name>` (of the conviction or of its offence),",
+        "`facility.<name>` and `event.<name>`. `--profile` takes a shipped name, a file's",
+        "path, or the name of a file `NAME.profile.toml` kept in a folder of",
+        "`$AMNESTY_PROFILE_PATH` or in the current folder (a decree's own folder too).",
+        "The shipped profiles are such files:",
         "",
     ]
     for name in profile_names():

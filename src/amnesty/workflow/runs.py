@@ -50,6 +50,18 @@ class RunRecord:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def profile(self) -> tuple[str, str] | None:
+        """(name, content hash) of the registry profile the run was evaluated under.
+
+        The engine's summary carries it in ``counts`` (so the run's audit event holds it);
+        runs recorded before profiles were hashed have none.
+        """
+        found = self.counts.get("profile") if isinstance(self.counts, dict) else None
+        if not isinstance(found, dict) or not found.get("hash"):
+            return None
+        return str(found.get("name", "")), str(found["hash"])
+
 
 def new_run_id(started_at: dt.datetime) -> str:
     """Short enough to type, sortable by day, random enough never to collide."""

@@ -37,7 +37,7 @@ from amnesty.compile.sql.lower import Lowerer
 from amnesty.compile.sql.registry import registry_ctes
 from amnesty.decree import ir
 from amnesty.decree.model import Decree
-from amnesty.registry.profiles import Profile, get_profile
+from amnesty.registry.profiles import Profile, get_profile, jurisdiction_profile
 
 OUTPUT_COLUMNS = (
     "person_id",
@@ -65,6 +65,8 @@ class CompiledDecree:
     left_out_query: exp.Select
     clause_ids: tuple[str, ...]  # in file order, then "scope" if the decree has one
     lists_as_json: bool  # list columns arrive as JSON text (PostgreSQL)
+    profile: str = ""  # the registry profile compiled against, and its content hash
+    profile_hash: str = ""
 
     @property
     def sql(self) -> str:
@@ -146,12 +148,20 @@ def compile_decree(
         left_out_query=left_out,
         clause_ids=tuple(c.id for c in lowered),
         lists_as_json=d.lists_as_json,
+        profile=profile.name,
+        profile_hash=profile.content_hash,
     )
+
+
+def profile_for(decree: Decree) -> Profile:
+    """The profile named by the decree's jurisdiction (core if none can be found: a
+    decree that came through the checker has had its jurisdiction checked)."""
+    return _profile_for(decree)
 
 
 def _profile_for(decree: Decree) -> Profile:
     try:
-        return get_profile(decree.jurisdiction)
+        return jurisdiction_profile(decree.jurisdiction, decree.source_path)
     except Exception:
         return get_profile("core")
 

@@ -27,7 +27,6 @@ from amnesty.registry.profiles import Profile
 
 STATUS_IN = ("admission", "return")
 STATUS_OUT = ("release", "death", "temporary_release")
-PROVINCE_LEVELS = ("province", "special_city", "federal_subject")
 ANCESTOR_DEPTH = 5
 LEFT_OUT_REASONS = {
     "death": "died",
@@ -83,7 +82,12 @@ class RegistryCTEs:
             exp.alias_(exp.column("facility_type", "f"), "facility_type"),
             exp.alias_(exp.column("authority", "f"), "authority"),
             exp.alias_(exp.column("division_id", "f"), "division_id"),
+            *[
+                exp.alias_(exp.column(a.name, "f"), f"attr__{a.name}")
+                for a in self.profile.facility_attributes
+            ],
         ).from_("facilities AS f", copy=False)
+        levels = self.profile.province_levels
         province_ifs = []
         for i in range(ANCESTOR_DEPTH):
             parent = "f.division_id" if i == 0 else f"d{i - 1}.parent_id"
@@ -96,13 +100,17 @@ class RegistryCTEs:
             sel = sel.select(exp.alias_(exp.column("division_id", f"d{i}"), f"anc{i}"), copy=False)
             province_ifs.append(
                 exp.If(
-                    this=exp.In(
-                        this=exp.column("level", f"d{i}"), expressions=_strings(PROVINCE_LEVELS)
-                    ),
+                    this=exp.In(this=exp.column("level", f"d{i}"), expressions=_strings(levels)),
                     true=exp.column("division_id", f"d{i}"),
                 )
             )
-        return sel.select(exp.alias_(exp.Case(ifs=province_ifs), "province"), copy=False)
+        # A profile without province levels has no facility.province: always unknown.
+        province = (
+            exp.Case(ifs=province_ifs)
+            if levels
+            else exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR"))
+        )
+        return sel.select(exp.alias_(province, "province"), copy=False)
 
     # -- convictions ----------------------------------------------------------------
 
@@ -188,6 +196,8 @@ class RegistryCTEs:
         }
         for attr in self.profile.conviction_attributes:
             columns[f"conviction.{attr.name}"] = exp.column(attr.name, "c")
+        for attr in self.profile.offence_attributes:
+            columns[f"conviction.{attr.name}"] = exp.column(attr.name, "o")
         sel = (
             exp.select(exp.column("person_id", "c"))
             .from_("convictions AS c", copy=False)
@@ -251,6 +261,10 @@ class RegistryCTEs:
             exp.alias_(exp.column("event_date"), "event__date"),
             exp.alias_(exp.column("country"), "event__country"),
             exp.alias_(exp.column("decree_id"), "event__decree"),
+            *[
+                exp.alias_(exp.column(a.name), f"event__{a.name}")
+                for a in self.profile.event_attributes
+            ],
         ).from_("events", copy=False)
         return self._where(sel, "person_id", self._on_or_before("event_date"))
 
@@ -517,6 +531,8 @@ class RegistryCTEs:
             columns["health__assessed_on"] = exp.column("assessed_on", "h")
         for attr in self.profile.person_attributes:
             columns[f"person__{attr.name}"] = p(attr.name)
+        for attr in self.profile.facility_attributes:
+            columns[f"facility__{attr.name}"] = exp.column(f"attr__{attr.name}", "pl")
         for alias in self.aggs.aliases("convictions", 1):
             columns[alias] = ca(alias)
         if needs_events:

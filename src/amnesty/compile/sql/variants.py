@@ -41,7 +41,7 @@ from amnesty.compile.sql.lower import Lowerer
 from amnesty.compile.sql.registry import registry_ctes
 from amnesty.decree.model import Decree
 from amnesty.errors import EngineError
-from amnesty.registry.profiles import Profile, get_profile
+from amnesty.registry.profiles import Profile, get_profile, jurisdiction_profile
 
 # the per-decree columns of ``decided`` that the output columns read
 DECIDED_COLUMNS = ("outcome", "relief_true", "relief_possible", "unknown")
@@ -174,6 +174,6 @@ def compile_variants(
 
 def _profile(decree: Decree) -> Profile:
     try:
-        return get_profile(decree.jurisdiction)
+        return jurisdiction_profile(decree.jurisdiction, decree.source_path)
     except Exception:
         return get_profile("core")

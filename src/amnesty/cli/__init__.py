@@ -37,6 +37,7 @@ COMMAND_MODULES: dict[str, tuple[tuple[str, ...], str]] = {
               "this database."),
     "logout": (("users",), "Revoke the token amnesty login kept for this database and forget "
                "it."),
+    "serve": (("serve",), "Serve the JSON API (/api, schema at /openapi.json) and the web UI."),
     "audit": (("audit",), "Verify, export and checkpoint the audit chain."),
     "review": (CASEWORK, "The review queue: cases the engine referred to a person."),
     "roster": (CASEWORK, "Facility rosters: prepare, check, approve (four eyes), withdraw."),

@@ -16,8 +16,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 
-from acting import TEST_PASSWORD  # noqa: E402
-from casework_world import World, build_world  # noqa: E402
+from casework_world import World, build_world
+
+from acting import TEST_PASSWORD
 
 
 @dataclass

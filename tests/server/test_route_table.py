@@ -28,8 +28,14 @@ HOLDER = {
 
 
 def _path(path: str, served: Served) -> str:
-    values = {"run_id": served.world.run_id, "person_id": "P01", "roster_id": "1",
-              "facility_id": "F1", "decree_id": served.world.decree.id, "job_id": "job-0"}  # fmt: skip
+    values = {
+        "run_id": served.world.run_id,
+        "person_id": "P01",
+        "roster_id": "1",
+        "facility_id": "F1",
+        "decree_id": served.world.decree.id,
+        "job_id": "job-0",
+    }
     return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: values.get(m.group(1), "x"), path)
 
 

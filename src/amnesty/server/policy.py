@@ -185,7 +185,7 @@ def _search(dependant: Any) -> Policy | None:
         found = stack.pop()
         policy = getattr(found.call, POLICY_ATTRIBUTE, None)
         if policy is not None:
-            return policy  # type: ignore[no-any-return]
+            return policy
         stack.extend(found.dependencies)
     return None
 

@@ -23,12 +23,18 @@ def test_the_whole_flow_as_reviewer_approver_officer_auditor(served: Served) -> 
     # The reviewer decides the one referred case; the reason is stored as typed.
     queue = s.call("rev1", "GET", f"/api/runs/{run}/reviews").json()
     assert [(c["person_id"], c["state"]) for c in queue] == [("P03", "open")]
-    decided = s.call("rev1", "POST", f"/api/runs/{run}/reviews/P03",
-                     json={"outcome": "eligible", "reason": NASTY})  # fmt: skip
+    decided = s.call(
+        "rev1",
+        "POST",
+        f"/api/runs/{run}/reviews/P03",
+        json={"outcome": "eligible", "reason": NASTY},
+    )
     assert decided.status_code == 200, decided.text
     assert decided.json()["reason"] == NASTY and decided.json()["decided_by"] == "rev1"
-    assert s.call("rev1", "GET", f"/api/runs/{run}/reviews?state=decided").json()[0][
-        "person_id"] == "P03"  # fmt: skip
+    assert (
+        s.call("rev1", "GET", f"/api/runs/{run}/reviews?state=decided").json()[0]["person_id"]
+        == "P03"
+    )
 
     # The officer prepares F1's roster; an approver approves it (four eyes).
     prepared = s.call("off1", "POST", f"/api/runs/{run}/rosters/F1")
@@ -43,13 +49,22 @@ def test_the_whole_flow_as_reviewer_approver_officer_auditor(served: Served) -> 
 
     # Undertakings from a file (one bad row refuses all, naming it), then a good one.
     bad = "person_id,undertaking_id,status,signed_on,witness\nP01,pledge,signed,notadate,W\n"
-    refused = s.call("off1", "POST", f"/api/rosters/{roster}/undertakings-file",
-                     files={"file": ("u.csv", bad.encode(), "text/csv")})  # fmt: skip
+    refused = s.call(
+        "off1",
+        "POST",
+        f"/api/rosters/{roster}/undertakings-file",
+        files={"file": ("u.csv", bad.encode(), "text/csv")},
+    )
     assert refused.status_code in (400, 422), refused.text
     assert "row" in refused.json()["detail"] and refused.json()["status"] == refused.status_code
-    good = f"person_id,undertaking_id,status,signed_on,witness\nP01,pledge,signed,2015-10-05,{NASTY!r}\n"
-    recorded = s.call("off1", "POST", f"/api/rosters/{roster}/undertakings-file",
-                      files={"file": ("u.csv", good.encode(), "text/csv")})  # fmt: skip
+    header = "person_id,undertaking_id,status,signed_on,witness\n"
+    good = f"{header}P01,pledge,signed,2015-10-05,{NASTY!r}\n"
+    recorded = s.call(
+        "off1",
+        "POST",
+        f"/api/rosters/{roster}/undertakings-file",
+        files={"file": ("u.csv", good.encode(), "text/csv")},
+    )
     assert recorded.status_code == 200, recorded.text
     assert recorded.json() == {"records": 1}
 
@@ -75,8 +90,12 @@ def test_the_whole_flow_as_reviewer_approver_officer_auditor(served: Served) -> 
         # a problem and nothing else: no roster entry, no person, no certificate
         assert set(answer.json()) == {"type", "title", "status", "detail", "instance"}
         assert "not for facility F1" in answer.json()["detail"]
-    assert s.call("off2", "POST", f"/api/rosters/{roster}/release",
-                  json={"date": "2015-10-08"}).status_code == 403  # fmt: skip
+    assert (
+        s.call(
+            "off2", "POST", f"/api/rosters/{roster}/release", json={"date": "2015-10-08"}
+        ).status_code
+        == 403
+    )
     assert s.call("off2", "GET", "/api/rosters").json() == []
     assert s.call("off2", "GET", "/api/releases").json() == []
     mine = s.call("off2", "GET", f"/api/runs/{run}/determinations").json()
@@ -99,8 +118,12 @@ def test_determinations_filters_pages_and_exports(served: Served) -> None:
     assert everyone["total"] == 7 and everyone["next_after"] is None
     first = s.call("analyst", "GET", f"/api/runs/{run}/determinations?limit=3").json()
     assert [d["person_id"] for d in first["items"]] == ["P01", "P02", "P03"]
-    second = s.call("analyst", "GET",
-                    f"/api/runs/{run}/determinations?limit=3&after={first['next_after']}").json()  # fmt: skip
+    second = s.call(
+        "analyst",
+        "GET",
+        f"/api/runs/{run}/determinations",
+        params={"limit": 3, "after": first["next_after"]},
+    ).json()
     assert [d["person_id"] for d in second["items"]] == ["P04", "P05", "P06"]
     review = s.call("analyst", "GET", f"/api/runs/{run}/determinations?outcome=review").json()
     assert [d["person_id"] for d in review["items"]] == ["P03"]
@@ -111,8 +134,9 @@ def test_determinations_filters_pages_and_exports(served: Served) -> None:
     assert nobody["total"] == 0
     # SQL and LIKE meta-characters in a filter match nothing rather than everything.
     for hostile in ("%", "_", "' OR '1'='1", "g-common%", '"'):
-        found = s.call("analyst", "GET", f"/api/runs/{run}/determinations",
-                       params={"ground": hostile}).json()  # fmt: skip
+        found = s.call(
+            "analyst", "GET", f"/api/runs/{run}/determinations", params={"ground": hostile}
+        ).json()
         assert found["total"] == 0, hostile
     bad = s.call("analyst", "GET", f"/api/runs/{run}/determinations?outcome=maybe")
     assert bad.status_code == 422

@@ -71,8 +71,9 @@ def test_a_run_started_from_the_api_runs_in_the_background(crowd_world: Served) 
             if polled["state"] in ("done", "failed"):
                 break
             # other users' requests are answered while the run is in progress
-            page = http.get(f"/api/runs/{s.world.run_id}/determinations?limit=5",
-                            headers=s.headers("rev1"))  # fmt: skip
+            page = http.get(
+                f"/api/runs/{s.world.run_id}/determinations?limit=5", headers=s.headers("rev1")
+            )
             assert page.status_code == 200
             answered_meanwhile += 1
             assert time.monotonic() < deadline, seen

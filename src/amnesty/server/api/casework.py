@@ -262,6 +262,32 @@ def withdraw(
 
 # --- undertakings and releases ---
 
+
+class OneUndertaking(BaseModel):
+    undertaking_id: Id
+    signed_on: dt.date | None = None
+    witness: Annotated[str, Field(max_length=500)] | None = None
+    refused: bool = False
+
+
+@router.post("/runs/{run_id}/undertakings/{person_id}", status_code=201)
+def undertaking(
+    run_id: str,
+    person_id: str,
+    body: OneUndertaking,
+    db: Db,
+    principal: Annotated[Principal, allow(R.facility_officer, facility_of=run_person_facility)],
+) -> dict[str, Any]:
+    """Record one undertaking of a person on an approved roster: signed, or refused."""
+    from amnesty.workflow.releases import record_undertaking
+
+    _run(db, run_id)
+    row = record_undertaking(
+        db, principal.name, run_id, person_id, body.undertaking_id, signed_on=body.signed_on,
+        witness=body.witness, refused=body.refused,
+    )  # fmt: skip
+    return plain(row)
+
 Officer = Annotated[Principal, allow(R.facility_officer, facility_of=roster_facility)]
 
 

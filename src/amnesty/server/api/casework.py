@@ -251,7 +251,10 @@ def approve(
 
 @router.post("/rosters/{roster_id}/withdraw")
 def withdraw(
-    roster_id: int, body: Reason, db: Db, principal: Annotated[Principal, allow(R.approver)]
+    roster_id: int,
+    body: Reason,
+    db: Db,
+    principal: Annotated[Principal, allow(R.approver, R.admin)],
 ) -> dict[str, Any]:
     """Withdraw a roster before anyone on it is released."""
     from amnesty.workflow.rosters import withdraw_roster
@@ -382,7 +385,7 @@ def revoke(
     person_id: str,
     body: Revoke,
     db: Db,
-    principal: Annotated[Principal, allow(R.approver)],
+    principal: Annotated[Principal, allow(R.approver, R.admin)],
 ) -> dict[str, Any]:
     """Revoke a release made in error: the person returns to custody."""
     from amnesty.workflow.releases import revoke_release

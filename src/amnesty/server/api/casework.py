@@ -291,6 +291,7 @@ def undertaking(
     )  # fmt: skip
     return plain(row)
 
+
 Officer = Annotated[Principal, allow(R.facility_officer, facility_of=roster_facility)]
 
 

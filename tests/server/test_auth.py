@@ -173,3 +173,19 @@ def test_sessions_are_shared_by_server_processes(shared_duck: Served) -> None:
     issued = second.post("/api/tokens", json=body, headers={"X-CSRF-Token": me["csrf_token"]})
     assert issued.status_code == 201
     other.state.jobs.shutdown()
+
+
+def test_a_form_with_the_token_of_no_session_passes_the_csrf_check(shared_duck: Served) -> None:
+    from starlette.requests import Request
+
+    from amnesty.server.auth import csrf_token
+
+    scope = {"type": "http", "app": shared_duck.app, "headers": [], "method": "GET",
+             "path": "/login", "query_string": b""}  # fmt: skip
+    token = csrf_token(Request(scope))
+    form = {"name": "rev1", "password": "whatever it is", "csrf_token": token}
+    client = shared_duck.new_client()
+    # past the CSRF check; /api/session itself takes JSON, so the form is then invalid
+    assert client.post("/api/session", data=form).status_code == 422
+    form["csrf_token"] = token[:-2] + ("00" if not token.endswith("00") else "11")
+    assert client.post("/api/session", data=form).status_code == 403

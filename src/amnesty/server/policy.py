@@ -151,13 +151,42 @@ def policy_of(route: BaseRoute) -> Policy | None:
         return found
     if not isinstance(route, APIRoute):
         return None
-    stack = list(route.dependant.dependencies)
+    return _search(route.dependant)
+
+
+@dataclass(frozen=True)
+class RouteEntry:
+    path: str
+    methods: frozenset[str]
+    policy: Policy | None
+    route: BaseRoute
+
+
+def route_table(app: Any) -> list[RouteEntry]:
+    """Every route the app answers (included routers flattened), with its policy."""
+    from fastapi.routing import iter_route_contexts
+
+    table = []
+    for context in iter_route_contexts(app.routes):
+        original = context.original_route
+        policy = policy_of(original)
+        if policy is None and isinstance(original, APIRoute):
+            effective = getattr(context, "dependant", None)  # router-level dependencies too
+            if effective is not None:
+                policy = _search(effective)
+        methods = frozenset(context.methods or ())
+        table.append(RouteEntry(str(context.path or ""), methods, policy, original))
+    return table
+
+
+def _search(dependant: Any) -> Policy | None:
+    stack = [dependant]
     while stack:
-        dependant = stack.pop()
-        policy = getattr(dependant.call, POLICY_ATTRIBUTE, None)
+        found = stack.pop()
+        policy = getattr(found.call, POLICY_ATTRIBUTE, None)
         if policy is not None:
             return policy
-        stack.extend(dependant.dependencies)
+        stack.extend(found.dependencies)
     return None
 
 
@@ -167,4 +196,4 @@ def public_mount(mount: Mount) -> Mount:
     return mount
 
 
-__all__ = ["HEALTH_ROLES", "Policy", "allow", "policy_of", "public"]
+__all__ = ["HEALTH_ROLES", "Policy", "RouteEntry", "allow", "policy_of", "public", "route_table"]

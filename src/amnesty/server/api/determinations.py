@@ -1,0 +1,285 @@
+"""A run's determinations: filtered, paginated, exported; and one person explained.
+
+A facility officer (any principal with a facility scope) sees only the rows of
+their facilities: the scope is a filter here, not only a refusal, so a list
+never shows another facility's persons.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tempfile
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import pyarrow as pa
+import sqlalchemy as sa
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from amnesty.server.api.common import Db, person_facility, plain, run_person_facility
+from amnesty.server.api.runs import READERS, _run
+from amnesty.server.auth import Principal
+from amnesty.server.policy import HEALTH_ROLES, allow
+from amnesty.server.problems import NotFound
+from amnesty.store.tables import determinations
+
+router = APIRouter(prefix="/runs/{run_id}", tags=["determinations"])
+
+LIST_COLUMNS = ("grounds", "blocking", "referred", "unknown", "undertakings")
+COLUMNS = ("person_id", "facility_id", "outcome", "relief", *LIST_COLUMNS)
+
+
+class Outcome(StrEnum):
+    eligible = "eligible"
+    ineligible = "ineligible"
+    review = "review"
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    xlsx = "xlsx"
+    parquet = "parquet"
+
+
+class Determination(BaseModel):
+    person_id: str
+    facility_id: str | None
+    outcome: str
+    relief: str | None
+    grounds: list[str]
+    blocking: list[str]
+    referred: list[str]
+    unknown: list[Any]
+    undertakings: list[str]
+
+
+class Page(BaseModel):
+    run_id: str
+    items: list[Determination]
+    total: int = Field(description="rows matching the filters (within the caller's scope)")
+    next_after: str | None = Field(
+        description="pass as ?after= for the next page; null on the last page"
+    )
+
+
+class Filters(BaseModel):
+    outcome: Outcome | None = None
+    relief: str | None = None
+    facility: str | None = None
+    division: str | None = None
+    ground: str | None = None
+
+
+def _like_json_item(value: str) -> str:
+    """A LIKE pattern for ``"value"`` inside canonical JSON text, wildcards escaped."""
+    text = json.dumps(value, ensure_ascii=False)
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _conditions(
+    run_id: str, filters: Filters, principal: Principal, facilities_in: Any
+) -> list[Any]:
+    d = determinations.c
+    where: list[Any] = [d.run_id == run_id]
+    if filters.outcome:
+        where.append(d.outcome == filters.outcome.value)
+    if filters.relief:
+        where.append(d.relief == filters.relief)
+    if filters.facility:
+        where.append(d.facility_id == filters.facility)
+    if filters.ground:
+        where.append(d.grounds.like(_like_json_item(filters.ground), escape="\\"))
+    if filters.division:
+        where.append(d.facility_id.in_(facilities_in(filters.division)))
+    if principal.facilities:
+        where.append(d.facility_id.in_(list(principal.facilities)))
+    return where
+
+
+DIVISION_FACILITIES = sa.text(
+    "WITH RECURSIVE below(division_id) AS ("
+    " SELECT division_id FROM divisions WHERE division_id = :division"
+    " UNION SELECT v.division_id FROM divisions v JOIN below b ON v.parent_id = b.division_id)"
+    " SELECT facility_id FROM facilities WHERE division_id IN (SELECT division_id FROM below)"
+)
+
+
+def _division_facilities(db: Any) -> Any:
+    """Facilities in a division or any division below it (the registry's tree)."""
+
+    def facilities(division: str) -> list[str]:
+        from amnesty.registry.snapshot import current_snapshot
+
+        with db.raw() as raw:
+            if current_snapshot(raw) is None:
+                return []  # no registry imported yet: no division has facilities
+        with db.connect() as conn:
+            return [str(r[0]) for r in conn.execute(DIVISION_FACILITIES, {"division": division})]
+
+    return facilities
+
+
+def _row(r: Any) -> dict[str, Any]:
+    row = {c: r[c] for c in COLUMNS}
+    for c in LIST_COLUMNS:
+        row[c] = json.loads(row[c] or "[]")
+    return row
+
+
+FiltersQuery = Annotated[Filters, Query()]
+
+
+@router.get("/determinations", response_model=Page)
+def list_determinations(
+    run_id: str,
+    db: Db,
+    principal: Annotated[Principal, allow(*READERS)],
+    filters: FiltersQuery,
+    after: Annotated[
+        str | None, Query(description="the last person_id of the previous page")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """Filter by outcome, relief, facility, division (and those below it), ground."""
+    _run(db, run_id)
+    d = determinations.c
+    where = _conditions(run_id, filters, principal, _division_facilities(db))
+    page_where = [*where, d.person_id > after] if after is not None else where
+    with db.connect() as conn:
+        total = conn.execute(
+            sa.select(sa.func.count()).select_from(determinations).where(*where)
+        ).scalar_one()
+        rows = (
+            conn.execute(
+                sa.select(*[d[c] for c in COLUMNS])
+                .where(*page_where)
+                .order_by(d.person_id)
+                .limit(limit + 1)
+            )
+            .mappings()
+            .all()
+        )
+    items = [_row(r) for r in rows[:limit]]
+    more = len(rows) > limit
+    return {"run_id": run_id, "items": items, "total": int(total),
+            "next_after": items[-1]["person_id"] if more else None}  # fmt: skip
+
+
+MEDIA = {
+    ExportFormat.csv: "text/csv; charset=utf-8",
+    ExportFormat.xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ExportFormat.parquet: "application/vnd.apache.parquet",
+}
+
+
+@router.get(
+    "/determinations/export",
+    response_class=Response,
+    responses={200: {"content": {m: {} for m in MEDIA.values()},
+                     "description": "The matching determinations as a file"}},
+)  # fmt: skip
+def export_determinations(
+    run_id: str,
+    db: Db,
+    principal: Annotated[Principal, allow(*READERS)],
+    filters: FiltersQuery,
+    format: ExportFormat = ExportFormat.csv,
+) -> Response:
+    """Every matching row as CSV (lists joined by ``;``), Excel or Parquet."""
+    _run(db, run_id)
+    d = determinations.c
+    where = _conditions(run_id, filters, principal, _division_facilities(db))
+    with db.connect() as conn:
+        rows = [
+            _row(r)
+            for r in conn.execute(
+                sa.select(*[d[c] for c in COLUMNS]).where(*where).order_by(d.person_id)
+            ).mappings()
+        ]
+    name = f"determinations-{run_id}.{format.value}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(_encode(rows, format), media_type=MEDIA[format], headers=headers)
+
+
+def _flat(row: dict[str, Any]) -> list[Any]:
+    out: list[Any] = []
+    for c in COLUMNS:
+        value = row[c]
+        if c == "unknown":
+            out.append(json.dumps(value, ensure_ascii=False))
+        elif c in LIST_COLUMNS:
+            out.append(";".join(value))
+        else:
+            out.append(value)
+    return out
+
+
+def _encode(rows: list[dict[str, Any]], format: ExportFormat) -> bytes:
+    if format is ExportFormat.csv:
+        text = io.StringIO()
+        writer = csv.writer(text)
+        writer.writerow(COLUMNS)
+        writer.writerows(_flat(r) for r in rows)
+        return text.getvalue().encode("utf-8")
+    if format is ExportFormat.xlsx:
+        from openpyxl import Workbook
+
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet("determinations")
+        sheet.append(list(COLUMNS))
+        for r in rows:
+            # a cell starting with = + - @ would be a formula in Excel: store it as text
+            sheet.append([f"'{v}" if isinstance(v, str) and v[:1] in "=+-@" else v
+                          for v in _flat(r)])  # fmt: skip
+        buffer = io.BytesIO()
+        book.save(buffer)
+        return buffer.getvalue()
+    import pyarrow.parquet as pq
+
+    table = pa.table(
+        {
+            **{c: pa.array([r[c] for r in rows], pa.string())
+               for c in ("person_id", "facility_id", "outcome", "relief")},
+            **{c: pa.array([r[c] for r in rows], pa.list_(pa.string()))
+               for c in ("grounds", "blocking", "referred", "undertakings")},
+            "unknown": pa.array([json.dumps(r["unknown"]) for r in rows], pa.string()),
+        }
+    )  # fmt: skip
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    return buffer.getvalue()
+
+
+@router.get("/explain/{person_id}")
+def explain_person(
+    run_id: str,
+    person_id: str,
+    db: Db,
+    _: Annotated[
+        Principal, allow(*sorted(HEALTH_ROLES), health=True, facility_of=run_person_facility)
+    ],
+) -> dict[str, Any]:
+    """One person clause by clause on the run's as-of date, beside what the run decided.
+
+    Reveals health facts the decree reads, so only for the roles that need them;
+    every call is written to the audit chain.
+    """
+    from amnesty.workflow.decrees import get_decree
+    from amnesty.workflow.run_explanation import explain_against_run
+
+    run = _run(db, run_id)
+    if person_facility(db, run_id, person_id) is None:
+        raise NotFound(f"run {run_id} decided no person {person_id!r}")
+    record = get_decree(db, run.decree_id)
+    assert record is not None
+    with tempfile.TemporaryDirectory(prefix="amnesty-explain-") as folder:
+        path = Path(folder) / "decree.toml"
+        path.write_text(record.source_text, encoding="utf-8")
+        compared = explain_against_run(db, path, run_id, person_id)
+    return plain(compared.to_dict())

@@ -207,6 +207,10 @@ def test_the_whole_flow(browser: Any, site: Any, axe_source: str, tmp_path: Path
             fits(page)
         off2.go("/determinations")
         assert page.locator("table[data-table=determinations] tr[data-person]").count() == 1
+        with page.expect_download() as download:  # the export is scoped as the page is
+            page.get_by_role("link", name="csv").click()
+        exported = Path(download.value.path()).read_text(encoding="utf-8")
+        assert "P05" in exported and not any(p in exported for p in F1_PEOPLE)
         axe_check(page, axe_source)  # the determinations table, on a tablet
 
         for user in users:  # nothing from another origin, no script error

@@ -128,6 +128,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "bad_login": "Wrong name or password.",
         "name_romanised": "Romanised",
         "custody": "Custody",
+        "person_name": "Name",
+        "as_table": "As a table",
+        "roster": "Roster",
+        "more": "more in the table",
     },
     "ko": {
         "app": "amnesty",
@@ -238,6 +242,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "bad_login": "이름이나 암호가 틀렸습니다.",
         "name_romanised": "로마자",
         "custody": "수감",
+        "person_name": "이름",
+        "as_table": "표로 보기",
+        "roster": "명단",
+        "more": "곳 더 (표에 있음)",
     },
     "ru": {
         "skip": "Перейти к содержанию",
@@ -292,6 +300,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "verified": "Цепочка аудита проверена.",
         "not_verified": "Цепочка аудита не проходит проверку.",
         "bad_login": "Неверное имя или пароль.",
+        "person_name": "Имя",
+        "roster": "Список",
     },
 }
 

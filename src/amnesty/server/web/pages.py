@@ -37,6 +37,7 @@ STATIC_FILES = {
     "htmx.min.js": "text/javascript",
     "htmx.LICENSE.txt": "text/plain",
 }
+CHART_ROWS = 12  # bars per chart; the determinations table filters by any facility or division
 WITHHELD = "\u2063withheld"  # a marker no registry value holds; the template shows a label
 
 
@@ -131,8 +132,8 @@ def dashboard(
     counts = queries.counts(db, record.run_id, scope)
     facilities = queries.facility_names(db, scope)
     divisions = queries.division_names(db, scope)
-    facility_rows = [(f"{k} {facilities.get(k, '')}", v) for k, v in counts.by_facility]
-    division_rows = [(divisions.get(k, k), v) for k, v in counts.by_division]
+    facility_rows = _largest([(f"{k} {facilities.get(k, '')}", v) for k, v in counts.by_facility])
+    division_rows = _largest([(divisions.get(k, k), v) for k, v in counts.by_division])
     return page(
         request,
         "dashboard.html",
@@ -142,9 +143,10 @@ def dashboard(
         run=record,
         counts=counts,
         outcomes=queries.OUTCOMES,
-        outcome_rows=[(_t_outcome(o), {o: n}) for o, n in counts.by_outcome.items()],
+        outcome_rows=[(o, {o: n}) for o, n in counts.by_outcome.items()],
         facility_rows=facility_rows,
         division_rows=division_rows,
+        chart_rows=CHART_ROWS,
         max_facility=max((sum(v.values()) for _k, v in counts.by_facility), default=0),
         max_division=max((sum(v.values()) for _k, v in counts.by_division), default=0),
         max_ground=max((n for _g, n in counts.by_ground), default=0),
@@ -152,8 +154,9 @@ def dashboard(
     )
 
 
-def _t_outcome(outcome: str) -> str:
-    return outcome  # the chart's row label; the bar's colour and the legend say the rest
+def _largest(rows: list[tuple[str, dict[str, int]]]) -> list[tuple[str, dict[str, int]]]:
+    """Largest first: a chart shows the first CHART_ROWS, the table has every one."""
+    return sorted(rows, key=lambda row: (-sum(row[1].values()), row[0]))
 
 
 # --- determinations ---
@@ -182,15 +185,11 @@ def determinations_page(
     def page_href(n: int) -> str:
         return "/determinations?" + urlencode({**base, "page": n})
 
-    exported = urlencode(filters.as_query())
     exports = [
-        (
-            fmt,
-            f"/api/runs/{record.run_id}/determinations/export.{fmt}"
-            + (f"?{exported}" if exported else ""),
-        )
+        (fmt, f"/api/runs/{record.run_id}/determinations/export?"
+         + urlencode({**filters.as_query(), "format": fmt}))
         for fmt in ("csv", "xlsx", "parquet")
-    ]
+    ]  # fmt: skip
     grounds = sorted({g for g, _n in queries.counts(db, record.run_id, scope).by_ground})
     return page(
         request,

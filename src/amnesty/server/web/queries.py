@@ -17,6 +17,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+# the API's own reading of the ground and division filters, so a page and its export agree
+from amnesty.server.api.determinations import _division_facilities, _like_json_item
 from amnesty.store.database import Database
 from amnesty.store.tables import audit_events, determinations, releases
 
@@ -147,14 +149,7 @@ def counts(db: Database, run_id: str, scope: Scope) -> Counts:
     return out
 
 
-def _like_json_item(value: str) -> str:
-    """A LIKE pattern matching ``value`` as one string item of a canonical JSON array."""
-    quoted = json.dumps(value, ensure_ascii=False)
-    escaped = quoted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _filtered(run_id: str, scope: Scope, f: Filters) -> Any:
+def _filtered(db: Database, run_id: str, scope: Scope, f: Filters) -> Any:
     d = determinations
     query: Any = (
         sa.select(
@@ -182,8 +177,8 @@ def _filtered(run_id: str, scope: Scope, f: Filters) -> Any:
         query = query.where(d.c.relief == f.relief)
     if f.facility:
         query = query.where(d.c.facility_id == f.facility)
-    if f.division:
-        query = query.where(facilities_t.c.division_id == f.division)
+    if f.division:  # the division or any below it, as the API's filter reads it
+        query = query.where(d.c.facility_id.in_(_division_facilities(db)(f.division)))
     if f.ground:
         query = query.where(d.c.grounds.like(_like_json_item(f.ground), escape="\\"))
     return query
@@ -193,7 +188,7 @@ def determinations_page(
     db: Database, run_id: str, scope: Scope, f: Filters, page: int, size: int = PAGE_SIZE
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of the run's determinations matching ``f`` within scope, and how many match."""
-    query = _filtered(run_id, scope, f)
+    query = _filtered(db, run_id, scope, f)
     with db.connect() as conn:
         total = conn.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
         rows = conn.execute(

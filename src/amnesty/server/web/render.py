@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import jinja2
 from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from amnesty.registry.snapshot import current_snapshot
 from amnesty.server.auth import Principal, csrf_token, optional_principal
@@ -37,6 +37,22 @@ environment = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def show_fact(value: Any) -> str:
+    """A fact as a reader wants it: items joined, a range as its bounds, no Python reprs."""
+    if isinstance(value, list | tuple):
+        return ", ".join(show_fact(v) for v in value) or "none"
+    if isinstance(value, dict):
+        return "; ".join(f"{k} {show_fact(v)}" for k, v in value.items())
+    if value is None:
+        return "unrecorded"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+environment.filters["fact"] = show_fact
 
 # (label key, href, roles that see it; empty: everyone signed in). The pages
 # themselves are guarded by their policies; the menu only leaves out what would 403.
@@ -120,10 +136,12 @@ def page(
 
 
 def page_error(request: Request, problem: dict[str, Any]) -> Response:
-    """A problem (401, 403, 404, 409, ...) on a page: the login form or an error page."""
+    """A problem on a page: the login form for a 401, else an error page with its status."""
     status = int(problem["status"])
-    if status == 401 and request.method == "GET":
-        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+    if status == 401:  # the login form, still answering 401, then back to the page asked for
+        query = f"?{request.url.query}" if request.url.query else ""
+        back = f"{request.url.path}{query}" if request.method == "GET" else "/"
+        return page(request, "login.html", None, status=401, next=back, name="")
     principal = None
     if status != 401:
         try:

@@ -54,6 +54,7 @@ def main() -> None:
     from amnesty.demo import run_demo
     from amnesty.server.app import create_app
     from amnesty.store.database import Database
+    from amnesty.workflow.batches import roster_people
     from amnesty.workflow.review import review_queue
     from amnesty.workflow.rosters import list_rosters
     from amnesty.workflow.users import add_user
@@ -67,15 +68,12 @@ def main() -> None:
     db = Database.open(report.db)
     passwords["auditor"] = secrets.token_urlsafe(12)
     add_user(db, "auditor", ["auditor"], actor="admin", password=passwords["auditor"])
-    first_run, run = report.runs[0].run.run_id, report.runs[1].run.run_id
+    run = report.runs[1].run.run_id
     roster = next(r for r in list_rosters(db, run) if r.status == "approved")
-    decided = [c for c in review_queue(db, first_run, "decided")]
-    person = (
-        decided[0].person_id
-        if decided
-        else report.runs[1].evaluation.determinations["person_id"][0].as_py()
-    )
-    person_run = first_run if decided else run
+    # a referred case shows the clause-by-clause explanation at its most telling
+    cases = review_queue(db, run)
+    fallback = roster_people(db, roster.roster_id)[0]["person_id"]
+    person = cases[0].person_id if cases else str(fallback)
     args.out.mkdir(parents=True, exist_ok=True)
     app = create_app(db)
     app.state.certificate_dir = workdir / "web-certificates"
@@ -105,7 +103,7 @@ def main() -> None:
         shoot(reviewer, f"/?run={run}", "dashboard")
         shoot(reviewer, f"/?run={run}&lang=ko", "dashboard-ko")
         shoot(reviewer, f"/determinations?run={run}&outcome=eligible&lang=en", "determinations")
-        shoot(reviewer, f"/persons/{person}?run={person_run}", "person")
+        shoot(reviewer, f"/persons/{person}?run={run}", "person")
         shoot(reviewer, f"/review?run={run}&state=open", "review")
         approver = signed_in("approver-pak")
         shoot(approver, f"/rosters/{roster.roster_id}", "roster")

@@ -143,6 +143,39 @@ def test_bulk_decisions_are_all_or_nothing(app: Any) -> None:
     assert [tuple(r) for r in decided] == [("P03", "ineligible", "rev2")]
 
 
+def test_a_run_started_from_the_page_goes_on_in_the_background(app: Any) -> None:
+    import time
+
+    drafter = signed_in(app, "drafter")
+    home = drafter.get("/").text
+    assert '<option value="kp-2015-10">' in home  # the stored decree, offered to run
+    started = drafter.post(
+        "/runs",
+        data={"csrf_token": _token(home), "decree_id": "kp-2015-10", "as_of": "2015-10-10"},
+        follow_redirects=False,
+    )
+    assert started.status_code == 303 and started.headers["location"].startswith("/jobs/job-")
+    job = started.headers["location"]
+    first = drafter.get(job).text
+    assert re.search(r'data-state="(queued|running|done)"', first)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        piece = drafter.get(job, headers={"HX-Request": "true"}).text
+        if 'data-state="done"' in piece or 'data-state="failed"' in piece:
+            break
+        assert 'hx-trigger="every 1s"' in piece  # still running: the fragment asks again
+        time.sleep(0.2)
+    assert 'data-state="done"' in piece, piece
+    assert "hx-trigger" not in piece  # done: no more polling
+    run_id = re.search(r'href="/\?run=([^"]+)"', piece)
+    assert run_id and run_id.group(1) != app.state.world.run_id
+    officer = signed_in(app, "off1")
+    refused = officer.post(
+        "/runs", data={"csrf_token": _token(officer.get("/").text), "decree_id": "kp-2015-10"}
+    )
+    assert refused.status_code == 403 and "lacks the role" in refused.text
+
+
 def test_only_our_own_assets_are_served() -> None:
     from amnesty.server.web.pages import STATIC_FILES
     from amnesty.server.web.render import STATIC

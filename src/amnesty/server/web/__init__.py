@@ -11,6 +11,7 @@ See docs/web.md.
 from __future__ import annotations
 
 from amnesty.server.web import casework as _casework  # noqa: F401  (adds its routes)
+from amnesty.server.web import runs as _runs  # noqa: F401  (adds its routes)
 from amnesty.server.web.pages import router
 
 __all__ = ["router"]

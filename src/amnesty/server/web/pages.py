@@ -16,7 +16,9 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from amnesty.errors import ConfigError
+from amnesty.server.api.runs import RUNNERS
 from amnesty.server.auth import Principal, login_with_password, logout
+from amnesty.server.jobs import list_jobs
 from amnesty.server.policy import HEALTH_ROLES, allow, public
 from amnesty.server.problems import NotFound, Throttled, Unauthenticated
 from amnesty.server.web import queries
@@ -25,6 +27,7 @@ from amnesty.store.database import Database
 from amnesty.workflow.decrees import get_decree
 from amnesty.workflow.releases import get_release
 from amnesty.workflow.review import case_history
+from amnesty.workflow.roles import Role
 from amnesty.workflow.run_explanation import RunExplanation, explain_against_run
 from amnesty.workflow.runs import RunRecord, get_run, list_runs
 
@@ -125,8 +128,13 @@ def dashboard(
 ) -> Response:
     db = database(request)
     runs = list_runs(db)
+    starting: dict[str, Any] = {
+        "may_run": principal.has(*RUNNERS),
+        "decrees": queries.decrees(db) if principal.has(*RUNNERS) else [],
+        "jobs": list_jobs(db, 10) if principal.has(*RUNNERS, Role.auditor) else [],
+    }
     if not runs:
-        return page(request, "dashboard.html", principal, section="dashboard", runs=[])
+        return page(request, "dashboard.html", principal, section="dashboard", runs=[], **starting)
     record = chosen_run(db, run)
     scope = principal.facilities
     counts = queries.counts(db, record.run_id, scope)
@@ -151,6 +159,7 @@ def dashboard(
         max_division=max((sum(v.values()) for _k, v in counts.by_division), default=0),
         max_ground=max((n for _g, n in counts.by_ground), default=0),
         released=queries.released_count(db, record.run_id, scope),
+        **starting,
     )
 
 

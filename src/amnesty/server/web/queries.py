@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from amnesty.server.api.determinations import _division_facilities, _like_json_item
 from amnesty.store.database import Database
 from amnesty.store.tables import audit_events, determinations, releases
+from amnesty.store.tables import decrees as decrees_t
 
 OUTCOMES = ("eligible", "review", "ineligible")
 PAGE_SIZE = 50
@@ -274,6 +275,15 @@ def recent_events(db: Database, limit: int = 25) -> list[dict[str, Any]]:
         )
         .order_by(e.c.seq.desc())
         .limit(limit)
+    )
+    with db.connect() as conn:
+        return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def decrees(db: Database) -> list[dict[str, Any]]:
+    """The stored decrees a run may be started from (id, title, draft or signed)."""
+    query = sa.select(decrees_t.c.decree_id, decrees_t.c.title, decrees_t.c.status).order_by(
+        decrees_t.c.decree_id
     )
     with db.connect() as conn:
         return [dict(r) for r in conn.execute(query).mappings()]

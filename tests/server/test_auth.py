@@ -30,8 +30,11 @@ def test_login_sets_a_fresh_httponly_session_and_logout_ends_it(served: Served) 
     # ... which, from a browser already logged in, needs the session's CSRF token.
     assert served.login(client, "rev1").status_code == 403
     csrf = client.get("/api/me").json()["csrf_token"]
-    relogin = client.post("/api/session", json={"name": "rev1", "password": TEST_PASSWORD},
-                          headers={"X-CSRF-Token": csrf})  # fmt: skip
+    relogin = client.post(
+        "/api/session",
+        json={"name": "rev1", "password": TEST_PASSWORD},
+        headers={"X-CSRF-Token": csrf},
+    )
     assert relogin.status_code == 201
     assert client.cookies.get("amnesty_session") != old
     stale = served.new_client()
@@ -48,8 +51,12 @@ def test_login_sets_a_fresh_httponly_session_and_logout_ends_it(served: Served) 
     from amnesty.server.state import server_sessions
 
     with served.app.state.database.connect() as conn:
-        stored = [r[0] for r in conn.execute(server_sessions.select().with_only_columns(
-            server_sessions.c.session_hash))]  # fmt: skip
+        stored = [
+            r[0]
+            for r in conn.execute(
+                server_sessions.select().with_only_columns(server_sessions.c.session_hash)
+            )
+        ]
     assert digest(old) in stored and old not in stored
 
 

@@ -56,12 +56,18 @@ def test_every_route_declares_a_policy(shared_duck: Served) -> None:
     assert undeclared == []
     # The few open to anyone are the login, the logout and the schema.
     public = sorted(
-        (m, e.path) for e in routes if e.policy and e.policy.public
-        for m in e.methods if m != "HEAD"
-    )  # fmt: skip
+        (m, e.path)
+        for e in routes
+        if e.policy and e.policy.public
+        for m in e.methods
+        if m != "HEAD"
+    )
     api_public = [(m, path) for m, path in public if path.startswith(("/api", "/openapi"))]
-    assert api_public == [("DELETE", "/api/session"), ("GET", "/openapi.json"),
-                          ("POST", "/api/session")]  # fmt: skip
+    assert api_public == [
+        ("DELETE", "/api/session"),
+        ("GET", "/openapi.json"),
+        ("POST", "/api/session"),
+    ]
 
 
 def test_a_wrong_role_gets_403_on_every_route(shared_duck: Served) -> None:

@@ -224,3 +224,63 @@ def test_the_registry_language(tmp_path: Path) -> None:
 
         dispose_engine(url)
         forget_migrated(url)
+
+
+def test_undertakings_one_by_one_and_a_bad_file_named_by_row(app: Any) -> None:
+    run = app.state.world.run_id
+    officer = signed_in(app, "off1")
+    prepared = officer.post(
+        f"/rosters?run={run}",
+        data={"csrf_token": _token(officer.get(f"/rosters?run={run}").text), "facility_id": "F1"},
+        follow_redirects=False,
+    )
+    assert prepared.status_code == 303
+    roster = prepared.headers["location"].split("?", 1)[0]
+    approver = signed_in(app, "appr1")
+    approved = approver.post(
+        f"{roster}/approve", data={"csrf_token": _token(approver.get(roster).text)},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert approved.status_code == 303
+
+    bad = b"person_id,undertaking_id,status,signed_on,witness\nP01,pledge,signed,8 Oct,Ri\n"
+    refused = officer.post(
+        f"{roster}/undertakings/file",
+        data={"csrf_token": _token(officer.get(roster).text)},
+        files={"file": ("../../pledges.csv", bad, "text/csv")},
+    )
+    assert refused.status_code == 422
+    assert "pledges.csv row 2 column signed_on" in refused.text  # the base name only
+    assert app.state.world.sql("SELECT count(*) FROM undertaking_records")[0][0] == 0
+
+    recorded = officer.post(
+        f"{roster}/undertakings",
+        data={"csrf_token": _token(refused.text), "person_id": "P01", "undertaking_id": "pledge",
+              "signed_on": "2015-10-08", "witness": "Ri Chol"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert recorded.status_code == 303
+    row = officer.get(roster).text.split('data-person="P01"', 1)[1].split("</tr>", 1)[0]
+    assert "pledge signed" in row
+    signed = app.state.world.sql("SELECT person_id, witness, recorded_by FROM undertaking_records")
+    assert [tuple(r) for r in signed] == [("P01", "Ri Chol", "off1")]
+
+
+@pytest.mark.postgres
+def test_the_pages_on_postgresql(pg_db: str) -> None:
+    """The same queries on PostgreSQL: counts, filters, scope."""
+    from amnesty.server.app import create_app
+    from amnesty.store.database import Database
+
+    world = build_world(pg_db)
+    application = create_app(Database.open(pg_db))
+    reviewer = signed_in(application, "rev1")
+    home = reviewer.get("/").text
+    assert 'data-count="total">7<' in home and 'data-count="eligible">5<' in home
+    theft = reviewer.get(f"/determinations?run={world.run_id}&ground=g-common&division=D0").text
+    rows = world.first_run.evaluation.determinations.to_pylist()
+    expected = sum("g-common" in (r["grounds"] or []) for r in rows)
+    assert expected >= 5 and f'data-total="{expected}"' in theft
+    officer = signed_in(application, "off2")
+    assert 'data-total="1"' in officer.get(f"/determinations?run={world.run_id}").text
+    assert officer.get(f"/persons/P01?run={world.run_id}").status_code == 403

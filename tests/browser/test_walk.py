@@ -104,6 +104,12 @@ def test_the_whole_flow(browser: Any, site: Any, axe_source: str, tmp_path: Path
         page = rev.page
         axe_check(page, axe_source)  # the dashboard
         assert page.locator("[data-count=total]").inner_text() == str(len(PEOPLE))
+        rev.go("/determinations")  # a filter swaps the table in place (htmx) and keeps the URL
+        page.get_by_label("Outcome").select_option("review")
+        page.wait_for_url("**/determinations?*outcome=review*")
+        page.locator('[data-total="1"]').wait_for()
+        rows = page.locator("table[data-table=determinations] tr[data-person]")
+        assert [r.get_attribute("data-person") for r in rows.all()] == ["P03"]
         rev.go("/review")
         axe_check(page, axe_source)
         row = page.locator("tr[data-person=P03]")

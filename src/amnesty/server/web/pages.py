@@ -60,9 +60,10 @@ def chosen_run(db: Database, run_id: str | None) -> RunRecord:
 def person_facility(db: Database, request: Request) -> str | None:
     """For the policy: the facility a person's page is about (the run's, else the registry's)."""
     person_id = request.path_params["person_id"]
-    run_id = request.query_params.get("run")
+    runs = list_runs(db)
+    run_id = request.query_params.get("run") or (runs[-1].run_id if runs else None)
     facility = None
-    if run_id:
+    if run_id:  # the run the page will show (the latest unless one is asked for)
         facility = queries.determination_facility(db, run_id, person_id)
     if facility is None:
         found = queries.person(db, person_id)

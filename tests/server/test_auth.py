@@ -133,3 +133,59 @@ def test_no_standing_credential_is_401(shared_duck: Served, header: str) -> None
     answer = shared_duck.client.get("/api/me", headers={"Authorization": header} if header else {})
     assert answer.status_code == 401
     assert answer.json()["status"] == 401 and answer.json()["instance"] == "/api/me"
+
+
+def test_an_idle_session_expires(shared_duck: Served) -> None:
+    import datetime as dt
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from amnesty.server.app import create_app
+    from amnesty.server.settings import ServerSettings
+
+    quick = ServerSettings(session_idle=dt.timedelta(seconds=1))
+    app = create_app(shared_duck.app.state.database, settings=quick)
+    client = TestClient(app, base_url="http://testserver")
+    assert shared_duck.login(client, "appr2").status_code == 201
+    assert client.get("/api/me").status_code == 200
+    time.sleep(1.5)
+    expired = client.get("/api/me")
+    assert expired.status_code == 401
+    app.state.jobs.shutdown()
+
+
+def test_sessions_are_shared_by_server_processes(shared_duck: Served) -> None:
+    """A second app (another worker) on the same database accepts the first one's session."""
+    from fastapi.testclient import TestClient
+
+    from amnesty.server.app import create_app
+
+    first = shared_duck.new_client()
+    assert shared_duck.login(first, "appr2").status_code == 201
+    other = create_app(shared_duck.app.state.database)
+    second = TestClient(other, base_url="http://testserver")
+    second.cookies.set("amnesty_session", first.cookies.get("amnesty_session") or "", domain=DOMAIN)
+    me = second.get("/api/me").json()
+    assert me["name"] == "appr2"
+    # and the CSRF token one process issued is good in the other (the key is in the database)
+    body = {"label": "from the other worker"}
+    issued = second.post("/api/tokens", json=body, headers={"X-CSRF-Token": me["csrf_token"]})
+    assert issued.status_code == 201
+    other.state.jobs.shutdown()
+
+
+def test_a_form_with_the_token_of_no_session_passes_the_csrf_check(shared_duck: Served) -> None:
+    from starlette.requests import Request
+
+    from amnesty.server.auth import csrf_token
+
+    scope = {"type": "http", "app": shared_duck.app, "headers": [], "method": "GET",
+             "path": "/login", "query_string": b""}  # fmt: skip
+    token = csrf_token(Request(scope))
+    form = {"name": "rev1", "password": "whatever it is", "csrf_token": token}
+    client = shared_duck.new_client()
+    # past the CSRF check; /api/session itself takes JSON, so the form is then invalid
+    assert client.post("/api/session", data=form).status_code == 422
+    form["csrf_token"] = token[:-2] + ("00" if not token.endswith("00") else "11")
+    assert client.post("/api/session", data=form).status_code == 403

@@ -202,3 +202,21 @@ def test_a_decree_with_errors_is_refused_with_each_located(served_duck: Served) 
     assert all("line" in e for e in problem["errors"])
     checked = served_duck.call("drafter", "POST", "/api/decrees/check", json={"text": broken})
     assert checked.status_code == 200 and checked.json()["ok"] is False
+
+
+def test_an_admin_imports_a_registry_through_the_api(served_duck: Served) -> None:
+    s = served_duck
+    folder = s.world.registry_dir
+    files = [("files", (p.name, p.read_bytes(), "application/octet-stream"))
+             for p in sorted(folder.iterdir())]  # fmt: skip
+    assert s.call("off1", "POST", "/api/registry/imports", files=files).status_code == 403
+    imported = s.call("admin", "POST", "/api/registry/imports", files=files)
+    assert imported.status_code == 201, imported.text
+    assert imported.json()["status"] == "unchanged"  # the same extract as the world's
+    # the server goes on answering on its handle after the importer closed and reopened it
+    assert s.call("analyst", "GET", f"/api/runs/{s.world.run_id}").status_code == 200
+    assert s.call("analyst", "GET", "/api/registry").json()
+    # a broken extract is refused with the row located, and nothing changes
+    broken = [("files", ("persons.csv", b"person_id,name\nP99,\n", "text/csv"))]
+    refused = s.call("admin", "POST", "/api/registry/imports", files=broken)
+    assert refused.status_code == 422, refused.text

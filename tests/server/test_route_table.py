@@ -104,3 +104,14 @@ def test_refusals_are_audited(shared_duck: Served, via: str) -> None:
     last = list(iter_events(shared_duck.app.state.database.url))[-1]
     assert last["actor"] == "off1" and last["outcome"] == "refused"
     assert "approver" in last["reason"]
+
+
+def test_docs_list_every_route_with_its_policy(shared_duck: Served) -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "server.md").read_text()
+    for entry in route_table(shared_duck.app):
+        assert entry.policy is not None
+        for method in sorted(entry.methods - {"HEAD"}):
+            row = f"| {method} | `{entry.path}` | {entry.policy.describe()} |"
+            assert row in doc, row

@@ -37,7 +37,10 @@ COMMAND_MODULES: dict[str, tuple[tuple[str, ...], str]] = {
               "this database."),
     "logout": (("users",), "Revoke the token amnesty login kept for this database and forget "
                "it."),
-    "serve": (("serve",), "Serve the JSON API (/api, schema at /openapi.json) and the web UI."),
+    "serve": (("serve",), "Serve the JSON API under /api (schema at /openapi.json) and the web "
+              "pages."),
+    "remote": (("remote",), "Case work through an amnesty server (--server URL): no database "
+               "credentials."),
     "audit": (("audit",), "Verify, export and checkpoint the audit chain."),
     "review": (CASEWORK, "The review queue: cases the engine referred to a person."),
     "roster": (CASEWORK, "Facility rosters: prepare, check, approve (four eyes), withdraw."),

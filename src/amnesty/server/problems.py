@@ -94,6 +94,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         (404, "Not found"),
         (409, "Refused in the current state"),
         (422, "Invalid input"),
+        (503, "Busy: every database connection stayed in use (Retry-After)"),
     ]
 }
 
@@ -197,8 +198,20 @@ def _http_error(request: Request, exc: Exception) -> Response:
     return problem_response(request, exc.status_code, kind, title, detail, headers)
 
 
+def _busy(request: Request, exc: Exception) -> Response:
+    """The database's connection pool stayed exhausted: the server is overloaded, not broken."""
+    return problem_response(
+        request, 503, "busy", "Server busy",
+        "every database connection stayed in use; try again in a few seconds",
+        {"Retry-After": "5"},
+    )  # fmt: skip
+
+
 def install(app: FastAPI) -> None:
     """Route every error of the app through problem details."""
+    import sqlalchemy.exc
+
+    app.add_exception_handler(sqlalchemy.exc.TimeoutError, _busy)
     app.add_exception_handler(AmnestyError, _amnesty_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

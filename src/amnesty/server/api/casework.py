@@ -251,7 +251,10 @@ def approve(
 
 @router.post("/rosters/{roster_id}/withdraw")
 def withdraw(
-    roster_id: int, body: Reason, db: Db, principal: Annotated[Principal, allow(R.approver)]
+    roster_id: int,
+    body: Reason,
+    db: Db,
+    principal: Annotated[Principal, allow(R.approver, R.admin)],
 ) -> dict[str, Any]:
     """Withdraw a roster before anyone on it is released."""
     from amnesty.workflow.rosters import withdraw_roster
@@ -261,6 +264,33 @@ def withdraw(
 
 
 # --- undertakings and releases ---
+
+
+class OneUndertaking(BaseModel):
+    undertaking_id: Id
+    signed_on: dt.date | None = None
+    witness: Annotated[str, Field(max_length=500)] | None = None
+    refused: bool = False
+
+
+@router.post("/runs/{run_id}/undertakings/{person_id}", status_code=201)
+def undertaking(
+    run_id: str,
+    person_id: str,
+    body: OneUndertaking,
+    db: Db,
+    principal: Annotated[Principal, allow(R.facility_officer, facility_of=run_person_facility)],
+) -> dict[str, Any]:
+    """Record one undertaking of a person on an approved roster: signed, or refused."""
+    from amnesty.workflow.releases import record_undertaking
+
+    _run(db, run_id)
+    row = record_undertaking(
+        db, principal.name, run_id, person_id, body.undertaking_id, signed_on=body.signed_on,
+        witness=body.witness, refused=body.refused,
+    )  # fmt: skip
+    return plain(row)
+
 
 Officer = Annotated[Principal, allow(R.facility_officer, facility_of=roster_facility)]
 
@@ -356,7 +386,7 @@ def revoke(
     person_id: str,
     body: Revoke,
     db: Db,
-    principal: Annotated[Principal, allow(R.approver)],
+    principal: Annotated[Principal, allow(R.approver, R.admin)],
 ) -> dict[str, Any]:
     """Revoke a release made in error: the person returns to custody."""
     from amnesty.workflow.releases import revoke_release

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import tempfile
+import threading
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -29,6 +30,11 @@ from amnesty.server.problems import NotFound
 from amnesty.store.tables import determinations
 
 router = APIRouter(prefix="/runs/{run_id}", tags=["determinations"])
+
+# An explanation decides the person again and holds a raw connection while it reads
+# the run through others: unbounded, 40 of them at once hold every pooled connection
+# and wait for one more. A few at a time per process keep the pool for everyone else.
+EXPLAIN_SLOTS = threading.BoundedSemaphore(3)
 
 LIST_COLUMNS = ("grounds", "blocking", "referred", "unknown", "undertakings")
 COLUMNS = ("person_id", "facility_id", "outcome", "relief", *LIST_COLUMNS)
@@ -281,5 +287,6 @@ def explain_person(
     with tempfile.TemporaryDirectory(prefix="amnesty-explain-") as folder:
         path = Path(folder) / "decree.toml"
         path.write_text(record.source_text, encoding="utf-8")
-        compared = explain_against_run(db, path, run_id, person_id)
+        with EXPLAIN_SLOTS:
+            compared = explain_against_run(db, path, run_id, person_id)
     return plain(compared.to_dict())

@@ -58,3 +58,39 @@ def logout_route(request: Request, response: Response) -> Response:
 def me(request: Request, principal: Annotated[Principal, allow()]) -> dict[str, Any]:
     """The caller: name, roles, facility scope; and the CSRF token of a session."""
     return _me(request, principal)
+
+
+class TokenRequest(BaseModel):
+    label: str = Field("", max_length=200, description="what the token is for, e.g. a host")
+
+
+class IssuedToken(BaseModel):
+    credential_id: str
+    user_name: str
+    token: str = Field(description="shown once; send it as Authorization: Bearer TOKEN")
+
+
+@router.post("/tokens", response_model=IssuedToken, status_code=201)
+def issue_token(
+    body: TokenRequest, request: Request, principal: Annotated[Principal, allow()]
+) -> dict[str, Any]:
+    """A personal API token for the caller (``amnesty remote login`` asks for one)."""
+    from amnesty.workflow.credentials import issue_token as issue
+
+    issued = issue(auth.database(request), principal.name, actor=principal.name, label=body.label)
+    return {"credential_id": issued.credential_id, "user_name": issued.user_name,
+            "token": issued.secret}  # fmt: skip
+
+
+@router.delete("/tokens/current", status_code=204)
+def revoke_current_token(request: Request, principal: Annotated[Principal, allow()]) -> Response:
+    """Revoke the token this request was made with (``amnesty remote logout``)."""
+    from amnesty.server.problems import NotFound
+    from amnesty.workflow.credentials import revoke_token, token_id
+
+    header = request.headers.get("authorization", "")
+    if principal.via != "token" or not header.lower().startswith("bearer "):
+        raise NotFound("this request carries no token to revoke")
+    db = auth.database(request)
+    revoke_token(db, token_id(db, header[7:]), actor=principal.name)
+    return Response(status_code=204)

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from amnesty.errors import ConfigError
+from amnesty.server.api.determinations import EXPLAIN_SLOTS
 from amnesty.server.api.runs import RUNNERS
 from amnesty.server.auth import Principal, login_with_password, logout
 from amnesty.server.jobs import list_jobs
@@ -286,7 +287,8 @@ def _explain(db: Database, record: RunRecord, person_id: str) -> RunExplanation:
     with tempfile.TemporaryDirectory(prefix="amnesty-web-") as folder:
         path = Path(folder) / f"{record.decree_id}.toml"
         path.write_text(stored.source_text, encoding="utf-8")
-        return explain_against_run(db, path, record.run_id, person_id)
+        with EXPLAIN_SLOTS:  # the API's bound: explanations never take the whole pool
+            return explain_against_run(db, path, record.run_id, person_id)
 
 
 def _clauses(

@@ -9,7 +9,6 @@ instance, writers serialised by the store's lock).
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 from fastapi import FastAPI
@@ -54,11 +53,13 @@ def create_app(database: Database, *, settings: ServerSettings | None = None) ->
     app.state.jobs = JobRunner(database)
     app.include_router(api_router, prefix="/api")
 
-    # The web UI (issue #11, built beside the API); included when present.
-    if importlib.util.find_spec("amnesty.server.web") is not None:
-        from amnesty.server.web import router as web_router
+    # The web UI: server-rendered pages, whose errors are pages too (problems.install
+    # hands any error outside /api to app.state.page_error).
+    from amnesty.server.web import router as web_router
+    from amnesty.server.web.render import page_error
 
-        app.include_router(web_router)
+    app.state.page_error = page_error
+    app.include_router(web_router)
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=[public()])
     def openapi_schema() -> JSONResponse:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from serving import Served
 
 from acting import TEST_PASSWORD
 from amnesty.server.state import digest
-from conftest import Served
 
 DOMAIN = "testserver.local"  # where the TestClient keeps its cookies
 

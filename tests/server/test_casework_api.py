@@ -7,9 +7,9 @@ import json
 
 import pyarrow.parquet as pq
 from openpyxl import load_workbook
+from serving import Served
 
 from amnesty.audit.log import iter_events
-from conftest import Served
 
 NASTY = "O'Brien\"; DROP TABLE users; -- <script>alert(1)</script> %_\\"
 

@@ -7,8 +7,7 @@ from collections.abc import Iterator
 
 import httpx2 as httpx
 import pytest
-
-from conftest import Live, Served, serve_world
+from serving import Live, Served, serve_world
 
 
 @pytest.fixture

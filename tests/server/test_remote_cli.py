@@ -7,9 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
+from serving import Live, Served
 
 from amnesty.cli import run as cli
-from conftest import Live, Served
 
 
 def _as(monkeypatch: pytest.MonkeyPatch, served: Served, user: str | None) -> None:

@@ -10,10 +10,10 @@ import re
 
 import pytest
 from fastapi.routing import APIRoute
+from serving import Served
 
 from amnesty.server.policy import Policy, route_table
 from amnesty.workflow.roles import Role
-from conftest import Served
 
 # A user of the world holding each role (and only it).
 HOLDER = {

@@ -15,10 +15,10 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import checks
+from serving import Served, serve_world
 
 from amnesty.server.policy import route_table
 from amnesty.workflow.roles import Role
-from conftest import Served, serve_world
 
 HOLDER = {
     Role.reviewer: "rev1",

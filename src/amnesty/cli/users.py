@@ -15,6 +15,8 @@ from amnesty.cli.session import acting_user, open_store
 from amnesty.errors import ConfigError, PermissionDenied
 from amnesty.store.database import Database
 from amnesty.workflow.credentials import (
+    DEFAULT_TOKEN_DAYS,
+    MAX_TOKEN_DAYS,
     authenticate_password,
     issue_token,
     list_tokens,
@@ -26,6 +28,14 @@ from amnesty.workflow.users import Role, add_user, confirm_user, list_users
 user_app = group("user", "Accounts, roles, facility scope and credentials.")
 
 ROLE_HELP = "Role to grant (repeatable): " + ", ".join(r.value for r in Role) + "."
+DaysOption = Annotated[
+    int,
+    typer.Option(
+        "--days",
+        help=f"How long the token works, 1 to {MAX_TOKEN_DAYS} days.",
+        show_default=True,
+    ),
+]
 PasswordStdinOption = Annotated[
     bool,
     typer.Option("--password-stdin", help="Read the password from standard input (scripts)."),
@@ -135,15 +145,18 @@ def user_passwd(
 def user_token(
     name: Annotated[str, typer.Argument(help="Whose token (yours, or any as an admin).")],
     label: Annotated[str, typer.Option("--label", help="What the token is for.")] = "",
+    days: DaysOption = DEFAULT_TOKEN_DAYS,
     db: DbOption = None,
     as_user: AsOption = None,
 ) -> None:
     """Issue a personal API token for scripts (AMNESTY_TOKEN); it is shown once."""
     url = open_store(db)
     actor = _authenticated(as_user, url, "user token")
-    issued = issue_token(url, name, actor=actor, label=label)
+    issued = issue_token(url, name, actor=actor, label=label, days=days)
     _show_token_once(issued.secret, name)
-    console(stderr=True).print(f"token id {issued.credential_id} (to revoke it)")
+    console(stderr=True).print(
+        f"token id {issued.credential_id} (to revoke it), expires {issued.expires_at:%Y-%m-%d}"
+    )
 
 
 @user_app.command("tokens")
@@ -152,10 +165,10 @@ def user_tokens(
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """A user's tokens: id, label, when issued and revoked (never the secret)."""
+    """A user's tokens: id, label, when issued, when they expire, revoked (never the secret)."""
     rows = list_tokens(open_store(db), name)
     emit_rows(rows, fmt, columns=["credential_id", "label", "created_at", "created_by",
-                                  "revoked_at"])  # fmt: skip
+                                  "expires_at", "revoked_at"])  # fmt: skip
 
 
 @user_app.command("revoke-token")
@@ -174,6 +187,7 @@ def user_revoke_token(
 def login(
     as_user: Annotated[str, typer.Option("--as", help="Who you are.")],
     password_stdin: PasswordStdinOption = False,
+    days: DaysOption = DEFAULT_TOKEN_DAYS,
     db: DbOption = None,
 ) -> None:
     """Prove who you are with your password; a token is issued and kept (0600) in your
@@ -190,9 +204,11 @@ def login(
     if password is None:
         raise ConfigError("no password given: type it at a prompt or pass --password-stdin")
     name = authenticate_password(url, as_user, password)
-    issued = issue_token(url, name, actor=name, label="login")
+    issued = issue_token(url, name, actor=name, label="login", days=days)
     path = save_token(url, issued.secret)
-    console(stderr=True).print(f"logged in to {url} as {name}; token kept in {path}")
+    console(stderr=True).print(
+        f"logged in to {url} as {name} until {issued.expires_at:%Y-%m-%d}; token kept in {path}"
+    )
 
 
 @app.command("logout")

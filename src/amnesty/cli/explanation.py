@@ -16,7 +16,7 @@ import typer
 
 from amnesty.cli.app import DbOption, app
 from amnesty.cli.evaluate import _as_of
-from amnesty.cli.output import Format, console, emit_rows, to_json
+from amnesty.cli.output import Format, console, emit_rows, inert, to_json
 from amnesty.cli.session import registry_connection
 
 PERSON_HELP = "The person's registry id (persons.person_id)."
@@ -84,15 +84,22 @@ def _explain_run(
 def print_explanation(e: Any) -> None:
     """Each clause: kind, id, value and where it comes from; its text; the facts read."""
     c = console()
-    c.print(f"{e.person_id} under {e.decree_id} as of {e.as_of.isoformat()}", markup=False)
+    # every value here comes from the registry or the decree: printed inert (cli/output.py)
+    c.print(
+        f"{inert(e.person_id)} under {inert(e.decree_id)} as of {e.as_of.isoformat()}",
+        markup=False,
+    )
     for cl in e.clauses:
-        c.print(f"\n[{cl.kind}] {cl.id} = {cl.value}  ({_origin(cl)})", markup=False)
-        c.print(f"  {cl.text}", markup=False)
+        c.print(
+            f"\n[{inert(cl.kind)}] {inert(cl.id)} = {inert(cl.value)}  ({inert(_origin(cl))})",
+            markup=False,
+        )
+        c.print(f"  {inert(cl.text, lines=True)}", markup=False)
         for name, value in cl.facts.items():
-            c.print(f"  {name}: {value}", markup=False)
+            c.print(f"  {inert(name)}: {inert(value)}", markup=False)
         if cl.missing:
-            c.print(f"  missing: {', '.join(cl.missing)}", markup=False)
-    c.print(f"\nOutcome: {e.why}", markup=False)
+            c.print(f"  missing: {inert(', '.join(cl.missing))}", markup=False)
+    c.print(f"\nOutcome: {inert(e.why)}", markup=False)
 
 
 def _origin(clause: Any) -> str:

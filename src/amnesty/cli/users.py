@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from amnesty.cli.app import AsOption, DbOption, FormatOption, app, group
-from amnesty.cli.output import Format, console, emit_rows
+from amnesty.cli.output import Format, console, emit_rows, inert, markup_inert
 from amnesty.cli.session import acting_user, open_store
 from amnesty.errors import ConfigError, PermissionDenied
 from amnesty.store.database import Database
@@ -64,7 +64,7 @@ def _authenticated(as_user: str | None, store: Database, what: str) -> str:
 def _show_token_once(secret: str, holder: str) -> None:
     print(secret)
     console(stderr=True).print(
-        f"token for {holder} printed above; it is shown only this once. "
+        f"token for {markup_inert(holder)} printed above; it is shown only this once. "
         "Use it as AMNESTY_TOKEN, or run amnesty login."
     )
 
@@ -90,12 +90,13 @@ def user_add(
     user = add_user(url, name, role, facility or [], actor=actor, password=password)
     scope = ", ".join(user.facilities) or "all facilities"
     console(stderr=True).print(
-        f"added user {user.name}: {', '.join(r.value for r in user.roles)} ({scope})",
+        f"added user {inert(user.name)}: {', '.join(r.value for r in user.roles)} ({inert(scope)})",
         markup=False,  # a name is shown as typed, never read as Rich markup
     )
     if not user.active:
         console(stderr=True).print(
-            f"{user.name} waits for a second admin: amnesty user confirm {user.name}"
+            f"{markup_inert(user.name)} waits for a second admin: "
+            f"amnesty user confirm {markup_inert(user.name)}"
         )
     if password is None:  # the bootstrap admin issues their own first token
         issued = issue_token(url, user.name, actor=actor or user.name, label="first")
@@ -111,7 +112,8 @@ def user_confirm(
     """Confirm, as a second admin, the grant of admin or approver another admin made."""
     url = open_store(db)
     user = confirm_user(url, name, actor=_authenticated(as_user, url, "user confirm"))
-    console(stderr=True).print(f"{user.name} is active: {', '.join(r.value for r in user.roles)}")
+    roles = ", ".join(r.value for r in user.roles)
+    console(stderr=True).print(f"{markup_inert(user.name)} is active: {roles}")
 
 
 @user_app.command("list")
@@ -138,7 +140,7 @@ def user_passwd(
     if password is None:
         raise ConfigError("no password given: type it at a prompt or pass --password-stdin")
     set_password(url, name, password, actor=actor)
-    console(stderr=True).print(f"password of {name} changed")
+    console(stderr=True).print(f"password of {markup_inert(name)} changed")
 
 
 @user_app.command("token")
@@ -180,7 +182,7 @@ def user_revoke_token(
     """Revoke a token at once (a lost or stolen one): it no longer authenticates."""
     url = open_store(db)
     revoke_token(url, token_id, actor=_authenticated(as_user, url, "user revoke-token"))
-    console(stderr=True).print(f"token {token_id} revoked")
+    console(stderr=True).print(f"token {markup_inert(token_id)} revoked")
 
 
 @app.command("login")
@@ -207,7 +209,8 @@ def login(
     issued = issue_token(url, name, actor=name, label="login", days=days)
     path = save_token(url, issued.secret)
     console(stderr=True).print(
-        f"logged in to {url} as {name} until {issued.expires_at:%Y-%m-%d}; token kept in {path}"
+        f"logged in to {markup_inert(url)} as {markup_inert(name)} until "
+        f"{issued.expires_at:%Y-%m-%d}; token kept in {markup_inert(path)}"
     )
 
 
@@ -220,8 +223,8 @@ def logout(db: DbOption = None) -> None:
     url = open_store(db)
     secret = forget_token(url)
     if secret is None:
-        console(stderr=True).print(f"not logged in to {url}")
+        console(stderr=True).print(f"not logged in to {markup_inert(url)}")
         return
     holder = authenticate_token(url, secret)
     revoke_token(url, token_id(url, secret), actor=holder)
-    console(stderr=True).print(f"logged out of {url}")
+    console(stderr=True).print(f"logged out of {markup_inert(url)}")

@@ -360,9 +360,7 @@ def released_this_episode(conn: Connection, people: Sequence[str]) -> dict[str, 
     stops: dict[str, recheck.Stop] = {}
     for start in range(0, len(people), 5000):
         chunk = list(people[start : start + 5000])
-        rows = conn.execute(
-            sa.select(releases).where(releases.c.person_id.in_(chunk))
-        ).mappings()
+        rows = conn.execute(sa.select(releases).where(releases.c.person_id.in_(chunk))).mappings()
         for r in rows:
             pid = r["person_id"]
             if r["custody_episode"] != episodes[pid] or pid in stops:

@@ -314,3 +314,24 @@ def _release_counts(done: Released) -> tuple[int, ...]:
             conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
             for table in ("releases", "certificates", "events")
         )
+
+
+def test_edited_return_date_of_a_revocation_is_found(done: Released) -> None:
+    """The return event a revocation writes is dated by the revocation's return date,
+    which the ``release.revoke`` event now carries (``returned_on``)."""
+    from amnesty.workflow.releases import revoke_release
+
+    run_id = done.world.run_id
+    revoke_release(
+        done.url, "appr1", run_id, "P06", reason="released in error", return_date=SECOND_ROUND
+    )
+    assert verify(done.url).ok
+    _sql(
+        done,
+        "UPDATE events SET event_date = :d WHERE event_id = :e",
+        d=dt.date(2015, 12, 1),
+        e=f"{run_id}:P06:return",
+    )
+    (problem,) = _problems(done)
+    assert problem.startswith(f"events {run_id}:P06:return: event_date is '2015-12-01'")
+    assert f"but '{SECOND_ROUND.isoformat()}' in audit event" in problem

@@ -505,7 +505,8 @@ def _write(
             {
                 "action": "release.execute",
                 "entity": ("release", release_entity(run.run_id, c.person_id)),
-                "after": {**row, "new_end_date": new_end},
+                # the registry event's sentence change, so that audit verify replays it
+                "after": {**row, "new_end_date": new_end, "new_sentence_kind": new_kind},
             }
         )
     source = f"release run {run.run_id} person {go[0].person_id}"

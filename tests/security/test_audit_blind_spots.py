@@ -18,6 +18,7 @@ from amnesty.audit.checkpoint import read_checkpoint_file
 from amnesty.audit.log import create_checkpoint
 from amnesty.audit.verify import verify
 from amnesty.cli import run as cli_run
+from amnesty.errors import IllegalTransition
 from amnesty.store.engine import get_engine
 from amnesty.workflow.releases import execute_release, get_release
 from amnesty.workflow.rosters import approve_roster, prepare_roster
@@ -265,15 +266,18 @@ def test_checkpoint_into_a_missing_folder_signs_and_stores_nothing(
 
 def test_person_freed_again_after_their_release_event_vanished_is_found(done: Released) -> None:
     """Drop P02's release event (what a discarding re-import did): a second run of the same
-    decree finds P02 in custody, but the database refuses a second release in the same
-    custody episode (#8's unique key), and verify reports the vanished event."""
+    decree finds P02 in custody, but a second release in the same custody episode is an
+    audited refusal naming the first release (#8's unique key stands behind it), nothing
+    of the second is written, and verify reports the vanished event."""
     world = done.world
+    first = get_release(world.url, world.run_id, "P02")
+    assert first is not None
     _sql(done, "DELETE FROM events WHERE event_id = :e", e=f"{world.run_id}:P02:release")
     second = world.evaluate_again()
     roster = prepare_roster(world.url, "off1", second.run.run_id, "F1")
     approve_roster(world.url, "appr1", roster.roster_id)
-    # a driver error today (duckdb, psycopg), not yet a clear refusal: see the #9 note
-    with pytest.raises(Exception):  # noqa: B017
+    counts = _release_counts(done)
+    with pytest.raises(IllegalTransition) as refused:
         execute_release(
             world.url,
             "off1",
@@ -282,6 +286,52 @@ def test_person_freed_again_after_their_release_event_vanished_is_found(done: Re
             release_date=SECOND_ROUND,
             override_reason="second round",
         )
+    message = str(refused.value)
+    assert message.startswith(
+        f"release of P02 stopped: P02 was already released in this custody episode by "
+        f"release {first.release_id} (run {world.run_id}, certificate {first.certificate_no}"
+    )
+    assert "\n" not in message
+    assert _release_counts(done) == counts  # no event, release, certificate half-written
     assert get_release(world.url, second.run.run_id, "P02") is None
     assert get_release(world.url, world.run_id, "P02") is not None
+    with get_engine(done.url).connect() as conn:
+        last = conn.execute(
+            sa.text(
+                "SELECT actor, action, entity_id, outcome, reason FROM audit_events "
+                "ORDER BY seq DESC LIMIT 1"
+            )
+        ).one()
+    assert tuple(last) == (
+        "off1", "release.execute", f"{second.run.run_id}:P02", "refused", message
+    )  # fmt: skip
     assert _problems(done)  # the vanished release event is still found
+
+
+def _release_counts(done: Released) -> tuple[int, ...]:
+    with get_engine(done.url).connect() as conn:
+        return tuple(
+            conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
+            for table in ("releases", "certificates", "events")
+        )
+
+
+def test_edited_return_date_of_a_revocation_is_found(done: Released) -> None:
+    """The return event a revocation writes is dated by the revocation's return date,
+    which the ``release.revoke`` event now carries (``returned_on``)."""
+    from amnesty.workflow.releases import revoke_release
+
+    run_id = done.world.run_id
+    revoke_release(
+        done.url, "appr1", run_id, "P06", reason="released in error", return_date=SECOND_ROUND
+    )
+    assert verify(done.url).ok
+    _sql(
+        done,
+        "UPDATE events SET event_date = :d WHERE event_id = :e",
+        d=dt.date(2015, 12, 1),
+        e=f"{run_id}:P06:return",
+    )
+    (problem,) = _problems(done)
+    assert problem.startswith(f"events {run_id}:P06:return: event_date is '2015-12-01'")
+    assert f"but '{SECOND_ROUND.isoformat()}' in audit event" in problem

@@ -23,8 +23,9 @@ def world(backend_url: str) -> World:
 
 
 def _explain(world: World, person: str, *extra: str, decree: Path | None = None) -> int:
+    """As a reviewer: the explanations show health facts, which need a reader's role."""
     path = str(decree or world.decree_path)
-    return cli_run(["explain", path, person, "--db", world.url.target, *extra])
+    return cli_run(["explain", path, person, "--db", world.url.target, "--as", "rev1", *extra])
 
 
 def _json(world: World, person: str, capsys: pytest.CaptureFixture[str]) -> dict[str, object]:

@@ -115,7 +115,8 @@ def _release(state: Expected, event: dict[str, Any], after: Any) -> None:
     if after is None:
         return
     seq, release_id = event["seq"], int(after["release_id"])
-    row = _without(after, "revocation", "new_end_date")
+    # carried for the registry events below, not columns of ``releases``
+    row = _without(after, "revocation", "new_end_date", "new_sentence_kind", "returned_on")
     known = (release_id,) in state.rows("releases")
     state.put("releases", (release_id,), row, seq)
     run = state.runs.get(str(after["run_id"]), {})
@@ -149,6 +150,8 @@ def _release(state: Expected, event: dict[str, Any], after: Any) -> None:
             "new_end_date": after.get("new_end_date"),
             "note": "conditional release" if after["relief"] == "conditional_release" else None,
         }
+        if "new_sentence_kind" in after:  # events written before it was carried: not compared
+            registry_event["new_sentence_kind"] = after["new_sentence_kind"]
         state.put("events", (registry_event["event_id"],), registry_event, seq)
     revocation = after.get("revocation")
     if revocation is not None:
@@ -162,6 +165,8 @@ def _release(state: Expected, event: dict[str, Any], after: Any) -> None:
             "run_id": after["run_id"],
             "note": f"release revoked: {revocation['reason']}",
         }
+        if "returned_on" in after:  # revocations written before it was carried: not compared
+            back["event_date"] = after["returned_on"]
         state.put("events", (back["event_id"],), back, seq)
 
 

@@ -14,6 +14,8 @@ import sys
 from amnesty.cli.app import app, state
 from amnesty.errors import AmnestyError
 
+PRIVATE_UMASK = 0o077
+
 # command -> (the modules that register it and its sub-commands, its one-line help for
 # ``amnesty --help``); tests/cli/test_lazy_commands.py holds the help to the modules'.
 CASEWORK = ("casework", "casework_bulk")
@@ -64,6 +66,9 @@ COMMAND_MODULES: dict[str, tuple[tuple[str, ...], str]] = {
 def run(argv: list[str]) -> int:
     """Run the CLI on ``argv`` and return its exit code (0 done, 1 refused, 2 usage)."""
     state["debug"] = "--debug" in argv
+    # Whatever a command creates (the DuckDB database, exports, rejects, PDFs, keys) holds
+    # personal or health data: files 0600, folders 0700, whichever module creates them.
+    previous_umask = os.umask(PRIVATE_UMASK)
     try:
         app(args=argv, prog_name="amnesty", standalone_mode=True)
     except SystemExit as exc:
@@ -71,11 +76,15 @@ def run(argv: list[str]) -> int:
     except AmnestyError as exc:
         if state["debug"]:
             raise
-        print(f"Error: {exc}", file=sys.stderr)
+        from amnesty.cli.output import inert  # a message may quote a user's input
+
+        print(f"Error: {inert(exc, lines=True)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("Error: interrupted", file=sys.stderr)
         return 130
+    finally:
+        os.umask(previous_umask)
     return 0
 
 

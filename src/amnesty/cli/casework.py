@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from amnesty.cli.app import AsOption, DbOption, FormatOption, group
-from amnesty.cli.output import Format, emit_rows
+from amnesty.cli.output import Format, emit_rows, inert
 from amnesty.cli.session import acting_user, open_store
 from amnesty.errors import ConfigError, PermissionDenied
 from amnesty.workflow import batches
@@ -78,7 +78,7 @@ def review_decide(
 ) -> None:
     """Decide one case, with a written reason."""
     record = rev.decide(open_store(db), _user(as_user, db), run, person, outcome, reason)
-    print(f"{person}: decided {record.outcome} (version {record.version})")
+    print(f"{inert(person)}: decided {inert(record.outcome)} (version {record.version})")
 
 
 @review_app.command("reopen")
@@ -91,7 +91,7 @@ def review_reopen(
 ) -> None:
     """Reopen a decided case (the decision stays in its history)."""
     record = rev.reopen(open_store(db), _user(as_user, db), run, person, reason)
-    print(f"{person}: reopened (version {record.version})")
+    print(f"{inert(person)}: reopened (version {record.version})")
 
 
 @roster_app.command("show")
@@ -140,7 +140,8 @@ def roster_prepare(
 ) -> None:
     """Prepare the facility's roster from the run (eligible plus decided reviews)."""
     roster = ros.prepare_roster(open_store(db), _user(as_user, db), run, facility)
-    print(f"roster {roster.roster_id} prepared for {facility} (generation {roster.generation})")
+    generation = roster.generation
+    print(f"roster {roster.roster_id} prepared for {inert(facility)} (generation {generation})")
 
 
 @roster_app.command("approve")
@@ -151,7 +152,7 @@ def roster_approve(
 ) -> None:
     """Approve a roster someone else prepared."""
     done = ros.approve_roster(open_store(db), _user(as_user, db), roster)
-    print(f"roster {done.roster_id} approved by {done.approved_by}")
+    print(f"roster {done.roster_id} approved by {inert(done.approved_by)}")
 
 
 @roster_app.command("withdraw")
@@ -190,7 +191,7 @@ def release_undertake(
         witness=witness,
         refused=refused,
     )
-    print(f"{person}: undertaking {undertaking} {row['status']}")
+    print(f"{inert(person)}: undertaking {inert(undertaking)} {inert(row['status'])}")
 
 
 @release_app.command("execute")
@@ -239,7 +240,7 @@ def release_execute(
         new_end_date=_date(new_end_date, "--new-end-date"),
     )  # fmt: skip
     state = "already released" if result.already else "released"
-    print(f"{person}: {state}, certificate {result.release.certificate_no}")
+    print(f"{inert(person)}: {state}, certificate {inert(result.release.certificate_no)}")
 
 
 @release_app.command("revoke")
@@ -256,7 +257,7 @@ def release_revoke(
         open_store(db), _user(as_user, db), run, person, reason=reason,
         return_date=_required_date(return_date, "--return-date"),
     )  # fmt: skip
-    print(f"{person}: release revoked; return to custody recorded")
+    print(f"{inert(person)}: release revoked; return to custody recorded")
 
 
 @certificate_app.callback(invoke_without_command=True)
@@ -283,4 +284,4 @@ def certificate(
         roster_id=roster,
     )  # fmt: skip
     for path in paths:
-        print(path)
+        print(inert(path))

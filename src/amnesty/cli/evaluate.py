@@ -26,7 +26,16 @@ import pyarrow.parquet as pq
 import typer
 
 from amnesty.cli.app import AsOption, DbOption, FormatOption, app
-from amnesty.cli.output import Format, console, emit_document, to_json
+from amnesty.cli.output import (
+    Format,
+    check_out,
+    console,
+    csv_cell,
+    emit_document,
+    markup_inert,
+    private_file,
+    to_json,
+)
 from amnesty.cli.session import acting_user, open_store, registry_connection
 from amnesty.errors import ConfigError
 from amnesty.store.db import resolve_db
@@ -60,31 +69,41 @@ def by_facility(determinations: pa.Table) -> list[dict[str, Any]]:
     return ranked[:FACILITIES_SHOWN]
 
 
-def write_determinations(table: pa.Table, out: Path) -> None:
+def check_determinations_out(out: Path, *, force: bool) -> None:
+    """Refuse a bad ``--out`` before anything is evaluated or recorded."""
+    if out.suffix.lower() not in (".parquet", ".jsonl", ".csv"):
+        raise ConfigError(f"--out {out}: unknown extension; expected .jsonl, .csv or .parquet")
+    check_out(out, force=force)
+
+
+def write_determinations(table: pa.Table, out: Path, *, force: bool = False) -> None:
+    """Write the determinations 0600 (they are personal data); see :func:`private_file`."""
+    check_determinations_out(out, force=force)
     suffix = out.suffix.lower()
     if suffix == ".parquet":
-        pq.write_table(table, out)
+        with private_file(out, "wb", force=force) as fh:
+            pq.write_table(table, fh)
     elif suffix == ".jsonl":
-        with out.open("w", encoding="utf-8") as fh:
+        with private_file(out, force=force) as fh:
             for row in table.to_pylist():
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    elif suffix == ".csv":
-        with out.open("w", encoding="utf-8", newline="") as fh:
+    else:
+        with private_file(out, force=force) as fh:
             writer = csv.writer(fh)
             writer.writerow(table.column_names)
             for row in table.to_pylist():
                 writer.writerow(
                     [
-                        json.dumps(v, ensure_ascii=False)
-                        if k == "unknown"
-                        else ";".join(v)
-                        if isinstance(v, list)
-                        else v
+                        csv_cell(
+                            json.dumps(v, ensure_ascii=False)
+                            if k == "unknown"
+                            else ";".join(v)
+                            if isinstance(v, list)
+                            else v
+                        )
                         for k, v in row.items()
                     ]
                 )
-    else:
-        raise ConfigError(f"--out {out}: unknown extension; expected .jsonl, .csv or .parquet")
 
 
 # -- --engine spark (issue #5): the same compiled decree on Spark over Parquet ----------
@@ -178,6 +197,7 @@ def evaluate_command(
         str | None, typer.Option("--spark-master", help=SPARK_MASTER_HELP)
     ] = None,
     no_record: Annotated[bool, typer.Option("--no-record", help=NO_RECORD_HELP)] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")] = False,
     as_user: AsOption = None,
 ) -> None:
     """Decide everyone under sentence on the as-of date; record the run; print the summary."""
@@ -186,7 +206,10 @@ def evaluate_command(
 
     run = None
     determinations: pa.Table | None = None
-    if _engine(engine, db, registry, spark_master) == "spark":
+    kind = _engine(engine, db, registry, spark_master)
+    if out is not None and kind != "spark":  # before anything is evaluated or recorded
+        check_determinations_out(Path(out), force=force)
+    if kind == "spark":
         decree = load(decree_path)
         assert registry is not None
         summary = _evaluate_on_spark(decree, registry, out, spark_master, _as_of(as_of))
@@ -195,7 +218,7 @@ def evaluate_command(
         with registry_connection(db) as conn:
             ev = evaluate(decree, conn, as_of=_as_of(as_of))
         if out is not None:
-            write_determinations(ev.determinations, Path(out))
+            write_determinations(ev.determinations, Path(out), force=force)
         summary, determinations = ev.summary(), ev.determinations
     else:
         from amnesty.workflow.evaluate import evaluate_and_record
@@ -208,7 +231,7 @@ def evaluate_command(
         # that a later command in this process (amnesty explain) can open it read-only.
         open_store(db).close()
         if out is not None:
-            write_determinations(ev.determinations, Path(out))
+            write_determinations(ev.determinations, Path(out), force=force)
         summary, determinations = ev.summary(), ev.determinations
     if fmt is not Format.table:
         if run is not None:
@@ -219,7 +242,8 @@ def evaluate_command(
         print(to_json(summary))
         return
     c = console()
-    c.print(f"{decree.id}: {summary['persons']} persons decided as of {summary['as_of']}")
+    persons, day = summary["persons"], summary["as_of"]
+    c.print(f"{markup_inert(decree.id)}: {persons} persons decided as of {day}")
     if run is not None:
         c.print(f"Recorded run {run.run_id}")
         if run.reproduces_run_id:
@@ -251,4 +275,4 @@ def evaluate_command(
     )
     c.print(f"Eligible resting only on assumed clauses: {summary['resting_only_on_assumptions']}")
     if out is not None:
-        c.print(f"Determinations written to {out}")
+        c.print(f"Determinations written to {markup_inert(out)}")

@@ -8,15 +8,16 @@ with the fields that differ (:mod:`amnesty.workflow.run_explanation`).
 
 from __future__ import annotations
 
+import dataclasses
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from amnesty.cli.app import DbOption, app
+from amnesty.cli.app import AsOption, DbOption, app
 from amnesty.cli.evaluate import _as_of
-from amnesty.cli.output import Format, console, emit_rows, to_json
+from amnesty.cli.output import Format, console, emit_rows, inert, to_json
 from amnesty.cli.session import registry_connection
 
 PERSON_HELP = "The person's registry id (persons.person_id)."
@@ -44,16 +45,20 @@ def explain_command(
     fmt: Annotated[ExplainFormat, typer.Option("--format", help=FORMAT_HELP)] = (
         ExplainFormat.table
     ),
+    as_user: AsOption = None,
 ) -> None:
     """One person, clause by clause, with legal text, value and the facts read; with
-    --run, beside what that stored run decided and whether they agree."""
+    --run, beside what that stored run decided and whether they agree. Health facts are
+    shown only to a reviewer, approver, facility officer of the person's facility or
+    auditor (--as, a token or a login), and each such read is an audit event; otherwise
+    they are withheld."""
     if run is not None:
         if as_of is not None:
             raise typer.BadParameter(
                 "--as-of and --run do not go together: a run fixes its as-of date",
                 param_hint="--as-of",
             )
-        _explain_run(decree_path, person_id, run, db, fmt)
+        _explain_run(decree_path, person_id, run, db, fmt, as_user)
         return
     from amnesty.decree import load
     from amnesty.explanation import explain
@@ -61,19 +66,74 @@ def explain_command(
     decree, day = load(decree_path), _as_of(as_of)
     with registry_connection(db) as conn:
         e = explain(decree, conn, person_id, as_of=day)
+    e = allow_health_read(db, as_user, e, "explain " + decree.id)
     if fmt is ExplainFormat.json:
         print(to_json(e.to_dict()))
         return
     print_explanation(e)
 
 
+WITHHELD = "(withheld: health facts need a reviewer, approver, facility officer or auditor)"
+
+
+def allow_health_read(db: str | None, as_user: str | None, e: Any, source: str) -> Any:
+    """The explanation to show: as it is, if it shows no health facts or the reader may
+    see them (the read is then an audit event); else with the health facts withheld.
+
+    Without any credential nothing is read and nothing logged; an authenticated user
+    without the role gets the withheld form and their refusal is audited
+    (:func:`amnesty.workflow.users.record_health_read`).
+    """
+    import sqlalchemy as sa
+
+    from amnesty.cli.session import acting_user, open_store
+    from amnesty.errors import PermissionDenied
+    from amnesty.workflow.users import health_facts, list_users, record_health_read
+
+    facts = health_facts(name for clause in e.clauses for name in clause.facts)
+    if not facts:
+        return e
+    store = open_store(db)
+    actor = acting_user(as_user, store)
+    if actor is not None or not list_users(store):
+        with store.connect() as conn:
+            facility = conn.execute(
+                sa.text("SELECT facility_id FROM persons WHERE person_id = :p"),
+                {"p": e.person_id},
+            ).scalar_one_or_none()
+        try:
+            record_health_read(
+                store, actor, person_id=e.person_id, facility_id=facility, facts=facts,
+                source=source,
+            )  # fmt: skip
+            return e
+        except PermissionDenied as denied:
+            console(stderr=True).print(f"{inert(denied)}: health facts withheld", markup=False)
+    clauses = [
+        dataclasses.replace(
+            clause,
+            facts={k: WITHHELD if k in facts else v for k, v in clause.facts.items()},
+        )
+        for clause in e.clauses
+    ]
+    return dataclasses.replace(e, clauses=clauses)
+
+
 def _explain_run(
-    decree_path: Path, person_id: str, run_id: str, db: str | None, fmt: ExplainFormat
+    decree_path: Path,
+    person_id: str,
+    run_id: str,
+    db: str | None,
+    fmt: ExplainFormat,
+    as_user: str | None,
 ) -> None:
     from amnesty.cli.session import open_store
     from amnesty.workflow.run_explanation import explain_against_run
 
     compared = explain_against_run(open_store(db), decree_path, run_id, person_id)
+    today = allow_health_read(db, as_user, compared.today, f"explain run {run_id}")
+    if today is not compared.today:
+        compared = dataclasses.replace(compared, today=today)
     if fmt is ExplainFormat.json:
         print(to_json(compared.to_dict()))
         return
@@ -84,15 +144,22 @@ def _explain_run(
 def print_explanation(e: Any) -> None:
     """Each clause: kind, id, value and where it comes from; its text; the facts read."""
     c = console()
-    c.print(f"{e.person_id} under {e.decree_id} as of {e.as_of.isoformat()}", markup=False)
+    # every value here comes from the registry or the decree: printed inert (cli/output.py)
+    c.print(
+        f"{inert(e.person_id)} under {inert(e.decree_id)} as of {e.as_of.isoformat()}",
+        markup=False,
+    )
     for cl in e.clauses:
-        c.print(f"\n[{cl.kind}] {cl.id} = {cl.value}  ({_origin(cl)})", markup=False)
-        c.print(f"  {cl.text}", markup=False)
+        c.print(
+            f"\n[{inert(cl.kind)}] {inert(cl.id)} = {inert(cl.value)}  ({inert(_origin(cl))})",
+            markup=False,
+        )
+        c.print(f"  {inert(cl.text, lines=True)}", markup=False)
         for name, value in cl.facts.items():
-            c.print(f"  {name}: {value}", markup=False)
+            c.print(f"  {inert(name)}: {inert(value)}", markup=False)
         if cl.missing:
-            c.print(f"  missing: {', '.join(cl.missing)}", markup=False)
-    c.print(f"\nOutcome: {e.why}", markup=False)
+            c.print(f"  missing: {inert(', '.join(cl.missing))}", markup=False)
+    c.print(f"\nOutcome: {inert(e.why)}", markup=False)
 
 
 def _origin(clause: Any) -> str:

@@ -1,18 +1,104 @@
 """Printing results the CONTRACT way: Rich on a terminal, plain when piped,
-``--format table|json|jsonl|csv`` for scripts."""
+``--format table|json|jsonl|csv`` for scripts.
+
+Whatever a user, a registry extract or a decree supplied is printed inert
+(:func:`inert`): control characters (ANSI escape sequences among them), line and
+paragraph separators and bidi overrides are shown as ``\\x1b``-style escapes, so
+a user name cannot clear the screen, forge a second output line or reorder what
+an official reads; where Rich would read markup, ``[`` is escaped too
+(:func:`markup_inert`, and table cells are passed as plain ``Text``). CSV cells
+that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return) are written with a leading ``'``
+(:func:`csv_cell`): numbers stay numbers, only text is touched.
+"""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import json
+import os
 import sys
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
+
+from amnesty.errors import ConfigError
+
+# Invisible characters that reorder the text around them (Trojan Source), beyond Cc.
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_SEPARATORS = frozenset("\u2028\u2029\x85")
+# What a spreadsheet takes for the start of a formula (OWASP's list).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(value: object, *, lines: bool = False) -> str:
+    """``value`` as text a terminal shows and does not obey; see the module docstring.
+
+    ``lines=True`` keeps line feeds (a legal text of several lines); otherwise they are
+    escaped too, so a one-line message stays one line.
+    """
+    text = "" if value is None else str(value)
+    if text.isprintable() and text.isascii():
+        return text
+    out = []
+    for ch in text:
+        if ch == "\n" and lines:
+            out.append(ch)
+        elif unicodedata.category(ch) == "Cc" or ch in _BIDI or ch in _SEPARATORS:
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def check_out(path: Path, *, force: bool, option: str = "--out") -> None:
+    """Refuse an output file before any work: an existing one (without ``--force``), a
+    missing folder, a folder in its place. Called before anything is computed or stored."""
+    if path.is_dir():
+        raise ConfigError(f"{option} {path}: is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise ConfigError(f"{option} {path}: folder {path.parent} does not exist; create it first")
+    if path.exists() and not force:
+        raise ConfigError(f"{option} {path}: the file exists; give --force to replace it")
+
+
+def private_file(path: Path, mode: str = "w", *, force: bool) -> IO[Any]:
+    """Open ``path`` for writing as a file only its owner can read (0600).
+
+    Output of amnesty holds personal (and health) data. ``force`` replaces an existing
+    file (and takes its permissions down to 0600); without it an existing file is an
+    error, checked by the operating system at the moment of creation (``O_EXCL``).
+    """
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileExistsError:
+        raise ConfigError(f"--out {path}: the file exists; give --force to replace it") from None
+    os.fchmod(fd, 0o600)
+    if "b" in mode:
+        return os.fdopen(fd, mode)
+    return os.fdopen(fd, mode, encoding="utf-8", newline="" if "w" in mode else None)
+
+
+def markup_inert(value: object) -> str:
+    """:func:`inert`, and safe inside a string Rich reads as markup."""
+    return escape(inert(value))
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet will not run: text starting like a formula gets a ``'``."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 class Format(StrEnum):
@@ -66,15 +152,15 @@ def emit_rows(
             print(to_json({c: r.get(c) for c in cols}))
     elif fmt is Format.csv:
         w = csv.writer(sys.stdout)
-        w.writerow(cols)
+        w.writerow([csv_cell(c) for c in cols])
         for r in rows:
-            w.writerow([_cell(r.get(c)) for c in cols])
+            w.writerow([csv_cell(_cell(r.get(c))) for c in cols])
     else:
-        table = Table(title=title, title_justify="left")
+        table = Table(title=title and Text(inert(title)), title_justify="left")
         for c in cols:
-            table.add_column(c, justify="right" if _numeric(rows, c) else "left")
+            table.add_column(Text(inert(c)), justify="right" if _numeric(rows, c) else "left")
         for r in rows:
-            table.add_row(*(_cell(r.get(c)) for c in cols))
+            table.add_row(*(Text(inert(_cell(r.get(c)))) for c in cols))
         console().print(table)
 
 

@@ -10,11 +10,13 @@ from typing import Annotated
 import typer
 
 from amnesty.cli.app import AsOption, DbOption, FormatOption, app, group
-from amnesty.cli.output import Format, console, emit_rows
+from amnesty.cli.output import Format, console, emit_rows, inert, markup_inert
 from amnesty.cli.session import acting_user, open_store
 from amnesty.errors import ConfigError, PermissionDenied
 from amnesty.store.database import Database
 from amnesty.workflow.credentials import (
+    DEFAULT_TOKEN_DAYS,
+    MAX_TOKEN_DAYS,
     authenticate_password,
     issue_token,
     list_tokens,
@@ -26,6 +28,14 @@ from amnesty.workflow.users import Role, add_user, confirm_user, list_users
 user_app = group("user", "Accounts, roles, facility scope and credentials.")
 
 ROLE_HELP = "Role to grant (repeatable): " + ", ".join(r.value for r in Role) + "."
+DaysOption = Annotated[
+    int,
+    typer.Option(
+        "--days",
+        help=f"How long the token works, 1 to {MAX_TOKEN_DAYS} days.",
+        show_default=True,
+    ),
+]
 PasswordStdinOption = Annotated[
     bool,
     typer.Option("--password-stdin", help="Read the password from standard input (scripts)."),
@@ -54,7 +64,7 @@ def _authenticated(as_user: str | None, store: Database, what: str) -> str:
 def _show_token_once(secret: str, holder: str) -> None:
     print(secret)
     console(stderr=True).print(
-        f"token for {holder} printed above; it is shown only this once. "
+        f"token for {markup_inert(holder)} printed above; it is shown only this once. "
         "Use it as AMNESTY_TOKEN, or run amnesty login."
     )
 
@@ -80,12 +90,13 @@ def user_add(
     user = add_user(url, name, role, facility or [], actor=actor, password=password)
     scope = ", ".join(user.facilities) or "all facilities"
     console(stderr=True).print(
-        f"added user {user.name}: {', '.join(r.value for r in user.roles)} ({scope})",
+        f"added user {inert(user.name)}: {', '.join(r.value for r in user.roles)} ({inert(scope)})",
         markup=False,  # a name is shown as typed, never read as Rich markup
     )
     if not user.active:
         console(stderr=True).print(
-            f"{user.name} waits for a second admin: amnesty user confirm {user.name}"
+            f"{markup_inert(user.name)} waits for a second admin: "
+            f"amnesty user confirm {markup_inert(user.name)}"
         )
     if password is None:  # the bootstrap admin issues their own first token
         issued = issue_token(url, user.name, actor=actor or user.name, label="first")
@@ -101,7 +112,8 @@ def user_confirm(
     """Confirm, as a second admin, the grant of admin or approver another admin made."""
     url = open_store(db)
     user = confirm_user(url, name, actor=_authenticated(as_user, url, "user confirm"))
-    console(stderr=True).print(f"{user.name} is active: {', '.join(r.value for r in user.roles)}")
+    roles = ", ".join(r.value for r in user.roles)
+    console(stderr=True).print(f"{markup_inert(user.name)} is active: {roles}")
 
 
 @user_app.command("list")
@@ -128,22 +140,25 @@ def user_passwd(
     if password is None:
         raise ConfigError("no password given: type it at a prompt or pass --password-stdin")
     set_password(url, name, password, actor=actor)
-    console(stderr=True).print(f"password of {name} changed")
+    console(stderr=True).print(f"password of {markup_inert(name)} changed")
 
 
 @user_app.command("token")
 def user_token(
     name: Annotated[str, typer.Argument(help="Whose token (yours, or any as an admin).")],
     label: Annotated[str, typer.Option("--label", help="What the token is for.")] = "",
+    days: DaysOption = DEFAULT_TOKEN_DAYS,
     db: DbOption = None,
     as_user: AsOption = None,
 ) -> None:
     """Issue a personal API token for scripts (AMNESTY_TOKEN); it is shown once."""
     url = open_store(db)
     actor = _authenticated(as_user, url, "user token")
-    issued = issue_token(url, name, actor=actor, label=label)
+    issued = issue_token(url, name, actor=actor, label=label, days=days)
     _show_token_once(issued.secret, name)
-    console(stderr=True).print(f"token id {issued.credential_id} (to revoke it)")
+    console(stderr=True).print(
+        f"token id {issued.credential_id} (to revoke it), expires {issued.expires_at:%Y-%m-%d}"
+    )
 
 
 @user_app.command("tokens")
@@ -152,10 +167,10 @@ def user_tokens(
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """A user's tokens: id, label, when issued and revoked (never the secret)."""
+    """A user's tokens: id, label, when issued, when they expire, revoked (never the secret)."""
     rows = list_tokens(open_store(db), name)
     emit_rows(rows, fmt, columns=["credential_id", "label", "created_at", "created_by",
-                                  "revoked_at"])  # fmt: skip
+                                  "expires_at", "revoked_at"])  # fmt: skip
 
 
 @user_app.command("revoke-token")
@@ -167,13 +182,14 @@ def user_revoke_token(
     """Revoke a token at once (a lost or stolen one): it no longer authenticates."""
     url = open_store(db)
     revoke_token(url, token_id, actor=_authenticated(as_user, url, "user revoke-token"))
-    console(stderr=True).print(f"token {token_id} revoked")
+    console(stderr=True).print(f"token {markup_inert(token_id)} revoked")
 
 
 @app.command("login")
 def login(
     as_user: Annotated[str, typer.Option("--as", help="Who you are.")],
     password_stdin: PasswordStdinOption = False,
+    days: DaysOption = DEFAULT_TOKEN_DAYS,
     db: DbOption = None,
 ) -> None:
     """Prove who you are with your password; a token is issued and kept (0600) in your
@@ -190,9 +206,12 @@ def login(
     if password is None:
         raise ConfigError("no password given: type it at a prompt or pass --password-stdin")
     name = authenticate_password(url, as_user, password)
-    issued = issue_token(url, name, actor=name, label="login")
+    issued = issue_token(url, name, actor=name, label="login", days=days)
     path = save_token(url, issued.secret)
-    console(stderr=True).print(f"logged in to {url} as {name}; token kept in {path}")
+    console(stderr=True).print(
+        f"logged in to {markup_inert(url)} as {markup_inert(name)} until "
+        f"{issued.expires_at:%Y-%m-%d}; token kept in {markup_inert(path)}"
+    )
 
 
 @app.command("logout")
@@ -204,8 +223,8 @@ def logout(db: DbOption = None) -> None:
     url = open_store(db)
     secret = forget_token(url)
     if secret is None:
-        console(stderr=True).print(f"not logged in to {url}")
+        console(stderr=True).print(f"not logged in to {markup_inert(url)}")
         return
     holder = authenticate_token(url, secret)
     revoke_token(url, token_id(url, secret), actor=holder)
-    console(stderr=True).print(f"logged out of {url}")
+    console(stderr=True).print(f"logged out of {markup_inert(url)}")

@@ -30,6 +30,7 @@ _KEY = re.compile(
     r"""^\s*((?:[A-Za-z0-9_\-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_\-]+|"[^"]*"|'[^']*'))*)\s*=\s*"""
 )
 _ESCAPE_LENGTH = {"u": 6, "U": 10}
+_LINE_ENDING_BACKSLASH = re.compile(r"[ \t]*\r?\n")  # matched in place: no copy of the rest
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,10 @@ class Locator:
         self._line_starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
         self.values: dict[Path, ValueSpan] = {}
         self.tables: dict[Path, int] = {}
+        # path -> raw offsets of its decoded string, computed once: the compiler asks for a
+        # position inside the same predicate once per node, and recomputing them each time
+        # made `amnesty check` quadratic in the predicate's length (#9).
+        self._raw: dict[Path, list[int]] = {}
         self._scan()
 
     # -- positions -----------------------------------------------------------------
@@ -92,7 +97,9 @@ class Locator:
         span = self.values.get(path)
         if span is None or span.kind == "other":
             return self.value(path)
-        raw = _raw_offsets(self.text, span.value_offset, span.kind)
+        raw = self._raw.get(path)
+        if raw is None:
+            raw = self._raw[path] = _raw_offsets(self.text, span.value_offset, span.kind)
         if not raw:
             return self.value(path)
         start = raw[min(offset, len(raw) - 1)]
@@ -196,8 +203,7 @@ def _raw_offsets(text: str, offset: int, kind: StringKind) -> list[int]:
             break
         if basic and ch == "\\":
             nxt = text[i + 1 : i + 2]
-            rest = text[i + 1 :]
-            if multiline and re.match(r"[ \t]*\r?\n", rest):
+            if multiline and _LINE_ENDING_BACKSLASH.match(text, i + 1):
                 # A line-ending backslash swallows the newline and following whitespace.
                 i += 1
                 while i < end and text[i] in " \t\r\n":

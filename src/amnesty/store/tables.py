@@ -71,6 +71,7 @@ credentials = sa.Table(
     sa.Column("created_by", sa.Text, nullable=False),
     sa.Column("revoked_at", UTCDateTime),
     sa.Column("revoked_by", sa.Text),
+    sa.Column("expires_at", UTCDateTime),  # tokens only (revision 0005)
     sa.CheckConstraint("kind IN ('password', 'token')", name="credentials_kind"),
 )
 """A user's password (at most one standing) and personal API tokens, never in clear."""

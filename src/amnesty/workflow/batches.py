@@ -9,7 +9,7 @@ each batch one transaction (:func:`amnesty.workflow.execution.release_many`:
 every release still with its own registry event, certificate number and audit
 event). A kill between batches loses nothing and a kill inside one loses that
 batch whole; the next call skips whoever is released and goes on. Two
-processes on the same roster serialise on the decree's lock and the second
+processes on the same roster serialise on the release lock and the second
 skips what the first released. When the roster has pending persons but none
 is ready, it refuses up front (audited) and changes nothing.
 """

@@ -6,6 +6,12 @@ were issued. Tokens are random (256 bits), so a fast hash (SHA-256) is enough
 to store them and lets a token be found by its hash; passwords are chosen by
 people and are hashed with argon2. A secret is shown once, when issued, and
 never stored or logged in clear.
+
+Tokens expire (:data:`DEFAULT_TOKEN_DAYS` unless issued with another lifetime,
+at most :data:`MAX_TOKEN_DAYS`): a token copied off a laptop or out of a
+script's environment stops working on its own, not only when someone notices
+and revokes it. An expired token is refused like a revoked one, with the date
+it expired, and the refusal is audited.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from amnesty.workflow.users import ANONYMOUS_ACTOR, Role, User, get_user
 
 TOKEN_PREFIX = "amn_"
 MIN_PASSWORD_LENGTH = 12
+DEFAULT_TOKEN_DAYS = 90
+MAX_TOKEN_DAYS = 366
 _HASHER = PasswordHasher()
 
 
@@ -39,6 +47,7 @@ class IssuedToken:
     credential_id: str
     user_name: str
     secret: str
+    expires_at: dt.datetime | None = None
 
 
 def _token_hash(secret: str) -> str:
@@ -95,12 +104,23 @@ def set_password(url: Database, name: str, password: str, *, actor: str) -> None
         tx.audit(after={"user": name, "kind": "password", "created_at": now})
 
 
-def issue_token(url: Database, name: str, *, actor: str, label: str = "") -> IssuedToken:
-    """A new personal API token for ``name``; its secret is returned once."""
+def issue_token(
+    url: Database,
+    name: str,
+    *,
+    actor: str,
+    label: str = "",
+    days: int = DEFAULT_TOKEN_DAYS,
+    now: dt.datetime | None = None,
+) -> IssuedToken:
+    """A new personal API token for ``name``, valid for ``days``; its secret is returned once."""
     db = as_database(url)
     _owner(db, name)
     _may_manage(db, actor, name, "user.token")
-    now = dt.datetime.now(dt.UTC)
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise ConfigError(f"a token lives from 1 to {MAX_TOKEN_DAYS} days (--days), not {days}")
+    now = now or dt.datetime.now(dt.UTC)
+    expires_at = now + dt.timedelta(days=days)
     credential_id = "tok-" + secrets.token_hex(6)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction(db, actor, action="user.token", entity=("credential", credential_id)) as tx:
@@ -113,10 +133,19 @@ def issue_token(url: Database, name: str, *, actor: str, label: str = "") -> Iss
                 label=label or None,
                 created_at=now,
                 created_by=actor,
+                expires_at=expires_at,
             )
         )
-        tx.audit(after={"user": name, "kind": "token", "label": label, "created_at": now})
-    return IssuedToken(credential_id, name, secret)
+        tx.audit(
+            after={
+                "user": name,
+                "kind": "token",
+                "label": label,
+                "created_at": now,
+                "expires_at": expires_at,
+            }
+        )
+    return IssuedToken(credential_id, name, secret, expires_at)
 
 
 def revoke_token(url: Database, credential_id: str, *, actor: str) -> None:
@@ -157,6 +186,7 @@ def list_tokens(url: Database, name: str) -> list[dict[str, object]]:
                 credentials.c.created_at,
                 credentials.c.created_by,
                 credentials.c.revoked_at,
+                credentials.c.expires_at,
             )
             .where(credentials.c.user_name == name)
             .where(credentials.c.kind == "token")
@@ -192,14 +222,19 @@ def _refuse(db: Database, claimed: str, reason: str) -> None:
     raise denied
 
 
-def authenticate_token(url: Database, secret: str) -> str:
-    """The name of the user holding this standing token, or a refusal (audited)."""
+def authenticate_token(url: Database, secret: str, *, now: dt.datetime | None = None) -> str:
+    """The name of the user holding this standing, unexpired token, or a refusal (audited)."""
     db = as_database(url)
     digest = _token_hash(secret.strip())
     with get_engine(db).connect() as connection:
         row = (
             connection.execute(
-                sa.select(credentials.c.user_name, credentials.c.secret_hash)
+                sa.select(
+                    credentials.c.credential_id,
+                    credentials.c.user_name,
+                    credentials.c.secret_hash,
+                    credentials.c.expires_at,
+                )
                 .where(credentials.c.kind == "token")
                 .where(credentials.c.secret_hash == digest)
                 .where(credentials.c.revoked_at.is_(None))
@@ -210,6 +245,15 @@ def authenticate_token(url: Database, secret: str) -> str:
     if row is None or not hmac.compare_digest(row["secret_hash"], digest):
         _refuse(db, "", "the token is unknown or revoked; amnesty login issues a new one")
     assert row is not None
+    expires_at = row["expires_at"]
+    if expires_at is not None and expires_at <= (now or dt.datetime.now(dt.UTC)):
+        _refuse(
+            db,
+            row["user_name"],
+            f"token {row['credential_id']} of {row['user_name']!r} expired on "
+            f"{expires_at:%Y-%m-%d %H:%M} UTC; amnesty login (or amnesty user token) issues "
+            "a new one",
+        )
     return _active_user(db, row["user_name"], "token")
 
 

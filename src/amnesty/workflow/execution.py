@@ -19,12 +19,19 @@ checked again from what the *run* stored (never from the roster row):
 - re-evaluated with the decree on the registry as it is now, the same outcome,
   relief and grounds (``evaluator``).
 
+- no release of the person stands in their current custody episode (the
+  event that began the custody they are in now), from this run or any other.
+
 Two keys back this up in the database itself: one release per (run, person),
-and one per (person, custody episode), the episode being the event that began
-the current custody (revision 0002). Certificate numbers are ``DECREE/000001``,
-gap-free per decree: the count of the decree's releases plus one, taken under
-the decree's named lock, which also serialises two processes releasing from
-the same decree.
+and one per (person, custody episode) (revision 0002). The last check above
+reads what that key guards, so a second release in one episode is a stop (an
+audited refusal naming the earlier release), never a driver error half-way
+through a transaction. For the check to see every other release, all releases
+serialise on one named lock (``releases``), whatever their decree: two runs of
+different decrees freeing the same person at the same instant would otherwise
+both find no release and collide on the key. Certificate numbers are
+``DECREE/000001``, gap-free per decree: the count of the decree's releases plus
+one, taken under the same lock.
 """
 
 from __future__ import annotations
@@ -76,6 +83,10 @@ EVENT_COLUMNS = (
 )  # fmt: skip
 # the event that began each person's current custody (revision 0002's episode)
 _EPISODES = recheck.latest_events(CUSTODY_IN, ("event_id",))
+# every release, of any decree, holds it from its re-check to its commit (module docstring)
+RELEASE_LOCK = "releases"
+# a custody episode with no admission or return event recorded (revision 0002)
+INITIAL_EPISODE = "initial"
 
 
 @dataclass(frozen=True)
@@ -137,7 +148,7 @@ def release_many(
     refuses the whole step (one person) or is reported while the batch goes on.
     """
     conn = tx.connection
-    db.lock(conn, "releases:" + run.decree_id)
+    db.lock(conn, RELEASE_LOCK)
     require_signed(run_info(conn, run.run_id), "release")  # as it stands now, in the lock
     people = [c.person_id for c in candidates]
     done = existing_releases(conn, run.run_id, people)
@@ -315,6 +326,8 @@ def _stops(
             continue
         stops[pid].extend(undertaking_stops(pid, found.undertakings, signed.get(pid, {}), day))
     open_people = {c.person_id: c.facility_id for c in todo if not stops[c.person_id]}
+    for pid, stop in released_this_episode(conn, list(open_people)).items():
+        stops[pid].append(stop)
     for pid, found_stops in recheck.registry_reasons_many(conn, run, open_people, day).items():
         stops[pid].extend(found_stops)
     still = [p for p in open_people if not stops[p]]
@@ -323,6 +336,43 @@ def _stops(
         for pid in still:
             for text in recheck.outcome_reasons(stored[pid], today.get(pid), pid):
                 stops[pid].append(recheck.Stop("outcome changed", text))
+    return stops
+
+
+def custody_episodes(conn: Connection, people: Sequence[str]) -> dict[str, str]:
+    """person id -> the event id that began their current custody (``initial`` if none)."""
+    found: dict[str, str] = {}
+    for start in range(0, len(people), 5000):
+        chunk = list(people[start : start + 5000])
+        found.update({p: e for p, e in conn.execute(_EPISODES, {"people": chunk}).all()})
+    return {p: found.get(p, INITIAL_EPISODE) for p in people}
+
+
+def released_this_episode(conn: Connection, people: Sequence[str]) -> dict[str, recheck.Stop]:
+    """A stop for each of ``people`` already released (by any run) in their current custody.
+
+    This is what ``releases_once_per_custody`` guards; read under :data:`RELEASE_LOCK`, it
+    turns what would be a unique-key violation into a refusal that names the release.
+    """
+    if not people:
+        return {}
+    episodes = custody_episodes(conn, people)
+    stops: dict[str, recheck.Stop] = {}
+    for start in range(0, len(people), 5000):
+        chunk = list(people[start : start + 5000])
+        rows = conn.execute(sa.select(releases).where(releases.c.person_id.in_(chunk))).mappings()
+        for r in rows:
+            pid = r["person_id"]
+            if r["custody_episode"] != episodes[pid] or pid in stops:
+                continue
+            stops[pid] = recheck.Stop(
+                "already released in this custody episode",
+                f"release of {pid} stopped: {pid} was already released in this custody "
+                f"episode by release {r['release_id']} (run {r['run_id']}, certificate "
+                f"{r['certificate_no']}, {r['release_date']}); a person is released at most "
+                "once until they are back in custody (revoke that release first if it was "
+                "made in error: amnesty release revoke)",
+            )
     return stops
 
 
@@ -399,7 +449,7 @@ def _write(
 ) -> list[Release]:
     conn = tx.connection
     people = [c.person_id for c in go]
-    episodes: dict[str, str] = dict(conn.execute(_EPISODES, {"people": people}).all())
+    episodes = custody_episodes(conn, people)
     issued = conn.execute(
         sa.select(sa.func.count())
         .select_from(releases)
@@ -446,7 +496,7 @@ def _write(
             "executed_by": tx.actor,
             "executed_at": now,
         }
-        rows.append({**row, "custody_episode": episodes.get(c.person_id, "initial")})
+        rows.append({**row, "custody_episode": episodes[c.person_id]})
         certs.append(
             {"certificate_no": number, "release_id": row["release_id"], "issued_by": tx.actor,
              "issued_at": now}
@@ -455,7 +505,8 @@ def _write(
             {
                 "action": "release.execute",
                 "entity": ("release", release_entity(run.run_id, c.person_id)),
-                "after": {**row, "new_end_date": new_end},
+                # the registry event's sentence change, so that audit verify replays it
+                "after": {**row, "new_end_date": new_end, "new_sentence_kind": new_kind},
             }
         )
     source = f"release run {run.run_id} person {go[0].person_id}"

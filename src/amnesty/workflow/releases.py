@@ -207,7 +207,11 @@ def revoke_release(
             "note": f"release revoked: {reason.strip()}",
         }
         insert_events(as_database(url), conn, [event], f"return run {run_id} person {person_id}")
-        tx.audit(before=release.as_dict(), after={**release.as_dict(), "revocation": row})
+        # returned_on: the return event's date, so that audit verify replays it
+        tx.audit(
+            before=release.as_dict(),
+            after={**release.as_dict(), "revocation": row, "returned_on": return_date},
+        )
         return row
 
 

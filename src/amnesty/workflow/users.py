@@ -26,7 +26,7 @@ from amnesty.store.engine import get_engine
 from amnesty.store.tables import users
 from amnesty.store.transaction import audit_refusal, transaction
 from amnesty.workflow.duties import SECONDED_ROLES, SeparationOfDuties, check_roles_allowed
-from amnesty.workflow.roles import Role
+from amnesty.workflow.roles import HEALTH_READERS, Role
 
 BOOTSTRAP_ACTOR = "(bootstrap)"
 ANONYMOUS_ACTOR = "(anonymous)"
@@ -259,3 +259,42 @@ def _user(row: sa.RowMapping) -> User:
         created_at=row["created_at"],
         created_by=row["created_by"],
     )
+
+
+HEALTH_FACT_PREFIX = "health."
+
+
+def health_facts(names: Iterable[str]) -> list[str]:
+    """The health facts among fact names (``health.severity``, ``health.able_to_work``, ...)."""
+    return sorted({n for n in names if n.startswith(HEALTH_FACT_PREFIX)})
+
+
+def record_health_read(
+    url: Database,
+    actor: str | None,
+    *,
+    person_id: str,
+    facility_id: str | None,
+    facts: Sequence[str],
+    source: str,
+) -> str:
+    """Allow and log one read of a person's health facts; the name it is logged under.
+
+    The reader needs a role of :data:`~amnesty.workflow.roles.HEALTH_READERS` covering
+    the person's facility; a refusal is audited and nothing may be shown. The read is an
+    audit event (action ``health.read``, entity ``person``, the facts' names, never their
+    values). A database with no user at all (a drafter's local sandbox, before the
+    bootstrap admin exists) has nobody to authenticate: the read is allowed and logged
+    as ``(anonymous)``, the same gap as the first import (docs/security.md).
+    """
+    db = as_database(url)
+    action, entity = "health.read", ("person", person_id)
+    if actor is None and not list_users(db):
+        reader = ANONYMOUS_ACTOR
+    else:
+        reader = require(
+            db, actor, HEALTH_READERS, facility=facility_id, action=action, entity=entity
+        ).name
+    with transaction(db, reader, action=action, entity=entity) as tx:
+        tx.audit(after={"person_id": person_id, "facts": list(facts), "source": source})
+    return reader

@@ -18,7 +18,7 @@ from alembic import op
 TS = sa.DateTime(timezone=False)  # UTC, see amnesty.store.tables.UTCDateTime
 
 revision = "0007"
-down_revision = "0003"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -20,7 +20,7 @@ from amnesty.store.tables import audit_events
 from amnesty.workflow.decrees import ensure_decree
 from amnesty.workflow.runs import record_run
 from amnesty.workflow.users import add_user
-from conftest import make_determinations  # the suite's shared factory
+from determination_factory import make_determinations  # the suite's shared factory
 
 T0 = dt.datetime(2015, 10, 7, 9, 0, tzinfo=dt.UTC)
 

@@ -48,10 +48,11 @@ def explain_command(
     as_user: AsOption = None,
 ) -> None:
     """One person, clause by clause, with legal text, value and the facts read; with
-    --run, beside what that stored run decided and whether they agree. Health facts are
-    shown only to a reviewer, approver, facility officer of the person's facility or
-    auditor (--as, a token or a login), and each such read is an audit event; otherwise
-    they are withheld."""
+    --run, beside what that stored run decided and whether they agree.
+
+    Health facts are shown only to a reviewer, approver, facility officer of the
+    person's facility or auditor (--as, a token or a login), and each such read is an
+    audit event; otherwise they are withheld."""
     if run is not None:
         if as_of is not None:
             raise typer.BadParameter(

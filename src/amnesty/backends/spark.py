@@ -274,13 +274,15 @@ def evaluate_to_parquet(
     nothing of the size of the registry passes through the driver.
     """
     from amnesty.compile.sql import compile_decree
-    from amnesty.engine import compile_places
+    from amnesty.engine import compile_places, profile_of
 
-    compiled = compile_decree(decree, DIALECT, as_of=as_of or decree.as_of)
+    profile = profile_of(decree)
+    compiled = compile_decree(decree, DIALECT, as_of=as_of or decree.as_of, profile=profile)
     backend.write_parquet(compiled.sql, out)
     spark = backend.spark
     spark.read.parquet(str(out)).createOrReplaceTempView("amnesty_determinations")
-    backend.frame(compile_places(DIALECT)).createOrReplaceTempView("amnesty_places")
+    # provinces by the decree's profile, as the engine's summary counts them
+    backend.frame(compile_places(DIALECT, profile)).createOrReplaceTempView("amnesty_places")
 
     def rows(sql: str) -> list[dict[str, Any]]:
         return backend.fetch_arrow(sql).to_pylist()
@@ -320,6 +322,7 @@ def evaluate_to_parquet(
     return {
         "decree": decree.id,
         "as_of": compiled.as_of.isoformat(),
+        "profile": {"name": compiled.profile, "hash": compiled.profile_hash},
         "persons": int(totals["persons"]),
         "by_outcome": dict(
             sorted(counts(f"SELECT outcome AS k, count(*) AS n FROM {d} GROUP BY 1").items())

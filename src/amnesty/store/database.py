@@ -112,6 +112,18 @@ class Database:
         return self.engine.connect()
 
     @contextmanager
+    def snapshot(self) -> Iterator[Connection]:
+        """A connection for reads that must agree with one another: every statement sees
+        the database as the first one did (REPEATABLE READ on PostgreSQL, where each
+        statement would otherwise see whatever others committed since; a DuckDB
+        transaction is a snapshot already). Nothing is written through it."""
+        with self.engine.connect() as connection:
+            if not self.url.is_duckdb:
+                connection = connection.execution_options(isolation_level="REPEATABLE READ")
+            with connection.begin():
+                yield connection
+
+    @contextmanager
     def raw(self) -> Iterator[Any]:
         """The driver's connection (duckdb or psycopg), for the engine's queries.
 

@@ -99,7 +99,7 @@ def check_roster(db: Database, roster_id: int, release_date: dt.date) -> Readine
     the date, and the registry still holds the person where the roster says. The
     engine re-evaluation happens at the release itself, inside its transaction.
     """
-    with db.connect() as conn:
+    with db.snapshot() as conn:
         return _readiness(conn, find_roster(conn, roster_id), release_date)
 
 
@@ -143,7 +143,10 @@ def execute_roster(
         check_window(decree, release_date, override_reason)
     except IllegalTransition as outside:
         _refuse(db, actor, action, entity, str(outside))
-    with db.connect() as conn:
+    # One snapshot: a release another process commits between the reads would
+    # otherwise be "released by another run" to the registry re-check, though it
+    # is this roster's own and counted as done.
+    with db.snapshot() as conn:
         readiness = _readiness(conn, roster, release_date)
         reliefs = {e.person_id: e.relief for e in entries_of(conn, roster_id)}
     report = BatchReport(roster_id, already=list(readiness.already))

@@ -12,7 +12,8 @@ A peer module (``bench/peers/<name>.py``) has:
   lists where the engine computes them, into an in-memory result (or Parquet for
   Spark, whose results live on the executors);
 * ``outcomes(state, result) -> pyarrow.Table``: untimed; the canonical form
-  (person_id, outcome, grounds, blocking) that the conductor checks;
+  (person_id, outcome, grounds, blocking) that the conductor checks (the scan
+  floor, which decides nobody, has none);
 * optionally ``server_pids(state)`` (processes outside this tree whose memory is
   the engine's, e.g. a PostgreSQL backend), ``report(state)`` (extra figures for
   the JSON line) and ``close(state)``.
@@ -46,6 +47,8 @@ def main() -> None:
     size = Size.parse(args.size)
     peer = importlib.import_module(f"peers.{args.peer.replace('-', '_')}")
 
+    if args.check is not None and not hasattr(peer, "outcomes"):
+        raise SystemExit(f"{args.peer} decides nobody: there are no outcomes to check")
     state = peer.prepare(size, options)
     started = time.perf_counter()
     result = peer.run(state)

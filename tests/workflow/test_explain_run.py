@@ -122,3 +122,19 @@ def test_the_scope_is_shown_as_the_decree_scope(
     assert scope["citation"] == "decree scope" and scope["facts"] == {
         "facility.type": "penitentiary"
     }
+
+
+def test_the_stored_decree_explains_as_its_file_does(world: World) -> None:
+    """The server's path: no file on the caller's side, the decree text the store holds
+    for the run's decree; the same explanation, and no 'decree changed'."""
+    from amnesty.store.database import Database
+    from amnesty.workflow.run_explanation import (
+        explain_against_run,
+        explain_under_stored_decree,
+    )
+
+    db = Database.open(world.url.target)
+    by_file = explain_against_run(db, world.decree_path, world.run_id, "P03")
+    stored = explain_under_stored_decree(db, world.run_id, "P03")
+    assert stored.to_dict() == by_file.to_dict()
+    assert stored.agrees and not stored.decree_changed

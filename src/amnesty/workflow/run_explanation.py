@@ -12,6 +12,7 @@ disagreement can be traced to the decree text or to the facts.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,15 +90,36 @@ def explain_against_run(
 ) -> RunExplanation:
     """Explain ``person_id`` under the decree file on run ``run_id``'s as-of date and
     compare the result with the determination the run stored."""
+    _text, decree_hash = decree_source(decree_path)
+    return _against_run(as_database(url), load(decree_path), decree_hash, run_id, person_id)
+
+
+def explain_under_stored_decree(url: Database, run_id: str, person_id: str) -> RunExplanation:
+    """As :func:`explain_against_run`, under the decree text the store holds for the
+    run's decree (the server's case: no file on the caller's side). If that text has
+    changed since the run, ``decree_changed`` says so."""
+    from amnesty.decree import load_text
+    from amnesty.workflow.decrees import get_decree
+
     db = as_database(url)
     run = get_run(db, run_id)
-    decree = load(decree_path)
+    record = get_decree(db, run.decree_id)
+    if record is None:
+        raise ConfigError(f"run {run_id}: its decree {run.decree_id!r} is not stored")
+    decree = load_text(record.source_text, f"decree {run.decree_id} (stored)")
+    text_hash = hashlib.sha256(record.source_text.encode("utf-8")).hexdigest()
+    return _against_run(db, decree, text_hash, run_id, person_id)
+
+
+def _against_run(
+    db: Database, decree: Decree, decree_hash: str, run_id: str, person_id: str
+) -> RunExplanation:
+    run = get_run(db, run_id)
     if decree.id != run.decree_id:
         raise ConfigError(
-            f"{decree_path}: decree {decree.id!r}, but run {run_id} evaluated decree "
-            f"{run.decree_id!r}; give that decree's file (amnesty decree list)"
+            f"{decree.source_path or 'the decree'}: decree {decree.id!r}, but run {run_id} "
+            f"evaluated decree {run.decree_id!r}; give that decree's file (amnesty decree list)"
         )
-    _text, decree_hash = decree_source(decree_path)
     with get_engine(db).connect() as connection:
         run_info(connection, run_id)
         stored = _stored(connection, run_id, person_id)

@@ -10,10 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import tempfile
 import threading
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Any
 
 import pyarrow as pa
@@ -276,17 +274,11 @@ def explain_person(
     Reveals health facts the decree reads, so only for the roles that need them;
     every call is written to the audit chain.
     """
-    from amnesty.workflow.decrees import get_decree
-    from amnesty.workflow.run_explanation import explain_against_run
+    from amnesty.workflow.run_explanation import explain_under_stored_decree
 
-    run = _run(db, run_id)
+    _run(db, run_id)
     if person_facility(db, run_id, person_id) is None:
         raise NotFound(f"run {run_id} decided no person {person_id!r}")
-    record = get_decree(db, run.decree_id)
-    assert record is not None
-    with tempfile.TemporaryDirectory(prefix="amnesty-explain-") as folder:
-        path = Path(folder) / "decree.toml"
-        path.write_text(record.source_text, encoding="utf-8")
-        with EXPLAIN_SLOTS:
-            compared = explain_against_run(db, path, run_id, person_id)
+    with EXPLAIN_SLOTS:
+        compared = explain_under_stored_decree(db, run_id, person_id)
     return plain(compared.to_dict())

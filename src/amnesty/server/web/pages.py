@@ -7,8 +7,6 @@ Case work (review, rosters, undertakings, releases, certificates, audit) is in
 from __future__ import annotations
 
 import math
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -29,7 +27,7 @@ from amnesty.workflow.decrees import get_decree
 from amnesty.workflow.releases import get_release
 from amnesty.workflow.review import case_history
 from amnesty.workflow.roles import Role
-from amnesty.workflow.run_explanation import RunExplanation, explain_against_run
+from amnesty.workflow.run_explanation import RunExplanation, explain_under_stored_decree
 from amnesty.workflow.runs import RunRecord, get_run, list_runs
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(install_page_errors)])
@@ -281,14 +279,10 @@ def _person(
 
 def _explain(db: Database, record: RunRecord, person_id: str) -> RunExplanation:
     """Explain the person under the decree text the run evaluated, beside what it stored."""
-    stored = get_decree(db, record.decree_id)
-    if stored is None:
+    if get_decree(db, record.decree_id) is None:
         raise NotFound(f"run {record.run_id}: its decree {record.decree_id!r} is not stored")
-    with tempfile.TemporaryDirectory(prefix="amnesty-web-") as folder:
-        path = Path(folder) / f"{record.decree_id}.toml"
-        path.write_text(stored.source_text, encoding="utf-8")
-        with EXPLAIN_SLOTS:  # the API's bound: explanations never take the whole pool
-            return explain_against_run(db, path, record.run_id, person_id)
+    with EXPLAIN_SLOTS:  # the API's bound: explanations never take the whole pool
+        return explain_under_stored_decree(db, record.run_id, person_id)
 
 
 def _clauses(

@@ -92,16 +92,8 @@ def test_the_tutorials_profile_and_decree_are_excerpts_of_the_shipped_files() ->
     assert len(tomls) == 2
     for excerpt, shipped in zip(tomls, (PROFILE, DECREE), strict=True):
         whole = content_lines(shipped.read_text(encoding="utf-8"))
-        missing = [line for line in content_lines(excerpt) if not _in(line, whole)]
+        missing = [line for line in content_lines(excerpt) if line not in whole]
         assert missing == [], f"lines of the tutorial not in {shipped.name}"
-
-
-def _in(line: str, whole: list[str]) -> bool:
-    """A line of the file; a `doc` string may be shortened (the tutorial's profile says
-    'Article of the penal code.' where the file goes on to say how decrees compare it)."""
-    if line.startswith('doc = "') and line.endswith('."'):
-        return any(w.startswith(line[:-2]) for w in whole if w.startswith('doc = "'))
-    return line in whole
 
 
 def test_the_tutorials_csv_excerpts_are_the_shipped_registry() -> None:

@@ -43,6 +43,12 @@ DETERMINATION_SCHEMA = pa.schema(
     ]
 )
 LIST_COLUMNS = ("grounds", "blocking", "referred", "unknown", "undertakings")
+# A decree that names bodies ([bodies], docs/semantics.md) adds the deciding body.
+BODY_SCHEMA = DETERMINATION_SCHEMA.append(pa.field("applied_by", pa.string()))
+
+
+def schema_of(columns: Sequence[str]) -> pa.Schema:
+    return BODY_SCHEMA if "applied_by" in columns else DETERMINATION_SCHEMA
 
 
 def as_backend(conn: Any) -> Backend:
@@ -184,17 +190,17 @@ def _decode_json_lists(table: pa.Table) -> pa.Table:
     data = table.to_pydict()
     for col in LIST_COLUMNS:
         data[col] = [json.loads(v) if isinstance(v, str) else (v or []) for v in data[col]]
-    return pa.Table.from_pydict(
-        {n: data[n] for n in DETERMINATION_SCHEMA.names}, schema=DETERMINATION_SCHEMA
-    )
+    schema = schema_of(table.column_names)
+    return pa.Table.from_pydict({n: data[n] for n in schema.names}, schema=schema)
 
 
 def run_compiled(backend: Backend, compiled: CompiledDecree) -> pa.Table:
     table = backend.fetch_arrow(compiled.sql)
     if compiled.lists_as_json:
         return _decode_json_lists(table)
+    schema = schema_of(table.column_names)
     try:
-        return table.select(list(DETERMINATION_SCHEMA.names)).cast(DETERMINATION_SCHEMA)
+        return table.select(list(schema.names)).cast(schema)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return _decode_json_lists(table)
 

@@ -282,6 +282,13 @@ def _has_cte(compiled: CompiledDecree, name: str) -> bool:
 
 
 def _why(det: dict[str, Any]) -> str:
+    body = det.get("applied_by")
+    said = _why_rule(det)
+    # a decree naming bodies: who applies the decision (docs/semantics.md)
+    return f"{said}; applied by {body}" if body else said
+
+
+def _why_rule(det: dict[str, Any]) -> str:
     if det["outcome"] == "ineligible":
         if det["blocking"]:
             return "ineligible: blocked by " + ", ".join(det["blocking"])

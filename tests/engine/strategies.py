@@ -324,10 +324,22 @@ def leaves(ctx: str) -> st.SearchStrategy[ir.Expr]:
             DURATIONS,
         ),
     )
+    # A fraction in calendar months (#10): of a literal term, or of the conviction's
+    # term in months; it stands only beside a date or a span, as the checker allows.
+    months: st.SearchStrategy[ir.Expr] = st.sampled_from([0, 1, 7, 12, 72]).map(
+        lambda m: L(m, "int")
+    )
+    if ctx == "convictions":
+        months = st.one_of(months, st.just(F("conviction.term_months", "int")))
+    in_months = st.builds(
+        lambda f, m: ir.CalendarFraction(fraction=f, months=m),
+        st.one_of(FRACTIONS, st.sampled_from([Fraction(1, 7), Fraction(5, 4)])),
+        months,
+    )
     shifted = st.builds(
         lambda d, u, s: ir.Shift(date=d, duration=u, sign=s),
         date_val,
-        st.one_of(DURATIONS, dur_any),
+        st.one_of(DURATIONS, dur_any, in_months),
         st.sampled_from([1, -1]),
     )
     date_any = st.one_of(
@@ -350,6 +362,15 @@ def leaves(ctx: str) -> st.SearchStrategy[ir.Expr]:
             st.one_of(DURATIONS, dur_any),
         ),
         st.builds(lambda op, a, b: ir.Compare(op=op, left=a, right=b), OPS, DURATIONS, dur_val),
+        st.builds(
+            lambda op, a, b, flip: (
+                ir.Compare(op=op, left=b, right=a) if flip else ir.Compare(op=op, left=a, right=b)
+            ),
+            OPS,
+            dur_val,
+            in_months,
+            st.booleans(),
+        ),
         st.builds(
             lambda op, n, flip: (
                 ir.Compare(op=op, left=L(n, "int"), right=F("person.age", "int"))
@@ -465,9 +486,19 @@ RELIEFS = ("release", "conditional_release", "temporary_release", "commutation")
 @st.composite
 def decrees(draw: st.DrawFn) -> Decree:
     n = draw(st.integers(1, 5))
+    # bodies (#10): when the decree names some, determinations carry applied_by
+    bodies = draw(st.sampled_from([{}, {}, {"court": "c", "council": "k"}]))
+    body = st.sampled_from([None, *bodies]) if bodies else st.just(None)
     clauses = []
     for i in range(n):
         kind = draw(st.sampled_from(["grant", "grant", "exclude", "require", "refer"]))
+        # a refer that also reaches persons with no ground (#10), with its relief
+        unfounded = kind == "refer" and draw(st.booleans())
+        relief = None
+        if kind == "grant":
+            relief = draw(st.sampled_from(RELIEFS))
+        elif unfounded:
+            relief = draw(st.sampled_from(["release", "conditional_release"]))
         clauses.append(
             Clause(
                 id=f"{kind[0]}{i}",
@@ -475,8 +506,10 @@ def decrees(draw: st.DrawFn) -> Decree:
                 predicate=draw(predicates()),
                 text=f"clause {i}",
                 source=Source("S", basis=draw(st.sampled_from(["source", "assumption"]))),
-                relief=draw(st.sampled_from(RELIEFS)) if kind == "grant" else None,
+                relief=relief,
                 if_empty=draw(st.sampled_from([None, None, True, False])),
+                applied_by=draw(body) if kind == "grant" or unfounded else None,
+                without_ground=unfounded,
             )
         )
     scope = draw(
@@ -508,4 +541,6 @@ def decrees(draw: st.DrawFn) -> Decree:
         clauses=tuple(clauses),
         undertakings=undertakings,
         relief_ranking=ranking,
+        bodies=bodies,
+        applied_by=draw(body),
     )

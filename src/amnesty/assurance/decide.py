@@ -120,7 +120,12 @@ def decide(decree: Decree, person: SymbolicPerson) -> Decision:
     for v, r in reversed(grants):  # the first in file order wins ties
         best_true = z3.If(z3.And(v.t, rank(r) <= best_true), rank(r), best_true)
         best_possible = z3.If(z3.And(z3.Not(v.f), rank(r) <= best_possible), rank(r), best_possible)
-    ineligible = z3.Or(excluded, z3.Not(possible))
+    # refers that also reach persons with no ground (docs/semantics.md, step 3)
+    unfounded = [
+        (clauses[c.id][1], c.relief or "release") for c in decree.clauses if c.without_ground
+    ]
+    reached = z3.Or([z3.Not(v.f) for v, _ in unfounded])
+    ineligible = z3.Or(excluded, z3.And(z3.Not(possible), z3.Not(reached)))
     review = z3.And(
         z3.Not(ineligible),
         z3.Or(
@@ -131,7 +136,10 @@ def decide(decree: Decree, person: SymbolicPerson) -> Decision:
         ),
     )
     eligible = z3.And(z3.Not(ineligible), z3.Not(review))
-    ranked = z3.If(eligible, best_true, best_possible)
+    fallback = z3.IntVal(worst)
+    for v, r in reversed(unfounded):  # the first in file order that reaches the person
+        fallback = z3.If(z3.Not(v.f), rank(r), fallback)
+    ranked = z3.If(eligible, best_true, z3.If(possible, best_possible, fallback))
     relief_code = z3.IntVal(-1)
     for i, relief in enumerate(ranking):
         relief_code = z3.If(ranked == i, person.strings.code(relief), relief_code)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import z3
 
@@ -27,8 +28,19 @@ from amnesty.assurance.values import (
     maximum,
     minimum,
     shift_calendar,
+    shift_months,
 )
 from amnesty.decree import ir
+
+
+@dataclass(frozen=True)
+class CalMonths:
+    """A fraction in calendar months: whole months, then days."""
+
+    known: z3.BoolRef
+    months: z3.ArithRef
+    days: z3.ArithRef
+
 
 _OPS = {
     "<": lambda a, b: a < b,
@@ -126,6 +138,22 @@ class Translator:
         f = node.fraction
         return Exact(d.known, d.days * z3.RealVal(f"{f.numerator}/{f.denominator}"))
 
+    def on_calendarfraction(self, node: ir.CalendarFraction) -> CalMonths:
+        # A fraction in calendar months (docs/semantics.md): whole months, then the rest
+        # of a month as 30-day days rounded up; the type check lets it meet only a date
+        # shift or a span.
+        m = self.ev(node.months)
+        assert isinstance(m, Num)
+        p, q = node.fraction.numerator, node.fraction.denominator
+        total = p * m.value
+        whole = total / q  # integer division: total >= 0
+        days = (30 * (total - q * whole) + q - 1) / q
+        return CalMonths(m.known, whole, days)
+
+    def _shift_months_days(self, date: Day, cal: CalMonths, sign: int) -> Day:
+        moved = shift_months(date, sign * cal.months, self.sink)
+        return Day(z3.And(date.known, cal.known), moved.ordinal + sign * cal.days)
+
     def on_extreme(self, node: ir.Extreme) -> Value:
         pick = minimum if node.kind == "min" else maximum
         values = [self.ev(o) for o in node.operands]
@@ -142,6 +170,8 @@ class Translator:
         date = self.ev(node.date)
         assert isinstance(date, Day)
         dur = self.ev(node.duration)
+        if isinstance(dur, CalMonths):
+            return self._shift_months_days(date, dur, node.sign)
         if isinstance(dur, Cal):
             return shift_calendar(date, node.sign * dur.amount, dur.unit, self.sink)
         d = self.days(dur)
@@ -171,6 +201,11 @@ class Translator:
             return compared(op, z3.And(a.known, b.known), a.value, b.value)
         if isinstance(a, Day) and isinstance(b, Day):
             return compared(op, z3.And(a.known, b.known), a.ordinal, b.ordinal)
+        if isinstance(a, CalMonths) and isinstance(b, Span):
+            a, b, op = b, a, _FLIPPED[op]
+        if isinstance(a, Span) and isinstance(b, CalMonths):
+            moved = self._shift_months_days(a.start, b, 1)
+            return compared(op, z3.And(a.end.known, moved.known), a.end.ordinal, moved.ordinal)
         if isinstance(a, Cal) and isinstance(b, Span):
             a, b, op = b, a, _FLIPPED[op]
         if isinstance(a, Span) and isinstance(b, Cal):

@@ -44,6 +44,8 @@ def build_decree(unit: Unit) -> Decree | None:
         relief_ranking=meta["relief_ranking"],
         readings=dict(unit.readings),
         applied_reading=unit.applied_reading,
+        applied_by=unit.applied_by,
+        bodies=dict(unit.bodies),
         source_path=unit.syntax.file,
         content_hash=unit.syntax.content_hash,
     )
@@ -113,4 +115,6 @@ def _clause(unit: Unit, draft: ClauseDraft) -> Clause:
         if_empty=draft.if_empty,
         pos=unit.syntax.locator.table(draft.path),
         uses=tuple(dict.fromkeys(n for p in draft.predicates() for n in p.uses)),
+        applied_by=draft.applied_by,
+        without_ground=draft.without_ground,
     )

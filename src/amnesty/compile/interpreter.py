@@ -91,6 +91,14 @@ class Span:
 
 
 @dataclass(frozen=True)
+class CalMonths:
+    """A fraction in calendar months: whole months, then days (None: unknown)."""
+
+    months: int | None
+    days: int
+
+
+@dataclass(frozen=True)
 class ExactDays:
     days: Fraction | None
 
@@ -170,6 +178,11 @@ class Evaluator:
         if isinstance(node, ir.Scaled):
             d = self.days(self.ev(node.operand))
             return ExactDays(None if d is None else d * node.fraction)
+        if isinstance(node, ir.CalendarFraction):
+            m = self.ev(node.months)
+            if m is None:
+                return CalMonths(None, 0)
+            return CalMonths(*ir.calendar_parts(node.fraction, m))
         if isinstance(node, ir.Extreme):
             vals = [self.ev(o) for o in node.operands]
             pick = min if node.kind == "min" else max
@@ -201,6 +214,8 @@ class Evaluator:
                 return v.start is not None and v.end is not None
             if isinstance(v, ExactDays):
                 return v.days is not None
+            if isinstance(v, CalMonths):
+                return v.months is not None
             return v is not None
         if isinstance(node, ir.Quantifier):
             return self.quantify(node)
@@ -249,6 +264,10 @@ class Evaluator:
             return None
         if isinstance(dur, Cal):
             return shift_calendar(date, sign * dur.amount, dur.unit)
+        if isinstance(dur, CalMonths):
+            if dur.months is None:
+                return None
+            return shift_months(date, sign * dur.months) + dt.timedelta(days=sign * dur.days)
         d = self.days(dur)
         if d is None:
             return None
@@ -265,7 +284,15 @@ class Evaluator:
             results = {cmp(op, age, other) for age in self.person.ages}
             return results.pop() if len(results) == 1 else None
         a, b = self.ev(node.left), self.ev(node.right)
-        durations = (Cal, Span, ExactDays)
+        durations = (Cal, Span, ExactDays, CalMonths)
+        if isinstance(a, CalMonths) or isinstance(b, CalMonths):
+            # the type check lets a calendar fraction meet only a span
+            flipped = isinstance(a, CalMonths)
+            span, cal, op = (b, a, FLIPPED[node.op]) if flipped else (a, b, node.op)
+            assert isinstance(span, Span) and isinstance(cal, CalMonths)
+            if span.start is None or span.end is None:
+                return None
+            return cmp(op, span.end, self.shift(span.start, cal, 1))
         if isinstance(a, durations) or isinstance(b, durations):
             if isinstance(a, Span) and isinstance(b, Cal):
                 return self.span_vs_cal(node.op, a, b)
@@ -470,6 +497,8 @@ def _nodes(node: ir.Expr) -> list[ir.Expr]:
         kids = [node.start, node.end]
     elif isinstance(node, (ir.Scaled, ir.Not, ir.InSet, ir.IsKnown)):
         kids = [node.operand]
+    elif isinstance(node, ir.CalendarFraction):
+        kids = [node.months]
     elif isinstance(node, (ir.Extreme, ir.And, ir.Or)):
         kids = list(node.operands)
     elif isinstance(node, ir.Shift):
@@ -564,10 +593,12 @@ def _scope(decree: Decree, view: PersonView, ev: Evaluator) -> tuple[bool | None
 def decide(decree: Decree, view: PersonView, as_of: dt.date) -> dict[str, Any]:
     values: list[tuple[str, str, bool | None, str | None]] = []  # id, kind, value, relief
     unknown: list[dict[str, Any]] = []
+    by_id = {c.id: c for c in decree.clauses}
     for c in decree.clauses:
         ev = Evaluator(as_of, view, c.if_empty)
         v = ev.ev(c.predicate)
-        values.append((c.id, c.kind, v, (c.relief or "release") if c.kind == "grant" else None))
+        gives = (c.relief or "release") if c.kind == "grant" or c.without_ground else None
+        values.append((c.id, c.kind, v, gives))
         if v is None:
             unknown.append({"clause": c.id, "missing": missing(c.predicate, ev, c.if_empty)})
     scope = _scope(decree, view, Evaluator(as_of, view))
@@ -589,10 +620,13 @@ def decide(decree: Decree, view: PersonView, as_of: dt.date) -> dict[str, Any]:
     possible = [g for g in grants if g[1] is not False]
     best_true = min(true_grants, key=lambda g: rank(g[2]), default=None)  # first on ties
     best_possible = min(possible, key=lambda g: rank(g[2]), default=None)
+    # A refer that also reaches persons with no ground (docs/semantics.md, step 3): the
+    # first in file order that holds or is unknown.
+    unfounded = next((r for r in refers if by_id[r[0]].without_ground and r[1] is not False), None)
     if (
         any(v is True for _, v, _ in excludes)
         or any(v is False for _, v, _ in requires)
-        or not possible
+        or (not possible and unfounded is None)
     ):
         outcome = "ineligible"
     elif (
@@ -613,6 +647,12 @@ def decide(decree: Decree, view: PersonView, as_of: dt.date) -> dict[str, Any]:
         relief = best_true[2]
     elif outcome == "review" and best_possible is not None:
         relief = best_possible[2]
+    elif outcome == "review" and unfounded is not None:
+        relief = unfounded[2]
+    deciding = {"eligible": best_true, "review": best_possible or unfounded}.get(outcome)
+    body = None
+    if deciding is not None:
+        body = by_id[deciding[0]].applied_by or decree.applied_by
     undertakings: list[str] = []
     if outcome != "ineligible":
         for u in decree.undertakings:
@@ -624,7 +664,7 @@ def decide(decree: Decree, view: PersonView, as_of: dt.date) -> dict[str, Any]:
         for i, k, v, _ in values
         if (k == "exclude" and v is True) or (k == "require" and v is False)
     ]
-    return {
+    row = {
         "outcome": outcome,
         "relief": relief,
         "grounds": [i for i, v, _ in true_grants],
@@ -633,6 +673,9 @@ def decide(decree: Decree, view: PersonView, as_of: dt.date) -> dict[str, Any]:
         "unknown": unknown,
         "undertakings": undertakings,
     }
+    if decree.names_bodies:
+        row["applied_by"] = body
+    return row
 
 
 @dataclass

@@ -45,6 +45,8 @@ TOP_KEYS = {
     "sets": "table",
     "predicates": "table",
     "note": "text",
+    "applied_by": "text",
+    "bodies": "table",
 }
 REQUIRED_TOP = ("id", "title", "jurisdiction", "as_of")
 CLAUSE_KEYS = {
@@ -63,6 +65,8 @@ CLAUSE_KEYS = {
     "if_empty": "bool",
     "unless": "text",
     "grants": "texts",
+    "applied_by": "text",
+    "without_ground": "bool",
 }
 REQUIRED_CLAUSE = ("id", "kind", "text", "source")
 UNDERTAKING_KEYS = {
@@ -163,6 +167,7 @@ def read_structure(unit: Unit) -> None:
             unit.undertakings.append(u)
     _check_ids(unit)
     _check_scoped_excludes(unit)
+    _check_bodies(unit, meta)
     _check_ranking(unit, meta)
     if "clause" in data and not any(c.kind == "grant" for c in unit.clauses):
         if not any(e.code in ("missing-key", "wrong-type", "unknown-kind") for e in unit.errors):
@@ -204,6 +209,49 @@ def _check_scoped_excludes(unit: Unit) -> None:
                     where,
                     did_you_mean(gid, grants, '"') or f"grants: {', '.join(grants)}",
                 )
+
+
+def _check_bodies(unit: Unit, meta: dict[str, Any]) -> None:
+    """``[bodies]`` names who applies the decree; ``applied_by`` must name one of them,
+    on the decree, a grant or a refer that reaches persons with no ground."""
+    for name, description in meta.get("bodies", {}).items():
+        if not isinstance(description, str):
+            unit.error(
+                "wrong-type",
+                f"bodies: {name} must be a quoted description of the body",
+                unit.at(("bodies", name)),
+            )
+            continue
+        unit.bodies[name] = description
+
+    def known(body: str, path: Path, what: str) -> bool:
+        if body in unit.bodies:
+            return True
+        unit.error(
+            "unknown-body",
+            f"{what}: applied_by {body!r} is not one of the decree's [bodies]",
+            unit.at((*path, "applied_by")),
+            did_you_mean(body, unit.bodies, '"') or "name it under [bodies]",
+        )
+        return False
+
+    if "applied_by" in meta and known(meta["applied_by"], (), "decree"):
+        unit.applied_by = meta["applied_by"]
+    for c in unit.clauses:
+        if c.applied_by is None:
+            continue
+        if c.kind in ("exclude", "require") or (c.kind == "refer" and not c.without_ground):
+            unit.error(
+                "applied-by-on-clause",
+                f"clause {c.id}: applied_by names who applies a ground; a {c.kind} clause "
+                "gives none",
+                unit.syntax.key_at((*c.path, "applied_by")),
+                "put applied_by on the grants, on the decree, or on a refer with "
+                "without_ground = true",
+            )
+            c.applied_by = None
+        elif not known(c.applied_by, c.path, f"clause {c.id}"):
+            c.applied_by = None
 
 
 def _check_window(unit: Unit, meta: dict[str, Any]) -> None:
@@ -284,7 +332,16 @@ def _read_clause(unit: Unit, index: int, table: dict[str, Any]) -> ClauseDraft |
         predicate=None,
         contested=good.get("contested", False),
         if_empty=good.get("if_empty"),
+        applied_by=good.get("applied_by"),
+        without_ground=good.get("without_ground", False),
     )
+    if draft.without_ground and kind != "refer":
+        unit.error(
+            "without-ground-on-non-refer",
+            f"{what}: without_ground lets a refer reach persons with no ground; a {kind} "
+            "clause cannot",
+            unit.syntax.key_at((*path, "without_ground")),
+        )
     _read_predicates(unit, draft, good, what)
     _read_relief(unit, draft, good, what)
     if "grants" in good:
@@ -359,6 +416,18 @@ def _read_predicates(unit: Unit, draft: ClauseDraft, good: dict[str, Any], what:
 def _read_relief(unit: Unit, draft: ClauseDraft, good: dict[str, Any], what: str) -> None:
     path = draft.path
     relief = good.get("relief")
+    if draft.kind == "refer" and draft.without_ground:
+        # the relief the body may give a person the refer reaches with no ground
+        if relief is not None and relief not in ("release", "conditional_release"):
+            unit.error(
+                "unknown-relief",
+                f"{what}: a refer reaching persons with no ground gives release or "
+                f"conditional_release, not {relief!r}",
+                unit.at((*path, "relief")),
+            )
+        else:
+            draft.relief = cast(Relief, relief or "release")
+        good = {k: v for k, v in good.items() if k != "relief"}
     if draft.kind != "grant":
         for key in ("relief", "until", "commutation"):
             if key in good:

@@ -99,6 +99,11 @@ class _Checker:
         operand = self.expr(node.operand)
         if operand is None:
             return None
+        if node.in_months:
+            return self.in_months(node, operand[0])
+        if isinstance(operand[0], ir.CalendarFraction):
+            self._refuse_calendar(node.operand, "under another fraction")
+            return None
         if operand[1] != "duration":
             self.fail(
                 node.operand,
@@ -108,6 +113,37 @@ class _Checker:
             )
             return None
         return ir.Scaled(fraction=node.fraction, operand=operand[0], pos=self.at(node)), "duration"
+
+    def in_months(self, node: s.FractionOf, operand: ir.Expr) -> Typed | None:
+        """``f in months of D``: D must have a number of months (docs/decrees.md)."""
+        months: ir.Expr | None = None
+        if isinstance(operand, ir.Fact) and operand.name == "conviction.term":
+            months = ir.Fact(name="conviction.term_months", type="int", pos=operand.pos)
+        elif isinstance(operand, ir.Duration) and operand.unit in ("months", "years"):
+            amount = operand.amount * (12 if operand.unit == "years" else 1)
+            months = ir.Literal(value=amount, type="int", pos=operand.pos)
+        if months is None:
+            self.fail(
+                node.operand,
+                f"a fraction in months needs a term counted in months, but "
+                f"`{self.shown(node.operand)}` has no number of months",
+                "write it of conviction.term (inside a quantifier over convictions) or of "
+                "a duration in months or years; `1/3 of ...` is the exact-days reading",
+            )
+            return None
+        return (
+            ir.CalendarFraction(fraction=node.fraction, months=months, pos=self.at(node)),
+            "duration",
+        )
+
+    def _refuse_calendar(self, node: s.Node, where: str) -> None:
+        self.fail(
+            node,
+            f"a fraction in calendar months (`{self.shown(node)}`) cannot stand {where}: "
+            "it is a number of months and days, not of exact days",
+            "add it to a date or compare it with a span such as conviction.served; "
+            "or write the exact-days reading `1/3 of ...`",
+        )
 
     def on_arith(self, node: s.Arith) -> Typed | None:
         left, right = self.expr(node.left), self.expr(node.right)
@@ -174,6 +210,14 @@ class _Checker:
                 "use = or in {...} for text and conditions",
             )
             return None
+        lc, rc = isinstance(left[0], ir.CalendarFraction), isinstance(right[0], ir.CalendarFraction)
+        if lc or rc:
+            other = right[0] if lc else left[0]
+            if lt == rt and not _is_span(other):
+                self._refuse_calendar(
+                    node.left if lc else node.right, "against a duration that is not a span"
+                )
+                return None
         if lt != rt:
             self.fail(
                 node.right,
@@ -286,11 +330,20 @@ class _Checker:
             )
             return None
         typ = next(iter(types))
+        for (e, _), a in zip(typed, node.arguments, strict=True):
+            if isinstance(e, ir.CalendarFraction):
+                self._refuse_calendar(a, f"inside {node.function}(...)")
+                return None
         kind: Literal["min", "max"] = "min" if node.function == "min" else "max"
         extreme = ir.Extreme(
             kind=kind, operands=tuple(e for e, _ in typed), type=typ, pos=self.at(node)
         )
         return extreme, typ
+
+
+def _is_span(e: ir.Expr) -> bool:
+    """A duration between two dates: ``a - b`` or a span fact (``conviction.served``)."""
+    return isinstance(e, ir.Between) or (isinstance(e, ir.Fact) and e.type == "duration")
 
 
 def _mismatch_hint(left: str, lt: str, rt: str) -> str:

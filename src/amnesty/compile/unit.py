@@ -83,6 +83,8 @@ class ClauseDraft:
     if_empty: bool | None = None
     unless: Predicate | None = None  # an exclude's exception: it bars only where this fails
     grants: tuple[str, ...] = ()  # an exclude limited to these grants (removes only them)
+    applied_by: str | None = None  # the body that applies this ground ([bodies])
+    without_ground: bool = False  # a refer that also reaches persons with no ground
 
     @property
     def path(self) -> Path:
@@ -125,6 +127,8 @@ class Unit:
     undertakings: list[UndertakingDraft] = field(default_factory=list)
     readings: dict[str, str] = field(default_factory=dict)
     applied_reading: str | None = None
+    bodies: dict[str, str] = field(default_factory=dict)  # [bodies]: id -> who it is
+    applied_by: str | None = None  # the decree's body
     # The decree's [sets] (name -> values as written, with their TOML path) and
     # [predicates] (name -> its text), and the origins of copied syntax (index + 1).
     sets: dict[str, tuple[list[Any], Path]] = field(default_factory=dict)

@@ -122,6 +122,8 @@ def walk(expr: ir.Expr) -> Iterator[ir.Expr]:
         children = (expr.start, expr.end)
     elif isinstance(expr, ir.Scaled):
         children = (expr.operand,)
+    elif isinstance(expr, ir.CalendarFraction):
+        children = (expr.months,)
     elif isinstance(expr, ir.Shift):
         children = (expr.date, expr.duration)
     elif isinstance(expr, ir.Contested):

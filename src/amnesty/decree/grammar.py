@@ -9,6 +9,7 @@ small and reads like the law it encodes::
     count convictions (intent = "intentional") >= 2
     sentence.remaining < 1 year
     conviction.start + 2/3 of conviction.term <= 2020-12-31
+    conviction.start + 2/3 in months of conviction.term <= as_of
     sentence.served >= min(10 years, 3/4 of sentence.term)
 
 Words whose strictness the law leaves open (``over``, ``under``, ``before``,
@@ -51,6 +52,8 @@ GRAMMAR = r"""
     | sum MINUS product                       -> arith
 ?product: atom
     | fraction _OF product                    -> fraction_of
+    | fraction _IN MONTHS _OF product         -> fraction_of_months
+    | fraction _IN DAYS _OF product           -> fraction_of
 fraction: INT "/" INT
     | PERCENT
 ?atom: literal
@@ -320,9 +323,19 @@ class _Builder(Transformer[Token, s.Node]):
         return Fraction(num, den), items[0]
 
     def fraction_of(self, meta: Any, items: list[Any]) -> s.Node:
-        (fraction, _), operand = items
+        (fraction, _), *_unit, operand = items
         return s.FractionOf(
             fraction=fraction, operand=operand, start=meta.start_pos, end=meta.end_pos
+        )
+
+    def fraction_of_months(self, meta: Any, items: list[Any]) -> s.Node:
+        (fraction, _), _unit, operand = items
+        return s.FractionOf(
+            fraction=fraction,
+            operand=operand,
+            in_months=True,
+            start=meta.start_pos,
+            end=meta.end_pos,
         )
 
     def quant(self, meta: Any, items: list[Token]) -> str:

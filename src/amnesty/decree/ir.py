@@ -93,6 +93,21 @@ class Scaled(Node):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CalendarFraction(Node):
+    """A fraction of a term counted in calendar months: ``2/3 in months of term``.
+
+    ``months`` is a whole number of months (``conviction.term_months`` or a literal);
+    the value is ``floor(f * months)`` months plus the rest of a month as days (a
+    month counted as 30 days, rounded up). It is added to a date months first, then
+    days, and compared with a span by moving the span's start by it; it has no
+    meaning in exact days (docs/semantics.md, "Fractions in calendar months").
+    """
+
+    fraction: Fraction
+    months: Expr
+
+
+@dataclass(frozen=True, kw_only=True)
 class Extreme(Node):
     """``min(a, b, ...)`` or ``max(...)`` of values of one type (int, date or duration)."""
 
@@ -190,6 +205,15 @@ class Contested(Node):
     readings: tuple[tuple[str, Expr], ...]
 
 
+def calendar_parts(fraction: Fraction, months: int) -> tuple[int, int]:
+    """``fraction`` of ``months`` as (whole months, days): the rest of a month counted
+    as 30 days, rounded up to a whole day."""
+    total = fraction * months
+    whole = total.numerator // total.denominator
+    rest = (total - whole) * 30
+    return whole, -((-rest.numerator) // rest.denominator)
+
+
 Expr = (
     Literal
     | Duration
@@ -197,6 +221,7 @@ Expr = (
     | Fact
     | Between
     | Scaled
+    | CalendarFraction
     | Extreme
     | Shift
     | Not

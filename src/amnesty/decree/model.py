@@ -54,6 +54,8 @@ class Clause:
     # The decree's named sets and predicates the clause uses (already expanded in
     # ``predicate``): explanations show them by name.
     uses: tuple[str, ...] = ()
+    applied_by: str | None = None  # the body that applies this ground (a [bodies] id)
+    without_ground: bool = False  # a refer that also reaches persons with no ground
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,17 @@ class Decree:
     source_path: str = ""
     content_hash: str = ""  # sha256 of the file bytes
     assertions: tuple[Assertion, ...] = ()  # what `amnesty prove` proves (never evaluated)
+    applied_by: str | None = None  # the body that applies the decree (a [bodies] id)
+    bodies: dict[str, str] = field(default_factory=dict)  # [bodies]: id -> who it is
+
+    @property
+    def names_bodies(self) -> bool:
+        """Whether determinations carry ``applied_by`` (docs/semantics.md)."""
+        return bool(self.bodies)
+
+    @property
+    def reaches_without_ground(self) -> bool:
+        return any(c.without_ground for c in self.clauses)
 
     def clause(self, clause_id: str) -> Clause:
         for c in self.clauses:

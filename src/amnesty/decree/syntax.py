@@ -64,10 +64,12 @@ class DurationValue(Syntax):
 
 @dataclass(frozen=True, kw_only=True)
 class FractionOf(Syntax):
-    """``1/3 of sentence.term``, ``75% of term``."""
+    """``1/3 of sentence.term``, ``75% of term``; ``1/3 in months of term`` counts the
+    fraction in calendar months (``in_months``)."""
 
     fraction: Fraction
     operand: Node
+    in_months: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

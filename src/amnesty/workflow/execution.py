@@ -336,6 +336,8 @@ def _stops(
         for pid in still:
             for text in recheck.outcome_reasons(stored[pid], today.get(pid), pid):
                 stops[pid].append(recheck.Stop("outcome changed", text))
+            for text in recheck.body_reasons(today.get(pid), decided.get(pid), pid):
+                stops[pid].append(recheck.Stop("body decision not recorded", text))
     return stops
 
 

@@ -10,7 +10,9 @@ Each check below reads the registry as it is now and returns a reason to stop
 - a new conviction (starting after the run's as-of date, by the release date);
 - an offence code of theirs repealed since the as-of date;
 - re-evaluated with the decree on today's registry, a different outcome,
-  relief or grounds (``evaluator``; by default :func:`amnesty.engine.evaluate`).
+  relief or grounds (``evaluator``; by default :func:`amnesty.engine.evaluate`);
+- a determination applied by a body (``applied_by``, docs/semantics.md) whose decision
+  is not recorded (:func:`body_reasons`).
 """
 
 from __future__ import annotations
@@ -166,6 +168,29 @@ def outcome_reasons(
             f"(the run said {stored.relief} on {sorted(stored.grounds)}); the facts changed"
         )
     return reasons
+
+
+def body_reasons(today: dict[str, Any] | None, record: Any, person_id: str) -> list[str]:
+    """A person whose determination (re-derived today from the signed decree) carries a
+    body (``applied_by``) is released only once that body's decision is recorded: a review
+    decision of kind ``decide``, outcome ``eligible``, for this run and person. A record
+    that names another body (a ``body`` field, when the record has one) does not count.
+
+    Review decisions are recorded only for review cases (workflow/review.py), so today an
+    eligible person whose determination carries a body is refused until the workflow can
+    record a body's decision for them: never released on the rule alone.
+    """
+    body = (today or {}).get("applied_by")
+    if not body:
+        return []
+    decided = record is not None and record.kind == "decide" and record.outcome == "eligible"
+    named = getattr(record, "body", None)
+    if decided and (named is None or named == body):
+        return []
+    return [
+        f"person {person_id} is decided by the decree's rule but applied by {body}: "
+        f"{body}'s decision must be recorded before release"
+    ]
 
 
 def engine_evaluator(

@@ -115,8 +115,9 @@ def compile_decree(
     flags = MissingFlags(d)
     unknown = unknown_entries(lowered, d, flags)  # registers the flag columns first
     ctes.append(("clauses", clauses_select(lowered, undertakings, flags, phase2)))
-    ctes.append(("decided", decided_select(lowered, len(undertakings), unknown)))
-    query = final_select(lowered, [u.id for u in decree.undertakings], d)
+    bodies = decree.names_bodies
+    ctes.append(("decided", decided_select(lowered, len(undertakings), unknown, bodies=bodies)))
+    query = final_select(lowered, [u.id for u in decree.undertakings], d, bodies=bodies)
     left_out = (
         exp.select(
             exp.alias_(exp.column("left_out"), "reason"),

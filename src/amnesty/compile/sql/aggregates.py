@@ -156,6 +156,8 @@ def children(node: ir.Expr) -> list[ir.Expr]:
             return [s, e]
         case ir.Scaled(operand=o) | ir.Not(operand=o) | ir.InSet(operand=o) | ir.IsKnown(operand=o):
             return [o]
+        case ir.CalendarFraction(months=m):
+            return [m]
         case ir.Extreme(operands=ops) | ir.And(operands=ops) | ir.Or(operands=ops):
             return list(ops)
         case ir.Shift(date=d, duration=u):

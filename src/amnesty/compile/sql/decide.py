@@ -37,6 +37,8 @@ class LoweredClause:
     missing: list[tuple[str, exp.Expr]]
     relief: str | None = None
     rank: int = 0
+    body: str | None = None  # applied_by of a grant, or of a refer reaching no ground
+    without_ground: bool = False  # a refer that also reaches persons with no ground
 
 
 def missing_facts(
@@ -77,9 +79,14 @@ def lower_clause(
     value = lowerer.boolean(clause.predicate)
     missing = missing_facts(clause.predicate, lowerer, aggs, clause.if_empty)
     relief = (clause.relief or "release") if clause.kind == "grant" else None
+    if clause.without_ground:
+        relief = clause.relief or "release"
     ranking = list(decree.relief_ranking)
     rank = ranking.index(relief) if relief in ranking else len(ranking)
-    return LoweredClause(clause.id, clause.kind, value, missing, relief, rank)
+    body = (clause.applied_by or decree.applied_by) if relief is not None else None
+    return LoweredClause(
+        clause.id, clause.kind, value, missing, relief, rank, body, clause.without_ground
+    )
 
 
 def lower_scope(
@@ -206,7 +213,11 @@ def unknown_entries(
 
 
 def decided_select(
-    lowered: list[LoweredClause], n_undertakings: int, unknown: exp.Expr
+    lowered: list[LoweredClause],
+    n_undertakings: int,
+    unknown: exp.Expr,
+    *,
+    bodies: bool = False,
 ) -> exp.Select:
     """Outcome steps 1-8 of docs/semantics.md, and the relief per outcome."""
 
@@ -237,6 +248,10 @@ def decided_select(
     guard_unknown = any_of([is_unknown(i) for i in idx["exclude"] + idx["require"]])
     grant_true = any_of([is_true(i) for i in idx["grant"]])
     referred = any_of([true_or_unknown(i) for i in idx["refer"]])
+    # Refers that also reach persons with no ground (docs/semantics.md, step 3).
+    unfounded = [i for i in idx["refer"] if lowered[i].without_ground]
+    if unfounded:
+        grant_possible = any_of([grant_possible, *[true_or_unknown(i) for i in unfounded]])
     # Grants in ranking order, ties in file order: the first that holds wins.
     ranked = sorted(idx["grant"], key=lambda i: (lowered[i].rank, i))
 
@@ -244,8 +259,24 @@ def decided_select(
         ifs = []
         for i in ranked:
             c = is_true(i) if cond is None else true_or_unknown(i)
-            v = lit(lowered[i].rank) if pick == "rank" else lit(lowered[i].relief or "release")
+            if pick == "rank":
+                v = lit(lowered[i].rank)
+            elif pick == "body":
+                body = lowered[i].body
+                v = exp.Null() if body is None else lit(body)
+            else:
+                v = lit(lowered[i].relief or "release")
             ifs.append(exp.If(this=c, true=v))
+        if cond is not None and pick != "rank":
+            # no grant possible: the first refer reaching persons with no ground
+            for i in unfounded:
+                body = lowered[i].body
+                v = (
+                    lit(lowered[i].relief or "release")
+                    if pick == "relief"
+                    else (exp.Null() if body is None else lit(body))
+                )
+                ifs.append(exp.If(this=true_or_unknown(i), true=v))
         return exp.Case(ifs=ifs) if ifs else exp.Null()
 
     step7 = exp.Coalesce(
@@ -271,13 +302,20 @@ def decided_select(
         exp.alias_(first(exp.true(), "relief"), "relief_possible"),
         exp.alias_(unknown, "unknown"),
     ]
+    if bodies:
+        cols.append(exp.alias_(first(None, "body"), "body_true"))
+        cols.append(exp.alias_(first(exp.true(), "body"), "body_possible"))
     cols += [value_col(i) for i in range(len(lowered))]
     cols += [exp.column(f"u{i}") for i in range(n_undertakings)]
     return exp.select(*cols).from_("clauses", copy=False)
 
 
 def final_select(
-    lowered: list[LoweredClause], undertaking_ids: list[str], dialect: SqlDialect
+    lowered: list[LoweredClause],
+    undertaking_ids: list[str],
+    dialect: SqlDialect,
+    *,
+    bodies: bool = False,
 ) -> exp.Select:
     def listed(kind: str, cond: str) -> list[exp.Expr]:
         out: list[exp.Expr] = []
@@ -352,7 +390,7 @@ def final_select(
         ],
         default=dialect.string_list(signs),
     )
-    return exp.select(
+    columns: list[exp.Expr | str] = [
         "person_id",
         "facility_id",
         "outcome",
@@ -362,4 +400,19 @@ def final_select(
         exp.alias_(dialect.string_list(listed("refer", "true_or_unknown")), "referred"),
         "unknown",
         exp.alias_(undertakings, "undertakings"),
-    ).from_("decided", copy=False)
+    ]
+    if bodies:
+        body = exp.Case(
+            ifs=[
+                exp.If(
+                    this=exp.EQ(this=outcome, expression=lit("eligible")),
+                    true=exp.column("body_true"),
+                ),
+                exp.If(
+                    this=exp.EQ(this=outcome, expression=lit("review")),
+                    true=exp.column("body_possible"),
+                ),
+            ]
+        )
+        columns.append(exp.alias_(body, "applied_by"))
+    return exp.select(*columns).from_("decided", copy=False)

@@ -51,7 +51,15 @@ class Days:
     den: int
 
 
-Value = exp.Expr | Calendar | Span | Days
+@dataclass(frozen=True)
+class CalendarMonths:
+    """A fraction in calendar months: ``months`` then ``days`` (both SQL integers)."""
+
+    months: exp.Expr
+    days: exp.Expr
+
+
+Value = exp.Expr | Calendar | Span | Days | CalendarMonths
 
 FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
 CMP: dict[str, type[exp.Binary]] = {
@@ -164,6 +172,29 @@ class Lowerer:
         num = exp.Mul(this=lit(node.fraction.numerator), expression=exp.paren(inner.num))
         return Days(num, inner.den * node.fraction.denominator)
 
+    def _CalendarFraction(self, node: ir.CalendarFraction) -> CalendarMonths:
+        months = self.boolean(node.months)
+        if isinstance(months, exp.Literal):
+            constant = ir.calendar_parts(node.fraction, int(months.this))
+            return CalendarMonths(lit(constant[0]), lit(constant[1]))
+        # months >= 0: floor(p*m / q) whole months, the rest of a month as 30-day days
+        # rounded up (the same integers as ir.calendar_parts).
+        p, q = node.fraction.numerator, node.fraction.denominator
+        total = exp.Mul(this=lit(p), expression=exp.paren(months))
+        if q == 1:
+            return CalendarMonths(total, lit(0))
+        whole = self.dialect.int_div(total, lit(q))
+        rest = exp.Sub(this=total, expression=exp.Mul(this=lit(q), expression=exp.paren(whole)))
+        days = self.dialect.int_div(
+            exp.Add(this=exp.Mul(this=lit(30), expression=exp.paren(rest)), expression=lit(q - 1)),
+            lit(q),
+        )
+        return CalendarMonths(whole, days)
+
+    def _shift_months_days(self, date: exp.Expr, cal: CalendarMonths, sign: int) -> exp.Expr:
+        moved = self.dialect.add_months(date, _signed(cal.months, sign))
+        return self.dialect.add_days(moved, _signed(cal.days, sign))
+
     def _Extreme(self, node: ir.Extreme) -> Value:
         values = [self.value(o) for o in node.operands]
         func = exp.Least if node.kind == "min" else exp.Greatest
@@ -190,6 +221,8 @@ class Lowerer:
         sign = node.sign
         if isinstance(dur, Calendar):
             return self._shift_calendar(date, dur, sign)
+        if isinstance(dur, CalendarMonths):
+            return self._shift_months_days(date, dur, sign)
         if isinstance(dur, Span):
             days = self.dialect.days_between(dur.start, dur.end)
             return self.dialect.add_days(date, _signed(days, sign))
@@ -240,6 +273,8 @@ class Lowerer:
             parts = [value.start, value.end]
         elif isinstance(value, Days):
             parts = [value.num]
+        elif isinstance(value, CalendarMonths):
+            parts = [value.months]
         else:
             parts = [value]
         return exp.and_(*[exp.Not(this=exp.Is(this=p, expression=exp.Null())) for p in parts])
@@ -258,6 +293,10 @@ class Lowerer:
             return self._span_vs_calendar(node.op, left, right)
         if isinstance(left, Calendar) and isinstance(right, Span):
             return self._span_vs_calendar(FLIP[node.op], right, left)
+        if isinstance(left, Span) and isinstance(right, CalendarMonths):
+            return compare(node.op, left.end, self._shift_months_days(left.start, right, 1))
+        if isinstance(left, CalendarMonths) and isinstance(right, Span):
+            return compare(FLIP[node.op], right.end, self._shift_months_days(right.start, left, 1))
         ld, rd = self.days(left), self.days(right)
         lhs = exp.Mul(this=exp.paren(ld.num), expression=lit(rd.den)) if rd.den != 1 else ld.num
         rhs = exp.Mul(this=exp.paren(rd.num), expression=lit(ld.den)) if ld.den != 1 else rd.num

@@ -108,8 +108,17 @@ _ARROW = {
 }
 
 
-def decree_text(decree_id: str = "kp-2015-10") -> str:
-    return DECREE_TOML.format(decree_id=decree_id)
+# The same decree, its application left to a court (applied_by, docs/decrees.md): the
+# engine decides as before and each eligible determination names the court.
+BODY_DECREE_TOML = DECREE_TOML.replace(
+    "execution_window = [2015-10-08, 2015-10-09]\n",
+    'execution_window = [2015-10-08, 2015-10-09]\napplied_by = "court"\n\n'
+    '[bodies]\ncourt = "the court at the place of custody"\n',
+)
+
+
+def decree_text(decree_id: str = "kp-2015-10", template: str = DECREE_TOML) -> str:
+    return template.format(decree_id=decree_id)
 
 
 def make_decree(decree_id: str = "kp-2015-10") -> Decree:
@@ -190,7 +199,12 @@ def crowd_ids(crowd: int) -> list[str]:
 
 
 def build_world(
-    url: str | DatabaseURL, *, signed: bool = True, decree_id: str = "kp-2015-10", crowd: int = 0
+    url: str | DatabaseURL,
+    *,
+    signed: bool = True,
+    decree_id: str = "kp-2015-10",
+    crowd: int = 0,
+    template: str = DECREE_TOML,
 ) -> World:
     """The world of PEOPLE, plus ``crowd`` persons at facility F3 (officer ``off3``), each
     eligible for release once they sign the pledge: a roster big enough to batch."""
@@ -211,7 +225,7 @@ def build_world(
     add_user(db, "off3", ["facility_officer"], ["F3"], actor="admin", password=TEST_PASSWORD)
     add_user(db, "drafter", ["drafter"], actor="admin", password=TEST_PASSWORD)
     path = folder / f"{decree_id}.toml"
-    path.write_text(decree_text(decree_id), encoding="utf-8")
+    path.write_text(decree_text(decree_id, template), encoding="utf-8")
     recorded = evaluate_and_record(db, path, actor="drafter", as_of=AS_OF)
     if signed:
         sign_decree(db, recorded.decree.id, "drafter")

@@ -176,9 +176,9 @@ def body_reasons(today: dict[str, Any] | None, record: Any, person_id: str) -> l
     decision of kind ``decide``, outcome ``eligible``, for this run and person. A record
     that names another body (a ``body`` field, when the record has one) does not count.
 
-    Review decisions are recorded only for review cases (workflow/review.py), so today an
-    eligible person whose determination carries a body is refused until the workflow can
-    record a body's decision for them: never released on the rule alone.
+    A reviewer records the body's decision for a review case or for an eligible person
+    whose ground a body applies (workflow/review.py); without it the person is refused:
+    never released on the rule alone.
     """
     body = (today or {}).get("applied_by")
     if not body:

@@ -9,6 +9,11 @@ both try to write version n+1; the unique key (run, person, version) lets
 exactly one in, and the other gets :class:`~amnesty.errors.Conflict` naming the
 winner. Nothing half-written: the record and its audit event share one
 transaction.
+
+A decree that leaves its application to a body (``applied_by``) needs that body's
+decision before an eligible person is released; the reviewer records it here as a
+decision on the eligible person, which is accepted only when the body is re-derived from
+the run's decree (docs/decrees.md, "Applied by a body").
 """
 
 from __future__ import annotations
@@ -26,7 +31,15 @@ from amnesty.store.database import Database, as_database
 from amnesty.store.engine import get_engine
 from amnesty.store.tables import determinations, review_decisions, roster_entries, rosters
 from amnesty.store.transaction import audit_refusal, transaction, utcnow
-from amnesty.workflow.casefiles import determination, run_info
+from amnesty.workflow.casefiles import (
+    Determination,
+    RunInfo,
+    decree_for_run,
+    determination,
+    determinations_where,
+    run_info,
+)
+from amnesty.workflow.recheck import engine_evaluator
 from amnesty.workflow.users import Role, require
 
 DECISIONS = ("eligible", "ineligible")
@@ -141,7 +154,8 @@ def decide(
     outcome: str,
     reason: str,
 ) -> ReviewRecord:
-    """A reviewer decides an open case eligible or ineligible, with a written reason."""
+    """A reviewer decides an open case eligible or ineligible, with a written reason: a
+    review case, or an eligible person whose ground a body applies (its decision)."""
     entity = ("review", f"{run_id}/{person_id}")
     action = "review.decide"
     require(url, actor, Role.reviewer, action=action, entity=entity)
@@ -179,12 +193,16 @@ def _append(
     try:
         with transaction(db, actor, action=action, entity=entity) as tx:
             conn = tx.connection
-            run_info(conn, run_id)
-            case = determination(conn, run_id, person_id)
-            if case.outcome != "review":
+            run = run_info(conn, run_id)
+            # fetched whole (not .first()): on DuckDB a half-read result would keep the
+            # engine's re-derivation below off this connection
+            found = determinations_where(conn, run_id, determinations.c.person_id == person_id)
+            case = found[0] if found else determination(conn, run_id, person_id)
+            if case.outcome != "review" and _applying_body(conn, run, case) is None:
                 raise IllegalTransition(
                     f"person {person_id} was decided {case.outcome} by run {run_id}; "
-                    "only review cases are decided by a reviewer"
+                    "only review cases, and eligible persons whose decree leaves the "
+                    "application to a body (applied_by), are decided by a reviewer"
                 )
             history = _history(conn, run_id, person_id)
             latest = history[-1] if history else None
@@ -208,6 +226,20 @@ def _append(
         message = _decided_by(winner)
         audit_refusal(db, actor, action, entity, message)
         raise Conflict(message) from lost
+
+
+def _applying_body(conn: Connection, run: RunInfo, case: Determination) -> str | None:
+    """The body that applies an eligible person's ground (``applied_by``, docs/decrees.md),
+    re-derived from the run's stored decree on the registry as it is now; ``None`` when
+    the person is not eligible or no body applies their ground. A reviewer records that
+    body's decision, which the release re-check then requires (recheck.body_reasons)."""
+    if case.outcome != "eligible":
+        return None
+    decree = decree_for_run(conn, run)
+    if not decree.names_bodies:
+        return None
+    today = engine_evaluator(decree, run, [case.person_id], conn).get(case.person_id)
+    return (today or {}).get("applied_by") or None
 
 
 def _check_transition(

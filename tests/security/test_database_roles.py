@@ -43,7 +43,7 @@ from amnesty.workflow.releases import record_undertaking, revoke_release
 from amnesty.workflow.review import decide
 from amnesty.workflow.rosters import approve_roster, prepare_roster
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]  # a casework world per test
 
 
 @dataclass

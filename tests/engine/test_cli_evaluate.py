@@ -24,6 +24,8 @@ def registry_db(tmp_path: Path, backend_url: str) -> str:
     import_registry(backend_url, tmp_path / "registry")
     add_user(backend_url, "root", ["admin"], password=TEST_PASSWORD)
     add_user(backend_url, "analyst", ["analyst"], actor="root", password=TEST_PASSWORD)
+    # --out of a decree with health clauses needs a health reader (docs/security.md)
+    add_user(backend_url, "rev", ["reviewer"], actor="root", password=TEST_PASSWORD)
     return backend_url
 
 
@@ -39,7 +41,7 @@ def test_evaluate_twice_records_two_runs_and_the_second_reproduces_the_first(
 ) -> None:
     out = tmp_path / "first.jsonl"
     argv = ["evaluate", str(DECREE), "--db", registry_db, "--as", "analyst"]
-    assert run([*argv, "--out", str(out)]) == 0
+    assert run([*argv[:-1], "rev", "--out", str(out)]) == 0
     first = capsys.readouterr().out
     assert "Recorded run " in first and "reproduces run" not in first
     assert out.read_text().count("\n") > 0  # --out still written

@@ -77,3 +77,45 @@ def test_explain_shows_health_facts_only_to_a_reader_role_and_logs_the_read(
     assert '"health.severity": "severe"' in capsys.readouterr().out
     assert _last(world)[:4] == ("off1", "health.read", "P03", "ok")
     assert verify(world.url).ok
+
+
+def _runs(world: World) -> int:
+    with get_engine(world.url).connect() as conn:
+        return int(conn.execute(sa.text("SELECT count(*) FROM runs")).scalar_one())
+
+
+def test_evaluate_out_with_health_clauses_needs_a_health_reader_and_is_logged(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The decree refers the seriously ill to review (``r-health``): a row of its --out
+    that names that clause says the person is seriously ill. Counts alone say nothing."""
+    args = ["evaluate", str(world.decree_path), "--db", world.url.target]
+    out = tmp_path / "determinations.csv"
+    before = _runs(world)
+    for who in ("drafter", "off1"):  # no health role; an officer of F1 only
+        assert run([*args, "--as", who, "--out", str(out)]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("Error:") and who in err, err
+        assert not out.exists()
+        assert _runs(world) == before  # refused before anything was evaluated
+        actor, action, entity, outcome, _after = _last(world)
+        assert (actor, action, entity, outcome) == (who, "health.read", world.decree.id, "refused")
+    assert run([*args, "--as", "drafter"]) == 0  # the counts need no role
+    capsys.readouterr()
+    assert run([*args, "--as", "rev1", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert "r-health" in out.read_text(encoding="utf-8")
+    actor, action, entity, outcome, after = _last(world)
+    assert (actor, action, entity, outcome) == ("rev1", "health.read", world.decree.id, "ok")
+    assert after is not None and '"clauses":["r-health"]' in after.replace(" ", "")
+    assert verify(world.url).problems == []
+    # a decree that reads no health fact: its --out is not gated
+    plain = tmp_path / "plain.toml"
+    text = world.decree_path.read_text(encoding="utf-8")
+    start = text.index('[[clause]]\nid = "r-health"')
+    text = text[:start] + text[text.index("[[undertaking]]") :]
+    plain.write_text(text.replace('id = "kp-2015-10"', 'id = "kp-2015-10p"', 1), encoding="utf-8")
+    other = tmp_path / "plain.csv"
+    assert run(["evaluate", str(plain), "--db", world.url.target, "--as", "drafter",
+                "--out", str(other)]) == 0  # fmt: skip
+    assert other.exists()

@@ -86,7 +86,8 @@ def test_out_refuses_to_overwrite_without_force_and_writes_0600(
     duck_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     world = build_world(duck_url)
-    args = ["evaluate", str(world.decree_path), "--db", duck_url, "--as", "drafter"]
+    # rev1 reads health data: the decree refers the seriously ill (docs/security.md)
+    args = ["evaluate", str(world.decree_path), "--db", duck_url, "--as", "rev1"]
     for suffix in (".csv", ".jsonl", ".parquet"):
         out = tmp_path / f"determinations{suffix}"
         out.write_text("someone else's work", encoding="utf-8")

@@ -44,6 +44,7 @@ COMMAND_MODULES: dict[str, tuple[tuple[str, ...], str]] = {
     "remote": (("remote",), "Case work through an amnesty server (--server URL): no database "
                "credentials."),
     "audit": (("audit",), "Verify, export and checkpoint the audit chain."),
+    "db": (("database",), "The database: upgrade its schema; set up its PostgreSQL roles."),
     "review": (CASEWORK, "The review queue: cases the engine referred to a person."),
     "roster": (CASEWORK, "Facility rosters: prepare, check, approve (four eyes), withdraw."),
     "release": (CASEWORK, "Execution: undertakings, releases, revocations."),

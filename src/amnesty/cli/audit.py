@@ -16,9 +16,11 @@ from amnesty.audit.checkpoint import (
 from amnesty.audit.log import create_checkpoint, export_chain
 from amnesty.audit.verify import verify
 from amnesty.cli.app import AsOption, DbOption, FormatOption, group
-from amnesty.cli.output import Format, console, emit_rows, to_json
+from amnesty.cli.output import Format, check_out, console, emit_rows, private_file, to_json
 from amnesty.cli.session import acting_user, open_store
 from amnesty.errors import AuditError, PermissionDenied
+
+ForceOption = Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")]
 
 audit_app = group("audit", "Verify, export and checkpoint the audit chain.")
 
@@ -58,10 +60,15 @@ def audit_verify(
 @audit_app.command("export")
 def audit_export(
     out: Annotated[Path, typer.Option("--out", help="JSON Lines file to write.")],
+    force: ForceOption = False,
     db: DbOption = None,
 ) -> None:
     """Write the chain as JSON Lines for an outside auditor (docs/workflow.md)."""
-    count = export_chain(open_store(db), out)
+    check_out(out, force=force)
+    store = open_store(db)
+    with private_file(out, force=force):  # created 0600 (O_EXCL unless --force) before reading
+        pass
+    count = export_chain(store, out)
     console(stderr=True).print(f"wrote {count} events to {out}")
 
 
@@ -77,6 +84,7 @@ def audit_checkpoint(
         Path | None,
         typer.Option("--out", help="Where to write the checkpoint file for the auditor."),
     ] = None,
+    force: ForceOption = False,
     db: DbOption = None,
     as_user: AsOption = None,
 ) -> None:
@@ -90,10 +98,16 @@ def audit_checkpoint(
     key_path = key or Path(DEFAULT_KEY_FILE)
     if not key_path.exists():
         check_writable(key_path, "--key")
-    check_writable(out or Path("audit-checkpoint.json"), "--out")
+    from amnesty.audit.log import chain_head
+
+    # the default name carries the head's number: known (and checked) before signing
+    expected = out or Path(f"audit-checkpoint-{chain_head(url)[0]}.json")
+    check_writable(expected, "--out")
+    check_out(expected, force=force)
     cp = create_checkpoint(url, actor, key_path)
     target = out or Path(f"audit-checkpoint-{cp.seq}.json")
-    target.write_text(to_json(cp.as_json()) + "\n", encoding="utf-8")
+    with private_file(target, force=force) as handle:
+        handle.write(to_json(cp.as_json()) + "\n")
     console(stderr=True).print(
         f"checkpoint at event {cp.seq} ({cp.hash[:16]}…) written to {target}; "
         f"public key {cp.public_key.hex()}"

@@ -181,6 +181,65 @@ def _evaluate_on_spark(
         backend.close()
 
 
+def health_clauses(decree: Any) -> list[str]:
+    """The clauses whose predicate reads a health fact: an ``--out`` row they decided says
+    something of the person's health (a referral for severe illness, a health ground)."""
+    from amnesty.compile.sql.aggregates import facts_read
+    from amnesty.workflow.users import health_facts
+
+    return [c.id for c in decree.clauses if health_facts(facts_read(c.predicate))]
+
+
+def health_out_reader(decree_path: Path, db: str | None, as_user: str | None) -> str | None:
+    """Who may write ``--out`` for a decree with health clauses (docs/security.md).
+
+    None when the decree reads no health fact (no gate). Otherwise a reviewer, an
+    approver, an auditor, or a facility officer of every facility (the file covers
+    all of them), proved like any acting user; a refusal is audited, before anything
+    is evaluated. A database without users is the sandbox: ``(anonymous)``.
+    """
+    from amnesty.decree import load
+    from amnesty.errors import PermissionDenied
+    from amnesty.workflow.roles import HEALTH_READERS, Role
+    from amnesty.workflow.users import ANONYMOUS_ACTOR, list_users, require
+
+    decree = load(decree_path)
+    clauses = health_clauses(decree)
+    if not clauses:
+        return None
+    store = open_store(db)
+    if not list_users(store):
+        return ANONYMOUS_ACTOR
+    action, entity = "health.read", ("decree", decree.id)
+    user = require(store, acting_user(as_user, store), HEALTH_READERS, action=action, entity=entity)
+    if user.facilities and not any(
+        user.has(r) for r in HEALTH_READERS if r != Role.facility_officer
+    ):
+        reason = (
+            f"evaluate --out writes every facility's persons, decided by health clauses "
+            f"({', '.join(clauses)}); {user.name} acts for {', '.join(user.facilities)} only"
+        )
+        store.audit_refusal(user.name, action, entity, reason)
+        raise PermissionDenied(reason)
+    return user.name
+
+
+def log_health_out(db: str | None, reader: str | None, decree: Any, out: str, rows: int) -> None:
+    """The ``health.read`` audit event of an ``--out`` file with health clauses in it."""
+    if reader is None:
+        return
+    store = open_store(db)
+    entity = ("decree", decree.id)
+    with store.transaction(reader, action="health.read", entity=entity) as tx:
+        tx.audit(
+            after={
+                "clauses": health_clauses(decree),
+                "rows": rows,
+                "source": f"evaluate --out {out}",
+            }
+        )
+
+
 @app.command("evaluate")
 def evaluate_command(
     decree_path: Annotated[Path, typer.Argument(metavar="DECREE", help="Decree file.")],
@@ -207,8 +266,10 @@ def evaluate_command(
     run = None
     determinations: pa.Table | None = None
     kind = _engine(engine, db, registry, spark_master)
+    health_reader = None
     if out is not None and kind != "spark":  # before anything is evaluated or recorded
         check_determinations_out(Path(out), force=force)
+        health_reader = health_out_reader(decree_path, db, as_user)
     if kind == "spark":
         decree = load(decree_path)
         assert registry is not None
@@ -219,6 +280,7 @@ def evaluate_command(
             ev = evaluate(decree, conn, as_of=_as_of(as_of))
         if out is not None:
             write_determinations(ev.determinations, Path(out), force=force)
+            log_health_out(db, health_reader, decree, out, ev.determinations.num_rows)
         summary, determinations = ev.summary(), ev.determinations
     else:
         from amnesty.workflow.evaluate import evaluate_and_record
@@ -232,6 +294,7 @@ def evaluate_command(
         open_store(db).close()
         if out is not None:
             write_determinations(ev.determinations, Path(out), force=force)
+            log_health_out(db, health_reader, decree, out, ev.determinations.num_rows)
         summary, determinations = ev.summary(), ev.determinations
     if fmt is not Format.table:
         if run is not None:

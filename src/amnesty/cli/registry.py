@@ -10,7 +10,16 @@ from typing import Annotated
 import typer
 
 from amnesty.cli.app import AsOption, DbOption, FormatOption, group
-from amnesty.cli.output import Format, console, emit_document, emit_rows, progress_bar, to_json
+from amnesty.cli.output import (
+    Format,
+    console,
+    csv_cell,
+    emit_document,
+    emit_rows,
+    private_file,
+    progress_bar,
+    to_json,
+)
 from amnesty.cli.session import acting_user, open_store
 from amnesty.errors import ImportRejected
 from amnesty.registry.importer import SHOWN_REJECTIONS, count_rejections
@@ -23,6 +32,33 @@ def default_rejects(path: Path) -> Path:
     """Beside the extract folder, never inside it (it would read as an unknown table)."""
     resolved = path.resolve()
     return resolved.parent / f"{resolved.name}.rejects.csv"
+
+
+def neutralise_rejects(path: Path) -> None:
+    """Rewrite the rejects CSV so that no cell runs in a spreadsheet.
+
+    A rejected value is the extract's text, as hostile as the extract: a cell
+    starting like a formula (``=HYPERLINK(...)``) gets a leading ``'``
+    (:func:`amnesty.cli.output.csv_cell`); a cell that reads as a number is left
+    alone. The file stays 0600."""
+    import csv
+
+    if not path.is_file() or path.suffix.lower() != ".csv":
+        return
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    with private_file(path, force=True) as handle:
+        writer = csv.writer(handle)
+        for row in rows:
+            writer.writerow([cell if _is_number(cell) else csv_cell(cell) for cell in row])
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 @registry_app.command("import")
@@ -83,8 +119,11 @@ def import_command(
                 discard_amnesty_events=discard_events,
             )
     except ImportRejected as exc:
+        neutralise_rejects(rejects_path)
         _print_rejections(exc, fmt)
         raise
+    if report.rejects_path:
+        neutralise_rejects(Path(report.rejects_path))
     doc = {
         "status": report.status,
         "profile": report.profile,

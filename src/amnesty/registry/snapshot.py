@@ -125,6 +125,8 @@ def ensure_snapshots_table(conn: Any, qualifier: str = "") -> None:
     ``ADD COLUMN IF NOT EXISTS`` is understood by DuckDB and PostgreSQL alike.
     """
     sql = Sql(conn)
+    if {n for n, _t in _LATER_COLUMNS} <= _snapshot_columns(sql, qualifier):
+        return  # no DDL: a login that does not own the table appends to it (docs/security.md)
     sql.run(snapshots_ddl(sql.dialect, qualifier))
     json_type = "JSONB" if sql.dialect == "postgres" else "JSON"
     present = _snapshot_columns(sql, qualifier)

@@ -92,6 +92,7 @@ def migrate(url: DatabaseLike) -> DatabaseURL:
             raise ConfigError(wrong_schema(db, stored))
         with engine.begin() as connection:
             if not db.is_duckdb:
+                _refuse_unless_owner(db, connection, stored)
                 connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATE_LOCK})")
             if current_revision(connection) != head_revision():
                 from alembic import command
@@ -101,6 +102,24 @@ def migrate(url: DatabaseLike) -> DatabaseURL:
                 command.upgrade(config, "head")
         _at_head.add(db.target)
     return db
+
+
+def _refuse_unless_owner(db: DatabaseURL, connection: Connection, stored: str | None) -> None:
+    """Only the tables' owner migrates (docs/security.md, "Database roles"): a login of
+    ``amnesty_app`` or a per-role group on a database behind head is told whom to ask,
+    instead of failing halfway through a DDL statement."""
+    owns = connection.exec_driver_sql(
+        "SELECT CASE WHEN to_regclass('alembic_version') IS NULL "
+        "THEN has_schema_privilege(current_schema(), 'CREATE') "
+        "ELSE pg_has_role(current_user, (SELECT relowner FROM pg_class "
+        "WHERE oid = to_regclass('alembic_version')), 'MEMBER') END"
+    ).scalar()
+    if not owns:
+        at = f"at revision {stored}" if stored else "empty"
+        raise ConfigError(
+            f"{db}: the database is {at} and needs revision {HEAD}, but this login does not "
+            "own its tables; upgrade it as the owner (amnesty db migrate --db OWNER-URL)"
+        )
 
 
 def _known_revisions() -> set[str]:

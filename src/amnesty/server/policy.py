@@ -32,7 +32,13 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Mount
 
 from amnesty.errors import PermissionDenied
-from amnesty.server.auth import Principal, current_principal, database, verify_csrf
+from amnesty.server.auth import (
+    CsrfRefused,
+    Principal,
+    current_principal,
+    database,
+    verify_csrf,
+)
 from amnesty.workflow.roles import Role
 
 # Who reads a person's health data (assessments, and explanations that quote them):
@@ -90,7 +96,10 @@ def refusal(reason: str, public: str, *, audited: bool = False) -> PermissionDen
 
 
 def public_detail(denied: PermissionDenied) -> str:
-    """What a refused caller is told: a reason written for them, else :data:`REFUSED`."""
+    """What a refused caller is told: a reason written for them (a CSRF refusal's own
+    message is one), else :data:`REFUSED`."""
+    if isinstance(denied, CsrfRefused):
+        return str(denied)
     return str(getattr(denied, "public_detail", None) or REFUSED)
 
 

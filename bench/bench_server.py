@@ -186,10 +186,29 @@ class Runs:
         self.job: str | None = None
         self.finished = 0
 
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One control request; once more on a reset connection (the server closes a
+        keep-alive connection idle for 5 s, and a phase leaves this one idle longer)."""
+        import httpx2 as httpx
+
+        try:
+            return self.http.request(method, path, **kwargs)
+        except httpx.TransportError:
+            return self.http.request(method, path, **kwargs)
+
+    def start(self) -> str:
+        job: str = self._call("POST", "/api/runs", json={"decree_id": self.decree_id}).json()[
+            "job_id"
+        ]
+        return job
+
+    def stage(self) -> str:
+        return str(self._call("GET", f"/api/runs/jobs/{self.job}").json()["stage"])
+
     def running(self) -> bool:
         if self.job is None:
             return False
-        state = self.http.get(f"/api/runs/jobs/{self.job}").json()
+        state = self._call("GET", f"/api/runs/jobs/{self.job}").json()
         if state["state"] == "failed":
             raise SystemExit(f"the background run failed: {state['error']}")
         return bool(state["state"] in ("queued", "running"))
@@ -199,8 +218,7 @@ class Runs:
             if not self.running():
                 if self.job is not None:
                     self.finished += 1
-                answer = self.http.post("/api/runs", json={"decree_id": self.decree_id})
-                self.job = answer.json()["job_id"]
+                self.job = self.start()
             await asyncio.sleep(0.5)
 
 
@@ -208,8 +226,8 @@ async def during_run(
     base: str, ctx: dict[str, Any], endpoint: str, clients: int, seconds: float, runs: Runs
 ) -> dict[str, Any]:
     if not runs.running():
-        runs.job = runs.http.post("/api/runs", json={"decree_id": runs.decree_id}).json()["job_id"]
-    while runs.http.get(f"/api/runs/jobs/{runs.job}").json()["stage"] != "deciding":
+        runs.job = runs.start()
+    while runs.stage() != "deciding":
         await asyncio.sleep(0.1)  # measure once the engine is at work, not while queued
     keeper = asyncio.create_task(runs.keep_going(time.perf_counter() + seconds))
     result = await load(base, ctx, endpoint, clients, seconds)
@@ -259,6 +277,10 @@ def main() -> None:
                         during_run(base, ctx, endpoint, args.clients, args.seconds, runs)
                     )
                 rows.append((endpoint, phase, result))
+                log(f"{endpoint}, {phase}: {result['requests']} requests, "
+                    f"{result['rps']:.1f}/s, p50 {result['p50']:.0f} ms, "
+                    f"p99 {result['p99']:.0f} ms, {result['errors']} errors, "
+                    f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
         _table(size, args, ctx, rows, runs)
     finally:
         if server is not None:

@@ -211,13 +211,19 @@ def evaluate(
     as_of: dt.date | None = None,
     person_ids: Sequence[str] | None = None,
     profile: Profile | None = None,
+    compiled: CompiledDecree | None = None,
 ) -> Evaluation:
-    """Decide every person under sentence on ``as_of`` (default: the decree's)."""
+    """Decide every person under sentence on ``as_of`` (default: the decree's).
+
+    ``compiled``: the decree already compiled for these arguments (an explanation's
+    prepared plan, :class:`amnesty.explanation.ExplainPlan`); compiled here if None.
+    """
     backend = as_backend(conn)
     as_of = as_of or decree.as_of
-    compiled = compile_decree(
-        decree, backend.dialect, as_of=as_of, profile=profile, person_ids=person_ids
-    )
+    if compiled is None:
+        compiled = compile_decree(
+            decree, backend.dialect, as_of=as_of, profile=profile, person_ids=person_ids
+        )
     determinations = run_compiled(backend, compiled)
     left_rows = backend.fetch_arrow(compiled.left_out_sql).to_pylist()
     by_reason: Counter[str] = Counter()

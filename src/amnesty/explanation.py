@@ -5,12 +5,14 @@ fetches the values of the facts each clause reads from the same CTEs."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from sqlglot import exp
 
-from amnesty.compile.sql import CompiledDecree
+from amnesty.compile.sql import CompiledDecree, compile_decree
 from amnesty.compile.sql.aggregates import facts_read
 from amnesty.compile.sql.columns import DURATION_FACTS, collection_of, column_name
 from amnesty.decree.model import Decree
@@ -92,11 +94,7 @@ def _fact_columns(names: list[str]) -> list[str]:
     return list(dict.fromkeys(cols))
 
 
-def _fetch(
-    backend: Any, compiled: CompiledDecree, table: str, cols: list[str], person_id: str
-) -> list[dict[str, Any]]:
-    if not cols:
-        return []
+def _fetch_sql(compiled: CompiledDecree, table: str, cols: list[str], person_id: str) -> str:
     sel = (
         exp.select(*cols)
         .from_(table)
@@ -104,13 +102,102 @@ def _fetch(
     )
     with_ = compiled.query.args.get("with_") or compiled.query.args.get("with")
     sel.set("with_", with_.copy() if with_ is not None else None)
-    try:
-        rows: list[dict[str, Any]] = backend.fetch_arrow(
-            sel.sql(dialect=compiled.dialect)
-        ).to_pylist()
-    except EngineError:
-        raise
+    return sel.sql(dialect=compiled.dialect)
+
+
+def _fetch(
+    backend: Any, compiled: CompiledDecree, table: str, cols: list[str], person_id: str
+) -> list[dict[str, Any]]:
+    if not cols:
+        return []
+    if isinstance(compiled, _PersonCompiled):
+        sql = compiled.plan.fetch_sql(table, cols, person_id)
+    else:
+        sql = _fetch_sql(compiled, table, cols, person_id)
+    rows: list[dict[str, Any]] = backend.fetch_arrow(sql).to_pylist()
     return rows
+
+
+# A person id no registry holds, compiled in place of the person an ExplainPlan explains.
+PLACEHOLDER = "amnesty-explain-plan-placeholder-7f3a9c"
+
+
+@dataclass(frozen=True)
+class _PersonCompiled(CompiledDecree):
+    """A plan's compiled decree with one person's SQL text (nothing rendered again)."""
+
+    plan: Any = None
+    person_sql: str = ""
+    person_left_out_sql: str = ""
+
+    @property
+    def sql(self) -> str:
+        return self.person_sql
+
+    @property
+    def left_out_sql(self) -> str:
+        return self.person_left_out_sql
+
+
+class ExplainPlan:
+    """``decree`` compiled once for explaining any one person on ``as_of`` under
+    ``profile`` on ``dialect``.
+
+    The SQL of an explanation (the decision, the left-out counts, the fact reads) is
+    the decree's whole CTE chain restricted to one person; rendering it costs far
+    more than running it. A plan compiles the decree for a placeholder person,
+    renders each query once, and gives a person's SQL by putting that person's
+    quoted id in place of the placeholder's: the same SQL ``explain`` would build
+    for them. Thread-safe; meant to be kept by a caller that explains many persons
+    under one decree (keyed by the decree's and the profile's hashes and ``as_of``).
+    """
+
+    def __init__(
+        self, decree: Decree, dialect: str, as_of: dt.date, profile: Profile | None = None
+    ) -> None:
+        self.decree = decree
+        self.dialect = dialect
+        self.as_of = as_of
+        self.profile = profile
+        self.compiled = compile_decree(
+            decree, dialect, as_of=as_of, profile=profile, person_ids=[PLACEHOLDER]
+        )
+        self._quoted = exp.Literal.string(PLACEHOLDER).sql(dialect=dialect)
+        self._lock = threading.Lock()
+        self._rendered: dict[tuple[str, ...], str] = {}
+        self._decision = self._render(("decision",), lambda: self.compiled.sql)
+        self._left_out = self._render(("left out",), lambda: self.compiled.left_out_sql)
+
+    def _render(self, key: tuple[str, ...], build: Callable[[], str]) -> str:
+        with self._lock:
+            found = self._rendered.get(key)
+        if found is None:
+            found = build()
+            if self._quoted not in found:
+                raise EngineError(f"explain plan: {key[0]} does not filter by person")
+            with self._lock:
+                self._rendered[key] = found
+        return found
+
+    def _person(self, sql: str, person_id: str) -> str:
+        return sql.replace(self._quoted, exp.Literal.string(person_id).sql(dialect=self.dialect))
+
+    def fetch_sql(self, table: str, cols: list[str], person_id: str) -> str:
+        template = self._render(
+            ("fetch", table, *cols),
+            lambda: _fetch_sql(self.compiled, table, cols, PLACEHOLDER),
+        )
+        return self._person(template, person_id)
+
+    def for_person(self, person_id: str) -> CompiledDecree:
+        """The compiled decree of ``person_id``: the placeholder's, with their SQL."""
+        base = {f.name: getattr(self.compiled, f.name) for f in fields(self.compiled)}
+        return _PersonCompiled(
+            **base,
+            plan=self,
+            person_sql=self._person(self._decision, person_id),
+            person_left_out_sql=self._person(self._left_out, person_id),
+        )
 
 
 def explain(
@@ -119,14 +206,27 @@ def explain(
     person_id: str,
     as_of: dt.date | None = None,
     profile: Profile | None = None,
+    plan: ExplainPlan | None = None,
 ) -> Explanation:
     """One person under ``decree`` on the registry in ``conn``, clause by clause.
 
     Each clause's value (true, false, unknown), its legal text and citation and the
     facts it read; then the outcome and why. ``as_of`` defaults to the decree's.
+    ``plan``: ``decree`` prepared for ``as_of`` and ``profile`` (:class:`ExplainPlan`),
+    so that nothing is compiled or rendered again.
     """
     backend = as_backend(conn)
-    ev = evaluate(decree, backend, as_of=as_of, person_ids=[person_id], profile=profile)
+    if plan is not None and (plan.decree is not decree or (as_of and plan.as_of != as_of)):
+        raise EngineError("explain: the plan given was prepared for another decree or date")
+    as_of = as_of or (plan.as_of if plan is not None else None)
+    ev = evaluate(
+        decree,
+        backend,
+        as_of=as_of,
+        person_ids=[person_id],
+        profile=profile,
+        compiled=plan.for_person(person_id) if plan is not None else None,
+    )
     rows = ev.determinations.to_pylist()
     det = rows[0] if rows else None
     predicates = {c.id: c.predicate for c in decree.clauses}

@@ -89,7 +89,9 @@ def test_the_whole_flow_as_reviewer_approver_officer_auditor(served: Served) -> 
         assert answer.status_code == 403, path
         # a problem and nothing else: no roster entry, no person, no certificate
         assert set(answer.json()) == {"type", "title", "status", "detail", "instance"}
-        assert "not for facility F1" in answer.json()["detail"]
+        # and no facility named: the officer does not learn where the person is held
+        assert answer.json()["detail"] == "user 'off2': not within your facility scope"
+        assert "F1" not in answer.text
     assert (
         s.call(
             "off2", "POST", f"/api/rosters/{roster}/release", json={"date": "2015-10-08"}

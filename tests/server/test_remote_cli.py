@@ -85,7 +85,8 @@ def test_an_officer_works_through_the_server(
         assert (
             cli(["remote", "certificate", "--run", run, "--person", "P01", "--out", str(out)]) == 1
         )
-        assert "not for facility F1" in capsys.readouterr().err
+        err = capsys.readouterr().err
+        assert "not within your facility scope" in err and "F1" not in err
         _as(monkeypatch, s, None)
 
         # Logging out revokes the token on the server.

@@ -54,6 +54,10 @@ def replace_registry(
             pg.execute(f"DROP TABLE IF EXISTS {t.name}")
             pg.execute(table_ddl(t, "postgres"))
             _copy(pg, staging, t, f"clean_{t.name}")
+            if t.key != "person_id" and any(c.name == "person_id" for c in t.columns):
+                # One person's rows (an explanation, a person page) by index, not by a
+                # scan of the table: 330 ms -> 10 ms per query at 100k persons (#11).
+                pg.execute(f"CREATE INDEX {t.name}_by_person ON {t.name} (person_id)")
             step(f"writing {t.name}")
         snapshot_id = write.finish(pg, "", append)
     # Fresh tables have no statistics: without them the planner guesses a few

@@ -7,13 +7,21 @@ loading, deciding, recording, done) and a fraction for each.
 
 One worker per process: a run is one large set-based query that already uses
 the database's parallelism; two at once would only halve each other's speed.
+
+A job records the process that runs it (host, pid and the process's start time,
+in ``params["worker"]``). A server that starts marks ``failed`` every queued or
+running job of a process on its host that is gone (killed, crashed, stopped
+before the job finished): such a job would otherwise show ``running`` for ever.
+A job of a process on another host is left alone; only that host can tell.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import secrets
+import socket
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +42,7 @@ class JobRunner:
         self.db = db
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="amnesty-run")
         self._guard = threading.Lock()
+        self.interrupted = mark_interrupted(db)
 
     def submit_run(self, actor: str, decree_id: str, as_of: dt.date | None) -> str:
         """Queue a run of the stored decree ``decree_id``; returns the job id."""
@@ -43,7 +52,11 @@ class JobRunner:
             raise ConfigError(f"no decree {decree_id!r} in the store; upload it first")
         job_id = "job-" + secrets.token_hex(8)
         at = now()
-        params = {"decree_id": decree_id, "as_of": as_of.isoformat() if as_of else None}
+        params = {
+            "decree_id": decree_id,
+            "as_of": as_of.isoformat() if as_of else None,
+            "worker": this_process(),
+        }
         with self.db.engine.begin() as conn:
             conn.execute(
                 server_jobs.insert().values(
@@ -86,6 +99,64 @@ class JobRunner:
 
     def shutdown(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=False)
+
+
+def _started(pid: int) -> str | None:
+    """The start time of process ``pid`` in clock ticks since boot (None: unknown)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def this_process() -> dict[str, Any]:
+    pid = os.getpid()
+    return {"host": socket.gethostname(), "pid": pid, "started": _started(pid)}
+
+
+def _alive(worker: dict[str, Any]) -> bool:
+    pid = int(worker.get("pid") or 0)
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # a process of another user holds the pid: alive, unless started since
+    started = worker.get("started")
+    return started is None or _started(pid) in (None, started)
+
+
+def mark_interrupted(db: Database) -> list[str]:
+    """Fail the unfinished jobs of this host's processes that are gone; their ids."""
+    host = socket.gethostname()
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(server_jobs.c.job_id, server_jobs.c.params).where(
+                server_jobs.c.state.in_(("queued", "running"))
+            )
+        ).all()
+    dead = []
+    for job_id, text in rows:
+        worker = json.loads(text).get("worker") or {}
+        if worker.get("host") == host and not _alive(worker):
+            dead.append((job_id, worker))
+    for job_id, worker in dead:
+        with db.engine.begin() as conn:
+            conn.execute(
+                server_jobs.update()
+                .where(server_jobs.c.job_id == job_id)
+                .where(server_jobs.c.state.in_(("queued", "running")))
+                .values(
+                    state="failed",
+                    updated_at=now(),
+                    error=f"interrupted: the server process {worker.get('pid')} on {host} "
+                    "stopped before the job finished; start the run again",
+                )
+            )
+    return [job_id for job_id, _ in dead]
 
 
 def get_job(db: Database, job_id: str) -> dict[str, Any] | None:

@@ -32,7 +32,13 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Mount
 
 from amnesty.errors import PermissionDenied
-from amnesty.server.auth import Principal, current_principal, database, verify_csrf
+from amnesty.server.auth import (
+    CsrfRefused,
+    Principal,
+    current_principal,
+    database,
+    verify_csrf,
+)
 from amnesty.workflow.roles import Role
 
 # Who reads a person's health data (assessments, and explanations that quote them):
@@ -64,13 +70,37 @@ class Policy:
 POLICY_ATTRIBUTE = "__amnesty_policy__"
 
 
-def _refuse(principal: Principal, request: Request, reason: str) -> None:
+# The answer to a caller outside the facility scope of a request: it names no facility,
+# so that an officer of another facility does not learn where a person is held (the
+# audit event of the refusal keeps the full reason).
+OUT_OF_SCOPE = "not within your facility scope"
+# The answer to any other refusal whose reason the server did not write itself (one
+# from the workflow's checks, which may name a facility).
+REFUSED = "permission denied: your roles or facility scope do not cover this request"
+
+
+def _refuse(principal: Principal, request: Request, reason: str, public: str) -> None:
     db = database(request)
     db.audit_refusal(principal.name, f"server:{request.method} {_template(request)}",
                      ("route", request.url.path), reason)  # fmt: skip
+    raise refusal(reason, public, audited=True)
+
+
+def refusal(reason: str, public: str, *, audited: bool = False) -> PermissionDenied:
+    """A refusal whose answer is ``public`` (what the caller may be told) while
+    ``reason`` is what an audit event records."""
     denied = PermissionDenied(reason)
-    denied.audited = True  # type: ignore[attr-defined]
-    raise denied
+    denied.public_detail = public  # type: ignore[attr-defined]
+    denied.audited = audited  # type: ignore[attr-defined]
+    return denied
+
+
+def public_detail(denied: PermissionDenied) -> str:
+    """What a refused caller is told: a reason written for them (a CSRF refusal's own
+    message is one), else :data:`REFUSED`."""
+    if isinstance(denied, CsrfRefused):
+        return str(denied)
+    return str(getattr(denied, "public_detail", None) or REFUSED)
 
 
 def _template(request: Request) -> str:
@@ -98,7 +128,8 @@ def allow(
     ) -> Principal:
         if policy.roles and not principal.has(*policy.roles):
             need = " or ".join(sorted(r.value for r in policy.roles))
-            _refuse(principal, request, f"user {principal.name!r} lacks the role {need}")
+            reason = f"user {principal.name!r} lacks the role {need}"
+            _refuse(principal, request, reason, reason)
         facility: str | None = None
         if policy.facility_param is not None:
             facility = request.path_params.get(policy.facility_param) or request.query_params.get(
@@ -116,6 +147,7 @@ def allow(
                 principal,
                 request,
                 f"user {principal.name!r} acts for {scope}, not for facility {facility}",
+                f"user {principal.name!r}: {OUT_OF_SCOPE}",
             )
         if policy.health:
             log_health_read(request, principal)
@@ -196,4 +228,16 @@ def public_mount(mount: Mount) -> Mount:
     return mount
 
 
-__all__ = ["HEALTH_ROLES", "Policy", "RouteEntry", "allow", "policy_of", "public", "route_table"]
+__all__ = [
+    "HEALTH_ROLES",
+    "OUT_OF_SCOPE",
+    "REFUSED",
+    "Policy",
+    "RouteEntry",
+    "allow",
+    "policy_of",
+    "public",
+    "public_detail",
+    "refusal",
+    "route_table",
+]

@@ -152,7 +152,12 @@ def _amnesty_error(request: Request, exc: Exception) -> Response:
         headers = {"Retry-After": str(exc.retry_after)}
     if isinstance(exc, Unauthenticated):
         headers = {"WWW-Authenticate": 'Bearer realm="amnesty"'}
-    return problem_response(request, status, kind, title, str(exc), headers, **extra)
+    detail = str(exc)
+    if isinstance(exc, PermissionDenied):
+        from amnesty.server.policy import public_detail
+
+        detail = public_detail(exc)
+    return problem_response(request, status, kind, title, detail, headers, **extra)
 
 
 def _decree_problem(error: DecreeError) -> dict[str, Any]:

@@ -1,66 +1,29 @@
 """The server's tables (migration 0007): sessions, failed logins, keys, background jobs.
 
-Declared here rather than in :mod:`amnesty.store.tables` because only the server
-reads them; they are not part of the audited case-work state (a login, its
-failure and its end are audited through the chain by the credentials module
-and :mod:`amnesty.server.auth`).
+Declared once, by migration 0007 (``declare``), and read from it here; not in
+:mod:`amnesty.store.tables`, because only the server reads them. They are not part
+of the audited case-work state (a login, its failure and its end are audited
+through the chain by the credentials module and :mod:`amnesty.server.auth`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib
 import secrets
 
 import sqlalchemy as sa
 
 from amnesty.store.database import Database
-from amnesty.store.tables import UTCDateTime
 
 metadata = sa.MetaData()
 
-server_sessions = sa.Table(
-    "server_sessions",
-    metadata,
-    sa.Column("session_hash", sa.Text, primary_key=True),
-    sa.Column("user_name", sa.Text, nullable=False),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.Column("last_seen_at", UTCDateTime, nullable=False),
-    sa.Column("expires_at", UTCDateTime, nullable=False),
-    sa.Column("ended_at", UTCDateTime),
-)
-
-server_login_failures = sa.Table(
-    "server_login_failures",
-    metadata,
-    sa.Column("user_name", sa.Text, nullable=False),
-    sa.Column("client", sa.Text),
-    sa.Column("failed_at", UTCDateTime, nullable=False),
-)
-
-server_keys = sa.Table(
-    "server_keys",
-    metadata,
-    sa.Column("name", sa.Text, primary_key=True),
-    sa.Column("secret", sa.Text, nullable=False),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-)
-
-server_jobs = sa.Table(
-    "server_jobs",
-    metadata,
-    sa.Column("job_id", sa.Text, primary_key=True),
-    sa.Column("kind", sa.Text, nullable=False),
-    sa.Column("state", sa.Text, nullable=False),
-    sa.Column("stage", sa.Text, nullable=False),
-    sa.Column("progress", sa.Float, nullable=False),
-    sa.Column("started_by", sa.Text, nullable=False),
-    sa.Column("params", sa.Text, nullable=False),
-    sa.Column("run_id", sa.Text),
-    sa.Column("error", sa.Text),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.Column("updated_at", UTCDateTime, nullable=False),
-)
+# Declared once, by the migration that creates them (its module name starts with a
+# digit, so it is imported by name).
+server_sessions, server_login_failures, server_keys, server_jobs = importlib.import_module(
+    "amnesty.store.migrations.versions.0007_server_sessions"
+).declare(metadata)
 
 
 def now() -> dt.datetime:

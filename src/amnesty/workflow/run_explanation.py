@@ -14,13 +14,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from amnesty.decree import Decree, load
+from amnesty.engine import as_backend, profile_of
 from amnesty.errors import ConfigError
-from amnesty.explanation import Explanation, explain
+from amnesty.explanation import ExplainPlan, Explanation, explain
 from amnesty.registry.snapshot import current_snapshot
 from amnesty.store.database import Database, as_database
 from amnesty.store.engine import get_engine
@@ -106,8 +109,10 @@ def explain_under_stored_decree(url: Database, run_id: str, person_id: str) -> R
     record = get_decree(db, run.decree_id)
     if record is None:
         raise ConfigError(f"run {run_id}: its decree {run.decree_id!r} is not stored")
-    decree = load_text(record.source_text, f"decree {run.decree_id} (stored)")
     text_hash = hashlib.sha256(record.source_text.encode("utf-8")).hexdigest()
+    decree = PLANS.decree(
+        text_hash, lambda: load_text(record.source_text, f"decree {run.decree_id} (stored)")
+    )
     return _against_run(db, decree, text_hash, run_id, person_id)
 
 
@@ -123,7 +128,7 @@ def _against_run(
     with get_engine(db).connect() as connection:
         run_info(connection, run_id)
         stored = _stored(connection, run_id, person_id)
-    today, snapshot_hash = _explain_now(db, decree, person_id, run.as_of)
+    today, snapshot_hash = _explain_now(db, decree, decree_hash, person_id, run.as_of)
     differences = _differences(stored, today.determination)
     return RunExplanation(run, today, stored, differences, decree_hash, snapshot_hash)
 
@@ -139,12 +144,71 @@ def _stored(connection: Any, run_id: str, person_id: str) -> dict[str, Any] | No
 
 
 def _explain_now(
-    db: Database, decree: Decree, person_id: str, as_of: dt.date
+    db: Database, decree: Decree, decree_hash: str, person_id: str, as_of: dt.date
 ) -> tuple[Explanation, str | None]:
     with db.raw() as raw:
         snapshot = current_snapshot(raw)
     with db.raw() as raw:
-        return explain(decree, raw, person_id, as_of=as_of), _hash(snapshot)
+        backend = as_backend(raw)
+        plan = PLANS.plan(decree, decree_hash, backend.dialect, as_of)
+        return explain(decree, backend, person_id, as_of=as_of, plan=plan), _hash(snapshot)
+
+
+class PlanCache:
+    """Decrees compiled for explaining, kept between calls (bounded, least recently
+    used out first).
+
+    An explanation compiles the decree for one person and renders the whole CTE
+    chain four or five times; at 100k persons on PostgreSQL that was 2.9 s of
+    Python against 0.8 s in the database. A plan (:class:`ExplainPlan`) does that
+    once for any person. Plans are keyed by the decree text's hash, the as-of
+    date, the profile's content hash and the SQL dialect, so a changed decree or
+    profile is compiled afresh; parsed stored decrees are kept by their text's hash.
+    """
+
+    def __init__(self, size: int = 16) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._plans: OrderedDict[tuple[str, dt.date, str, str], ExplainPlan] = OrderedDict()
+        self._decrees: OrderedDict[str, Decree] = OrderedDict()
+        self.compiled = 0  # plans made (a test reads it)
+
+    def decree(self, text_hash: str, parse: Any) -> Decree:
+        with self._lock:
+            found = self._decrees.get(text_hash)
+            if found is not None:
+                self._decrees.move_to_end(text_hash)
+                return found
+        parsed: Decree = parse()
+        with self._lock:
+            self._decrees[text_hash] = parsed
+            while len(self._decrees) > self.size:
+                self._decrees.popitem(last=False)
+        return parsed
+
+    def plan(self, decree: Decree, decree_hash: str, dialect: str, as_of: dt.date) -> ExplainPlan:
+        profile = profile_of(decree)
+        key = (decree_hash, as_of, profile.content_hash, dialect)
+        with self._lock:
+            found = self._plans.get(key)
+            if found is not None and found.decree is decree:
+                self._plans.move_to_end(key)
+                return found
+        made = ExplainPlan(decree, dialect, as_of, profile)  # outside the lock: 0.1-0.5 s
+        with self._lock:
+            self._plans[key] = made
+            self.compiled += 1
+            while len(self._plans) > self.size:
+                self._plans.popitem(last=False)
+        return made
+
+    def clear(self) -> None:
+        with self._lock:
+            self._plans.clear()
+            self._decrees.clear()
+
+
+PLANS = PlanCache()
 
 
 def _hash(snapshot: Any) -> str | None:

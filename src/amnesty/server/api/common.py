@@ -1,10 +1,13 @@
-"""What the API's routers share: the handle, dates, files, and where a request's facility is."""
+"""What the API's routers and the web pages share: the handle, dates, files, where a
+request's facility is, the determinations' filters, and the bound on explanations."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +22,42 @@ from amnesty.store.database import Database
 from amnesty.store.tables import determinations, rosters
 
 Db = Annotated[Database, Depends(database)]
+
+# An explanation decides the person again and holds a raw connection while it reads
+# the run through others: unbounded, 40 of them at once hold every pooled connection
+# and wait for one more. A few at a time per process keep the pool for everyone else.
+EXPLAIN_SLOTS = threading.BoundedSemaphore(3)
+
+
+def like_json_item(value: str) -> str:
+    """A LIKE pattern for ``"value"`` inside canonical JSON text, wildcards escaped."""
+    text = json.dumps(value, ensure_ascii=False)
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+DIVISION_FACILITIES = sa.text(
+    "WITH RECURSIVE below(division_id) AS ("
+    " SELECT division_id FROM divisions WHERE division_id = :division"
+    " UNION SELECT v.division_id FROM divisions v JOIN below b ON v.parent_id = b.division_id)"
+    " SELECT facility_id FROM facilities WHERE division_id IN (SELECT division_id FROM below)"
+)
+
+
+def division_facilities(db: Any) -> Any:
+    """Facilities in a division or any division below it (the registry's tree)."""
+
+    def facilities(division: str) -> list[str]:
+        from amnesty.registry.snapshot import current_snapshot
+
+        with db.raw() as raw:
+            if current_snapshot(raw) is None:
+                return []  # no registry imported yet: no division has facilities
+        with db.connect() as conn:
+            return [str(r[0]) for r in conn.execute(DIVISION_FACILITIES, {"division": division})]
+
+    return facilities
+
 
 # Largest upload read (decree texts, case-work files, registry tables).
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
@@ -87,3 +126,67 @@ def plain(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     return value
+
+
+# --- health referrals in determination rows ---
+
+# What a clause id that reads health data is shown as to a caller who may not read it.
+HEALTH_REDACTED = "(health)"
+
+
+def may_read_health(principal: Any) -> bool:
+    from amnesty.server.policy import HEALTH_ROLES
+
+    return bool(principal.has(*HEALTH_ROLES))
+
+
+def health_clauses(db: Database, run_id: str) -> frozenset[str]:
+    """The clauses of a run's stored decree that read a health fact (``health.*``):
+    their ids in a row (a referral on ``r-health``, a ground on ``g-unable``) tell
+    whoever reads the row something of the person's health."""
+    import hashlib
+
+    from amnesty.compile.sql.aggregates import facts_read
+    from amnesty.decree import load_text
+    from amnesty.workflow.decrees import get_decree
+    from amnesty.workflow.run_explanation import PLANS
+    from amnesty.workflow.runs import get_run
+
+    run = get_run(db, run_id)
+    record = get_decree(db, run.decree_id)
+    if record is None:
+        return frozenset()
+    text = record.source_text
+    text_hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    decree = PLANS.decree(text_hash, lambda: load_text(text, f"decree {run.decree_id} (stored)"))
+    return frozenset(
+        c.id
+        for c in decree.clauses
+        if any(f.startswith("health.") for f in facts_read(c.predicate))
+    )
+
+
+def redact_health(row: dict[str, Any], clauses: frozenset[str]) -> dict[str, Any]:
+    """``row`` with the ids of ``clauses`` (and health facts it misses) as
+    :data:`HEALTH_REDACTED`; the outcome and relief stay."""
+    if not clauses:
+        return row
+    out = dict(row)
+    for name in ("grounds", "blocking", "referred"):
+        if name in out:
+            out[name] = [HEALTH_REDACTED if c in clauses else c for c in out[name] or []]
+    if "unknown" in out:
+        out["unknown"] = [
+            {
+                **u,
+                "clause": HEALTH_REDACTED if u.get("clause") in clauses else u.get("clause"),
+                "missing": [
+                    HEALTH_REDACTED if str(m).startswith("health.") else m
+                    for m in u.get("missing") or []
+                ],
+            }
+            if isinstance(u, dict)
+            else (HEALTH_REDACTED if u in clauses else u)
+            for u in out["unknown"] or []
+        ]
+    return out

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import threading
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -20,19 +19,25 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from amnesty.server.api.common import Db, person_facility, plain, run_person_facility
+from amnesty.server.api.common import (
+    EXPLAIN_SLOTS,
+    Db,
+    division_facilities,
+    health_clauses,
+    like_json_item,
+    may_read_health,
+    person_facility,
+    plain,
+    redact_health,
+    run_person_facility,
+)
 from amnesty.server.api.runs import READERS, _run
 from amnesty.server.auth import Principal
-from amnesty.server.policy import HEALTH_ROLES, allow
+from amnesty.server.policy import HEALTH_ROLES, allow, refusal
 from amnesty.server.problems import NotFound
 from amnesty.store.tables import determinations
 
 router = APIRouter(prefix="/runs/{run_id}", tags=["determinations"])
-
-# An explanation decides the person again and holds a raw connection while it reads
-# the run through others: unbounded, 40 of them at once hold every pooled connection
-# and wait for one more. A few at a time per process keep the pool for everyone else.
-EXPLAIN_SLOTS = threading.BoundedSemaphore(3)
 
 LIST_COLUMNS = ("grounds", "blocking", "referred", "unknown", "undertakings")
 COLUMNS = ("person_id", "facility_id", "outcome", "relief", *LIST_COLUMNS)
@@ -79,13 +84,6 @@ class Filters(BaseModel):
     ground: str | None = None
 
 
-def _like_json_item(value: str) -> str:
-    """A LIKE pattern for ``"value"`` inside canonical JSON text, wildcards escaped."""
-    text = json.dumps(value, ensure_ascii=False)
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _conditions(
     run_id: str, filters: Filters, principal: Principal, facilities_in: Any
 ) -> list[Any]:
@@ -98,7 +96,7 @@ def _conditions(
     if filters.facility:
         where.append(d.facility_id == filters.facility)
     if filters.ground:
-        where.append(d.grounds.like(_like_json_item(filters.ground), escape="\\"))
+        where.append(d.grounds.like(like_json_item(filters.ground), escape="\\"))
     if filters.division:
         where.append(d.facility_id.in_(facilities_in(filters.division)))
     if principal.facilities:
@@ -106,27 +104,19 @@ def _conditions(
     return where
 
 
-DIVISION_FACILITIES = sa.text(
-    "WITH RECURSIVE below(division_id) AS ("
-    " SELECT division_id FROM divisions WHERE division_id = :division"
-    " UNION SELECT v.division_id FROM divisions v JOIN below b ON v.parent_id = b.division_id)"
-    " SELECT facility_id FROM facilities WHERE division_id IN (SELECT division_id FROM below)"
-)
-
-
-def _division_facilities(db: Any) -> Any:
-    """Facilities in a division or any division below it (the registry's tree)."""
-
-    def facilities(division: str) -> list[str]:
-        from amnesty.registry.snapshot import current_snapshot
-
-        with db.raw() as raw:
-            if current_snapshot(raw) is None:
-                return []  # no registry imported yet: no division has facilities
-        with db.connect() as conn:
-            return [str(r[0]) for r in conn.execute(DIVISION_FACILITIES, {"division": division})]
-
-    return facilities
+def _hidden_health(db: Any, run_id: str, principal: Principal, filters: Filters) -> frozenset[str]:
+    """The health clauses to redact for ``principal`` (none for a health reader); a
+    filter on one of them is refused, as it would list whom it holds for."""
+    if may_read_health(principal):
+        return frozenset()
+    hidden = health_clauses(db, run_id)
+    if filters.ground is not None and filters.ground in hidden:
+        raise refusal(
+            f"user {principal.name!r} filtered by the health ground {filters.ground}",
+            f"user {principal.name!r}: a filter on a health ground is for "
+            + " or ".join(sorted(r.value for r in HEALTH_ROLES)),
+        )
+    return hidden
 
 
 def _row(r: Any) -> dict[str, Any]:
@@ -152,8 +142,9 @@ def list_determinations(
 ) -> dict[str, Any]:
     """Filter by outcome, relief, facility, division (and those below it), ground."""
     _run(db, run_id)
+    hidden = _hidden_health(db, run_id, principal, filters)
     d = determinations.c
-    where = _conditions(run_id, filters, principal, _division_facilities(db))
+    where = _conditions(run_id, filters, principal, division_facilities(db))
     page_where = [*where, d.person_id > after] if after is not None else where
     with db.connect() as conn:
         total = conn.execute(
@@ -169,7 +160,7 @@ def list_determinations(
             .mappings()
             .all()
         )
-    items = [_row(r) for r in rows[:limit]]
+    items = [redact_health(_row(r), hidden) for r in rows[:limit]]
     more = len(rows) > limit
     return {"run_id": run_id, "items": items, "total": int(total),
             "next_after": items[-1]["person_id"] if more else None}  # fmt: skip
@@ -197,11 +188,12 @@ def export_determinations(
 ) -> Response:
     """Every matching row as CSV (lists joined by ``;``), Excel or Parquet."""
     _run(db, run_id)
+    hidden = _hidden_health(db, run_id, principal, filters)
     d = determinations.c
-    where = _conditions(run_id, filters, principal, _division_facilities(db))
+    where = _conditions(run_id, filters, principal, division_facilities(db))
     with db.connect() as conn:
         rows = [
-            _row(r)
+            redact_health(_row(r), hidden)
             for r in conn.execute(
                 sa.select(*[d[c] for c in COLUMNS]).where(*where).order_by(d.person_id)
             ).mappings()

@@ -20,9 +20,9 @@ from fastapi import Form, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from amnesty.audit.verify import verify
-from amnesty.errors import AmnestyError, ConfigError, ImportRejected, PermissionDenied
+from amnesty.errors import AmnestyError, ConfigError, ImportRejected
 from amnesty.server.auth import Principal
-from amnesty.server.policy import allow
+from amnesty.server.policy import OUT_OF_SCOPE, allow, refusal
 from amnesty.server.problems import NotFound, classify
 from amnesty.server.web import queries
 from amnesty.server.web.pages import chosen_run, person_facility, router
@@ -159,9 +159,10 @@ def review_bulk(
         for person_id in chosen:
             facility = queries.determination_facility(db, run, person_id)
             if not principal.covers(facility):
-                raise PermissionDenied(
+                raise refusal(
                     f"user {principal.name!r} acts for {', '.join(principal.facilities)}, "
-                    f"not for facility {facility} ({person_id})"
+                    f"not for facility {facility} ({person_id})",
+                    f"user {principal.name!r}: {person_id} is {OUT_OF_SCOPE}",
                 )
         with tempfile.TemporaryDirectory(prefix="amnesty-web-") as folder:
             path = Path(folder) / "selected-cases.csv"
@@ -259,7 +260,10 @@ def _roster(
     db = database(request)
     roster, decree = _roster_and_decree(db, roster_id)
     if not principal.covers(roster.facility_id):  # the policy checked; a page never relies on it
-        raise PermissionDenied(f"user {principal.name!r} does not act for {roster.facility_id}")
+        raise refusal(
+            f"user {principal.name!r} does not act for {roster.facility_id}",
+            f"user {principal.name!r}: roster {roster_id} is {OUT_OF_SCOPE}",
+        )
     people = roster_people(db, roster_id)
     window = decree.execution_window
     return page(

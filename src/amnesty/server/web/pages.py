@@ -14,11 +14,16 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from amnesty.errors import ConfigError
-from amnesty.server.api.determinations import EXPLAIN_SLOTS
+from amnesty.server.api.common import (
+    EXPLAIN_SLOTS,
+    health_clauses,
+    may_read_health,
+    redact_health,
+)
 from amnesty.server.api.runs import RUNNERS
 from amnesty.server.auth import Principal, login_with_password, logout
 from amnesty.server.jobs import list_jobs
-from amnesty.server.policy import HEALTH_ROLES, allow, public
+from amnesty.server.policy import HEALTH_ROLES, allow, public, refusal
 from amnesty.server.problems import NotFound, Throttled, Unauthenticated
 from amnesty.server.web import queries
 from amnesty.server.web.render import STATIC, database, install_page_errors, page
@@ -187,7 +192,15 @@ def determinations_page(
     record = chosen_run(db, run)
     scope = principal.facilities
     filters = queries.Filters(outcome, relief, facility, division, ground)
+    hidden = frozenset() if may_read_health(principal) else health_clauses(db, record.run_id)
+    if ground and ground in hidden:  # a list of whom a health ground holds for
+        raise refusal(
+            f"user {principal.name!r} filtered by the health ground {ground}",
+            f"user {principal.name!r}: a filter on a health ground is for "
+            + " or ".join(sorted(r.value for r in HEALTH_ROLES)),
+        )
     rows, total = queries.determinations_page(db, record.run_id, scope, filters, page_no)
+    rows = [redact_health(r, hidden) for r in rows]
     pages = max(1, math.ceil(total / queries.PAGE_SIZE))
     base = {"run": record.run_id, **filters.as_query()}
 
@@ -199,7 +212,7 @@ def determinations_page(
          + urlencode({**filters.as_query(), "format": fmt}))
         for fmt in ("csv", "xlsx", "parquet")
     ]  # fmt: skip
-    grounds = sorted({g for g, _n in queries.counts(db, record.run_id, scope).by_ground})
+    grounds = sorted({g for g, _n in queries.counts(db, record.run_id, scope).by_ground} - hidden)
     return page(
         request,
         "determinations.html",

@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 # the API's own reading of the ground and division filters, so a page and its export agree
-from amnesty.server.api.determinations import _division_facilities, _like_json_item
+from amnesty.server.api.common import division_facilities, like_json_item
 from amnesty.store.database import Database
 from amnesty.store.tables import audit_events, determinations, releases
 from amnesty.store.tables import decrees as decrees_t
@@ -179,9 +179,9 @@ def _filtered(db: Database, run_id: str, scope: Scope, f: Filters) -> Any:
     if f.facility:
         query = query.where(d.c.facility_id == f.facility)
     if f.division:  # the division or any below it, as the API's filter reads it
-        query = query.where(d.c.facility_id.in_(_division_facilities(db)(f.division)))
+        query = query.where(d.c.facility_id.in_(division_facilities(db)(f.division)))
     if f.ground:
-        query = query.where(d.c.grounds.like(_like_json_item(f.ground), escape="\\"))
+        query = query.where(d.c.grounds.like(like_json_item(f.ground), escape="\\"))
     return query
 
 

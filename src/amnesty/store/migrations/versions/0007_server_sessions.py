@@ -15,40 +15,47 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-TS = sa.DateTime(timezone=False)  # UTC, see amnesty.store.tables.UTCDateTime
-
 revision = "0007"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
 
 
-def upgrade() -> None:
-    op.create_table(
+def declare(metadata: sa.MetaData) -> tuple[sa.Table, ...]:
+    """The server's tables, as this migration creates them. The one declaration:
+    ``amnesty.server.state`` reads its tables from here (#11)."""
+    from amnesty.store.tables import UTCDateTime
+
+    ts = UTCDateTime  # a plain TIMESTAMP in the database, UTC in Python
+    sessions = sa.Table(
         "server_sessions",
+        metadata,
         sa.Column("session_hash", sa.Text, primary_key=True),
         sa.Column("user_name", sa.Text, nullable=False),
-        sa.Column("created_at", TS, nullable=False),
-        sa.Column("last_seen_at", TS, nullable=False),
-        sa.Column("expires_at", TS, nullable=False),
-        sa.Column("ended_at", TS),
+        sa.Column("created_at", ts, nullable=False),
+        sa.Column("last_seen_at", ts, nullable=False),
+        sa.Column("expires_at", ts, nullable=False),
+        sa.Column("ended_at", ts),
+        sa.Index("server_sessions_by_user", "user_name"),
     )
-    op.create_index("server_sessions_by_user", "server_sessions", ["user_name"])
-    op.create_table(
+    failures = sa.Table(
         "server_login_failures",
+        metadata,
         sa.Column("user_name", sa.Text, nullable=False),
         sa.Column("client", sa.Text),
-        sa.Column("failed_at", TS, nullable=False),
+        sa.Column("failed_at", ts, nullable=False),
+        sa.Index("server_login_failures_by_user", "user_name"),
     )
-    op.create_index("server_login_failures_by_user", "server_login_failures", ["user_name"])
-    op.create_table(
+    keys = sa.Table(
         "server_keys",
+        metadata,
         sa.Column("name", sa.Text, primary_key=True),
         sa.Column("secret", sa.Text, nullable=False),
-        sa.Column("created_at", TS, nullable=False),
+        sa.Column("created_at", ts, nullable=False),
     )
-    op.create_table(
+    jobs = sa.Table(
         "server_jobs",
+        metadata,
         sa.Column("job_id", sa.Text, primary_key=True),
         sa.Column("kind", sa.Text, nullable=False),
         sa.Column("state", sa.Text, nullable=False),
@@ -58,12 +65,19 @@ def upgrade() -> None:
         sa.Column("params", sa.Text, nullable=False),
         sa.Column("run_id", sa.Text),
         sa.Column("error", sa.Text),
-        sa.Column("created_at", TS, nullable=False),
-        sa.Column("updated_at", TS, nullable=False),
+        sa.Column("created_at", ts, nullable=False),
+        sa.Column("updated_at", ts, nullable=False),
         sa.CheckConstraint(
             "state IN ('queued', 'running', 'done', 'failed')", name="server_jobs_state"
         ),
     )
+    return sessions, failures, keys, jobs
+
+
+def upgrade() -> None:
+    bind = op.get_bind()
+    for table in declare(sa.MetaData()):
+        table.create(bind)  # with its indexes and check constraint
 
 
 def downgrade() -> None:

@@ -85,6 +85,10 @@ def import_command(
     except ImportRejected as exc:
         _print_rejections(exc, fmt)
         raise
+    finally:
+        # The command owns the handle: done with it, release its pooled connections (on
+        # DuckDB, the file), so that a later reader in this process may open it read-only.
+        store.close()
     doc = {
         "status": report.status,
         "profile": report.profile,

@@ -172,7 +172,8 @@ def show_command(
         return
     snap = doc["snapshot"][0]
     console().print(
-        f"Registry snapshot {snap['snapshot_id']} ({snap['profile']}), "
+        f"Registry snapshot {snap['snapshot_id']} (profile {snap['profile']}, profile hash "
+        f"{snap['profile_hash']}), "
         f"hash {snap['content_hash']}, imported {snap['imported_at']} from {snap['source']}"
     )
     emit_document(

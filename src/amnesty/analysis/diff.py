@@ -26,7 +26,7 @@ from amnesty.analysis.registry_facts import categories, places
 from amnesty.compile.sql.variants import compile_variants
 from amnesty.decree import Decree, load
 from amnesty.decree.variants import load_variant, read_variant
-from amnesty.engine import DETERMINATION_SCHEMA, as_backend
+from amnesty.engine import DETERMINATION_SCHEMA, as_backend, profile_of
 from amnesty.store.db import DatabaseURL
 
 SAMPLES = 3
@@ -175,7 +175,7 @@ def diff_decrees(
         url = runs.database(db)
         with runs.registry(url) as backend:
             tables = [evaluate(d, backend).determinations for d in (a, b)]
-            facts = (places(backend), categories(backend))
+            facts = (places(backend, profile_of(a)), categories(backend))
         return _summary([a, b], [a.id, b.id], tables, facts)
     return _diff_all(db, [a, b], [a.id, b.id])
 
@@ -186,7 +186,7 @@ def _diff_all(
     url = runs.database(db)
     with runs.registry(url) as backend:
         tables = decide_together(decrees, backend)
-        facts = (places(backend), categories(backend))
+        facts = (places(backend, profile_of(decrees[0])), categories(backend))
     return _summary(decrees, names, tables, facts)
 
 
@@ -214,7 +214,7 @@ def diff_runs(db: str | DatabaseURL | None, run_a: str, run_b: str) -> dict[str,
     da, db_ = runs.decree(url, ra), runs.decree(url, rb)
     ta, tb = runs.determinations(url, run_a), runs.determinations(url, run_b)
     with runs.registry(url) as backend:
-        facts = (places(backend), categories(backend))
+        facts = (places(backend, profile_of(da)), categories(backend))
     result = _summary([da, db_], [run_a, run_b], [ta, tb], facts)
     result["runs"] = [
         {"run_id": r.run_id, "decree_id": r.decree_id, "as_of": r.as_of.isoformat()}

@@ -9,8 +9,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from amnesty.backends.base import Backend
-
-PROVINCE_LEVELS = ("province", "special_city", "federal_subject")
+from amnesty.registry.profiles import Profile
 
 PLACES_SCHEMA = pa.schema(
     [
@@ -24,8 +23,13 @@ PLACES_SCHEMA = pa.schema(
 )
 
 
-def places(backend: Backend) -> pa.Table:
-    """One row per facility: its name, type, authority, division and province (names)."""
+def places(backend: Backend, profile: Profile) -> pa.Table:
+    """One row per facility: its name, type, authority, division and province (names).
+
+    The province is the nearest ancestor at one of ``profile``'s province levels, as
+    the engine finds ``facility.province`` (a ru-2015 federal subject, a kp-2015
+    province or special city)."""
+    levels = set(profile.province_levels)
     divisions = backend.fetch_arrow(
         "SELECT division_id, parent_id, level, name_romanised FROM divisions"
     ).to_pylist()
@@ -35,7 +39,7 @@ def places(backend: Backend) -> pa.Table:
         seen = 0
         while division_id is not None and division_id in by_id and seen < 16:
             d = by_id[division_id]
-            if d["level"] in PROVINCE_LEVELS:
+            if d["level"] in levels:
                 return str(d["name_romanised"])
             division_id, seen = d["parent_id"], seen + 1
         return None

@@ -29,7 +29,10 @@ def run_report(db: str | DatabaseURL | None, run_id: str) -> dict[str, Any]:
     determinations = runs.determinations(url, run_id)
     done = runs.execution(url, run_id)
     with runs.registry(url) as backend:
-        pl, pe, cat = places(backend), persons(backend), categories(backend)
+        from amnesty.engine import profile_of
+
+        pl = places(backend, profile_of(decree))
+        pe, cat = persons(backend), categories(backend)
     tables = run_figures(
         determinations,
         pl,

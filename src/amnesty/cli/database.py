@@ -50,11 +50,7 @@ def db_roles(
     from amnesty.store.database import Database
 
     store = Database.open(db)
-    if store.url.is_duckdb:
-        raise ConfigError(
-            f"--db {store.url.target}: database roles are a PostgreSQL feature; an embedded "
-            "DuckDB file is protected by its file permissions (docs/security.md)"
-        )
+    roles.require_server(store.url)
     names = login or []
     passwords: dict[str, str] = {}
     logins = roles.parse_logins(names)

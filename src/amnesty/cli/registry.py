@@ -122,6 +122,10 @@ def import_command(
         neutralise_rejects(rejects_path)
         _print_rejections(exc, fmt)
         raise
+    finally:
+        # The command owns the handle: done with it, release its pooled connections (on
+        # DuckDB, the file), so that a later reader in this process may open it read-only.
+        store.close()
     if report.rejects_path:
         neutralise_rejects(Path(report.rejects_path))
     doc = {
@@ -207,7 +211,8 @@ def show_command(
         return
     snap = doc["snapshot"][0]
     console().print(
-        f"Registry snapshot {snap['snapshot_id']} ({snap['profile']}), "
+        f"Registry snapshot {snap['snapshot_id']} (profile {snap['profile']}, profile hash "
+        f"{snap['profile_hash']}), "
         f"hash {snap['content_hash']}, imported {snap['imported_at']} from {snap['source']}"
     )
     emit_document(

@@ -104,6 +104,43 @@ case (`id_case`).
 
 The write is one transaction: every registry table is replaced (an import is a
 full extract, not a delta) and the snapshot is recorded, or nothing changes.
+
+## Tables and migrations
+
+The registry's tables are the store's, under the same Alembic history as every
+other table (one migration system). The tables differ by profile, so the work is
+split in two:
+
+- **What every profile has** is a migration's: revision `0010` creates the core
+  tables above (every column common to all profiles, `NOT NULL` as the schema says)
+  and `registry_snapshots` with all its columns. They are declared once, with
+  SQLAlchemy, from these same declarations (`registry_metadata()` in
+  `amnesty/registry/schema.py`); the revision writes them out, as revisions do, and a
+  test holds the migrated database to the declarations on DuckDB and PostgreSQL.
+  The key is declared on PostgreSQL only (on DuckDB the index cost more to build
+  than the rows to write, and the engine's plans do not use it); foreign keys are
+  checked by the import, not declared.
+- **What a profile adds** (its typed attributes) is the import's: inside its write
+  transaction, before the rows are replaced, an attribute column the profile
+  declares and the table lacks is added with its SQLAlchemy type, one the profile no
+  longer declares is dropped, and one whose type changed (by the profile recorded
+  with the current snapshot) is dropped and added again; the table is then emptied
+  and filled, so no value is ever converted. An import under the same profile as
+  the last one changes no column. The profile that shaped the tables is recorded
+  with the snapshot (below), and the engine reads attributes as plain columns.
+
+No other code path writes DDL: a release (which appends `events` rows and a derived
+snapshot) runs none, and a test proves it on a database Alembic left at `0007`
+before upgrading it (statements captured; on PostgreSQL an event trigger that fails
+any DDL). A database whose registry an older amnesty made keeps its tables and rows:
+revision `0010` adds only the columns they lack.
+
+Validation runs in an in-memory DuckDB staging area; on a DuckDB target it is
+attached to the target's own DuckDB instance (the database handle's), so the copy
+is one `INSERT ... SELECT` per table within it, and on PostgreSQL the validated rows
+go by `COPY`, then `ANALYZE`. The import works on its caller's database handle and
+leaves it open (given a URL, it opens and closes its own). Its audit event
+(`registry.import`, under the workflow) is written in the same transaction.
 """
 
 SNAPSHOT = f"""\
@@ -112,10 +149,14 @@ SNAPSHOT = f"""\
 Each import that changes the content adds a row to `registry_snapshots`
 (`snapshot_id`, `content_hash`, `profile`, `source`, `imported_at`, `row_counts`,
 `is_current`, `parent_id`: the snapshot current before it, `kind`: `import`, and for
-derived snapshots `added_table` and `added_rows`, below); re-importing the same
-content adds nothing and reports `unchanged`. The importer creates this table and
-adds the columns an older one lacks (`ADD COLUMN IF NOT EXISTS`), so there is no
-migration step.
+derived snapshots `added_table` and `added_rows`, below, and `profile_hash` and
+`profile_document`: the profile's content hash and its normalised document as TOML,
+as `amnesty profile show` prints it); re-importing the same content adds nothing and
+reports `unchanged`. The stored document is what the snapshot's profile is read
+from (checked against its hash), so a registry imported under a profile file is
+still understood when the file has moved; snapshots recorded before revision `0010`
+have neither and their profile is found by name. `amnesty registry show` prints the
+profile's name and hash.
 The hash is over normalised content, never file bytes, so Parquet, CSV and JSONL
 of the same registry hash alike:
 

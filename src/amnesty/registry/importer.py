@@ -1,11 +1,15 @@
 """``import_registry``: validate a registry extract, then replace the registry in one
 transaction and record its snapshot, or write nothing at all.
 
-Validation always runs in a private in-memory DuckDB (:mod:`sources` loads the files
-as text, :mod:`validate` applies every rule as set-based SQL). Only when it passes
-(or ``skip_invalid`` drops the rejected rows) does anything touch the target: a
-DuckDB file is attached and written in one transaction; PostgreSQL receives the
-validated tables by COPY in one transaction (:mod:`amnesty.registry.postgres`).
+Validation always runs in an in-memory DuckDB staging area of the database handle
+(:mod:`amnesty.store.staging`; :mod:`sources` loads the files as text,
+:mod:`validate` applies every rule as set-based SQL). Only when it passes (or
+``skip_invalid`` drops the rejected rows) does anything touch the target, in one
+write transaction of the handle: the profile's attribute columns are brought in
+line with the profile (the core tables and ``registry_snapshots`` are the store's
+migration 0010's), each table is emptied and filled from staging, and the snapshot
+is recorded with the profile's content hash and document. docs/registry.md,
+"Tables and migrations", says why.
 
 Rows amnesty itself added since the last import (derived snapshots, written by
 :func:`amnesty.registry.snapshot.advance_snapshot` when releases are executed) are
@@ -29,16 +33,16 @@ from amnesty.errors import ConfigError, ImportRejected, RegistryError, Rejection
 from amnesty.registry.profiles import Profile, get_profile
 from amnesty.registry.schema import Table
 from amnesty.registry.snapshot import (
+    SNAPSHOTS,
     ContentHash,
     Derived,
-    Sql,
+    Snapshot,
     content_hash,
     current_snapshot,
     derived_since_import,
     last_import,
     record_derived,
     record_snapshot,
-    table_ddl,
 )
 from amnesty.registry.sources import (
     column_rejections,
@@ -54,10 +58,18 @@ from amnesty.registry.validate import (
     typed_expr,
     validate,
 )
-from amnesty.store.db import DatabaseURL, resolve_db
+from amnesty.store.database import Database
+from amnesty.store.db import DatabaseURL
+from amnesty.store.driver import Sql
+from amnesty.store.staging import Staging, staging_area
+from amnesty.store.transaction import Transaction, transaction
 
 Progress = Callable[[str, int, int], None]
 """``progress(step, done, total)``: called as the import moves on."""
+
+Audit = Callable[[Transaction, "ImportReport"], None]
+"""``audit(tx, report)``: called inside the write transaction, after the snapshot is
+recorded, so that the import and its audit event commit together."""
 
 SHOWN_REJECTIONS = 5
 
@@ -66,6 +78,7 @@ SHOWN_REJECTIONS = 5
 class ImportReport:
     status: str  # "imported" or "unchanged"
     profile: str
+    profile_hash: str
     source: str
     content_hash: str
     snapshot_id: int
@@ -106,7 +119,7 @@ def profile_for(path: Path, profile: str | None) -> Profile:
 
 
 def import_registry(
-    db_url: str | DatabaseURL | None,
+    db: Database | str | DatabaseURL | None,
     path: str | Path,
     profile: str | None = None,
     skip_invalid: bool = False,
@@ -114,8 +127,15 @@ def import_registry(
     progress: Progress | None = None,
     keep_amnesty_events: bool = False,
     discard_amnesty_events: bool = False,
+    *,
+    actor: str = "",
+    audit: Audit | None = None,
 ) -> ImportReport:
-    """Validate the extract in ``path`` and make it the registry of ``db_url``.
+    """Validate the extract in ``path`` and make it the registry of ``db``.
+
+    ``db`` is the caller's :class:`Database` handle, left open; given a URL instead, the
+    import opens (and migrates) the database itself and closes it at the end.
+    ``audit`` writes the import's audit event in its write transaction (as ``actor``).
 
     Raises :class:`ImportRejected` (after writing ``rejects_path`` when given) if a
     rule is broken and ``skip_invalid`` is false, or if a whole table is unusable.
@@ -125,9 +145,29 @@ def import_registry(
     """
     if keep_amnesty_events and discard_amnesty_events:
         raise ConfigError("--keep-amnesty-events and --discard-amnesty-events exclude each other")
-    import duckdb
+    if isinstance(db, Database):
+        return _import(db, path, profile, skip_invalid, rejects_path, progress,
+                       keep_amnesty_events, discard_amnesty_events, actor, audit)  # fmt: skip
+    handle = Database.open(db)
+    try:
+        return _import(handle, path, profile, skip_invalid, rejects_path, progress,
+                       keep_amnesty_events, discard_amnesty_events, actor, audit)  # fmt: skip
+    finally:
+        handle.close()  # opened here, so closed here: the file is free for others again
 
-    url = db_url if isinstance(db_url, DatabaseURL) else resolve_db(db_url)
+
+def _import(
+    db: Database,
+    path: str | Path,
+    profile: str | None,
+    skip_invalid: bool,
+    rejects_path: str | Path | None,
+    progress: Progress | None,
+    keep_amnesty_events: bool,
+    discard_amnesty_events: bool,
+    actor: str,
+    audit: Audit | None,
+) -> ImportReport:
     source = Path(path).resolve()
     prof = profile_for(source, profile)
     tables = prof.tables()
@@ -135,13 +175,15 @@ def import_registry(
     total = 2 * len(tables) + 2
     step = _Stepper(progress, total)
 
-    staging = duckdb.connect(":memory:")
-    target: _Target | None = None
-    try:
-        target = _Target.open(url, staging)
-        pending = target.derived()
+    with staging_area(db) as area, db.connect() as conn:
+        staging = area.conn
+        pending = derived_since_import(conn)
+        base_import = last_import(conn)
+        current = current_snapshot(conn)
+        conn.rollback()  # end the read; the write below takes its own transaction
+        conn.close()
         if pending and not (keep_amnesty_events or discard_amnesty_events):
-            raise RegistryError(_pending_message(pending, target.last_import()))
+            raise RegistryError(_pending_message(pending, base_import))
         rejected = _stage_and_validate(staging, source, prof, tables, skip_invalid, step)
         fatal = any(r.row is None for r in rejected) or (rejected and not skip_invalid)
         if rejected and rejects is not None:
@@ -158,6 +200,7 @@ def import_registry(
         report = ImportReport(
             "imported",
             prof.name,
+            prof.content_hash,
             str(source),
             digest.digest,
             0,
@@ -165,8 +208,7 @@ def import_registry(
             rejected,
             rejects if rejected else None,
         )
-        current = target.current()
-        base = target.last_import() if pending else current
+        base = base_import if pending else current
         same = base is not None and base.content_hash == digest.digest
         if current is not None and same and (not pending or keep_amnesty_events):
             # The same extract again; any rows amnesty added stay as they are.
@@ -183,21 +225,22 @@ def import_registry(
             report.discarded = [
                 (d.table, key) for d in pending for key in _keys(tables, d.table, d.rows)
             ]
-            _refuse_discarding_standing_releases(target, report.discarded)
-        report.snapshot_id = target.replace(
-            tables,
+            _refuse_discarding_standing_releases(db, report.discarded)
+        write = _Write(
             digest,
-            prof.name,
+            prof,
             str(source),
-            step,
+            dt.datetime.now(dt.UTC),
             [d.snapshot_id for d in pending],
             kept,
         )
+        entity = ("registry", str(source))
+        with transaction(db, actor, action="registry.import", entity=entity) as tx:
+            report.snapshot_id = _replace(tx.connection, area, tables, write, current, step)
+            if audit is not None:
+                audit(tx, report)
+        area.analyze([t.name for t in tables])
         return report
-    finally:
-        if target is not None:
-            target.close()
-        staging.close()
 
 
 def _create_clean(staging: Any, tables: tuple[Table, ...]) -> None:
@@ -282,54 +325,80 @@ def _write_rejects(staging: Any, path: Path) -> None:
     )
 
 
-class _Target:
-    """Where the registry goes: an attached DuckDB file or a PostgreSQL database."""
+def _replace(
+    conn: Any,
+    area: Staging,
+    tables: tuple[Table, ...],
+    write: _Write,
+    current: Snapshot | None,
+    step: _Stepper,
+) -> int:
+    """Inside the write transaction: the registry tables' rows replaced by the staged
+    ones, then the snapshot(s); the new import snapshot's id."""
+    write.begin(conn)
+    previous = _recorded_profile(current)
+    for t in tables:
+        _align_columns(conn, t, previous)
+        conn.exec_driver_sql(f"TRUNCATE {t.name}")
+        area.load(conn, t.name, t.column_names, f"clean_{t.name}")
+        step(f"writing {t.name}")
 
-    def __init__(self, url: DatabaseURL, staging: Any, pg: Any = None) -> None:
-        self.url, self.staging, self.pg = url, staging, pg
+    def append(k: _Kept) -> None:
+        cols = _table_named(tables, k.table).column_names
+        area.load(conn, k.table, cols, f"kept_{k.table}", "ORDER BY __order")
 
-    @classmethod
-    def open(cls, url: DatabaseURL, staging: Any) -> _Target:
-        if not url.is_duckdb:
-            from amnesty.registry.postgres import connect
+    return write.finish(conn, append)
 
-            return cls(url, staging, connect(url))
-        attach_duckdb(staging, url, "target")
-        return cls(url, staging)
 
-    def close(self) -> None:
-        if self.pg is not None and not self.pg.closed:
-            self.pg.close()
+def _recorded_profile(current: Snapshot | None) -> Profile | None:
+    """The profile the registry now in the database was imported under, if known."""
+    if current is None:
+        return None
+    try:
+        return current.profile_object()
+    except ConfigError:  # an old snapshot whose profile file is gone
+        return None
 
-    @property
-    def conn_and_qualifier(self) -> tuple[Any, str]:
-        return (self.pg, "") if self.pg is not None else (self.staging, "target.")
 
-    def current(self) -> Any:
-        return current_snapshot(*self.conn_and_qualifier)
+def _align_columns(conn: Any, table: Table, previous: Profile | None) -> None:
+    """Give ``table`` exactly this profile's columns: the core ones are the migration's;
+    an attribute column the profile no longer declares is dropped, one it declares is
+    added from its SQLAlchemy type, and one whose type changed (by the profile recorded
+    with the current snapshot; any, when that is unknown) is dropped and added again.
+    The table is emptied after this, so no value is converted; only an import whose
+    profile differs from the last one's changes anything here."""
+    from amnesty.registry.schema import CORE_TABLES, sqlalchemy_type
 
-    def last_import(self) -> Any:
-        return last_import(*self.conn_and_qualifier)
-
-    def derived(self) -> list[Derived]:
-        return derived_since_import(*self.conn_and_qualifier)
-
-    def replace(
-        self,
-        tables: tuple[Table, ...],
-        digest: ContentHash,
-        profile: str,
-        source: str,
-        step: _Stepper,
-        pending: list[int],
-        kept: list[_Kept],
-    ) -> int:
-        write = _Write(digest, profile, source, dt.datetime.now(dt.UTC), pending, kept)
-        if self.pg is not None:
-            from amnesty.registry.postgres import replace_registry
-
-            return replace_registry(self.pg, self.staging, tables, write, step)
-        return _replace_duckdb(self.staging, tables, write, step)
+    core = next(t for t in CORE_TABLES if t.name == table.name).column_names
+    present = [
+        str(r[0])
+        for r in conn.exec_driver_sql(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = "
+            f"{quote_literal(table.name)} AND table_schema = current_schema() "
+            "AND table_catalog = current_database() ORDER BY ordinal_position"
+        )
+    ]
+    before: dict[str, str] = {}
+    if previous is not None:
+        try:
+            before = {c.name: c.type for c in previous.table(table.name).columns}
+        except KeyError:
+            before = {}
+    wanted = {c.name: c for c in table.columns if c.name not in core}
+    for name in present:
+        if name in core:
+            continue
+        if name not in wanted or before.get(name) != wanted[name].type:
+            conn.exec_driver_sql(f"ALTER TABLE {table.name} DROP COLUMN {quote_ident(name)}")
+    kept = {
+        name
+        for name in present
+        if name in core or (name in wanted and before.get(name) == wanted[name].type)
+    }
+    for name, column in wanted.items():
+        if name not in kept:
+            kind = sqlalchemy_type(column.type).compile(dialect=conn.dialect)
+            conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {quote_ident(name)} {kind}")
 
 
 @dataclass
@@ -347,27 +416,36 @@ class _Write:
     """What one import writes, besides the registry tables themselves."""
 
     digest: ContentHash
-    profile: str
+    profile: Profile
     source: str
     stamp: dt.datetime
     pending: list[int]  # derived snapshot ids seen before the write
     kept: list[_Kept]
 
-    def begin(self, conn: Any, qualifier: str) -> None:
+    def begin(self, conn: Any) -> None:
         """First thing in the write transaction: lock, and make sure no rows were
         added by amnesty since ``pending`` was read (they would be lost)."""
-        Sql(conn).lock_snapshots()
-        now = [d.snapshot_id for d in derived_since_import(conn, qualifier)]
+        Sql(conn).lock(SNAPSHOTS)
+        now = [d.snapshot_id for d in derived_since_import(conn)]
         if now != self.pending:
             raise RegistryError(
                 "amnesty recorded new registry rows while this import was running "
                 f"(derived snapshots {_ids(now)}); nothing was imported: run the import again"
             )
 
-    def finish(self, conn: Any, qualifier: str, append: Callable[[_Kept], None]) -> int:
+    def finish(self, conn: Any, append: Callable[[_Kept], None]) -> int:
         """After the tables: the import snapshot, then the kept rows and their snapshot."""
+        from amnesty.registry.profiles import stored_document
+
         snapshot_id = record_snapshot(
-            conn, qualifier, self.digest, self.profile, self.source, self.stamp
+            conn,
+            "",
+            self.digest,
+            self.profile.name,
+            self.source,
+            self.stamp,
+            self.profile.content_hash,
+            stored_document(self.profile),
         )
         for k in self.kept:
             if not k.keys:
@@ -375,7 +453,7 @@ class _Write:
             append(k)
             record_derived(
                 Sql(conn),
-                qualifier,
+                "",
                 table=k.table,
                 encoded=k.encoded,
                 source=f"kept by import {snapshot_id}: {len(k.keys)} {k.table} row(s) "
@@ -404,11 +482,9 @@ def _table_named(tables: tuple[Table, ...], name: str) -> Table:
 
 def _pending_message(pending: list[Derived], base: Any) -> str:
     """How many rows amnesty wrote since the last import, to which tables, for which runs."""
-    from amnesty.registry.profiles import get_profile
-
     counts: dict[str, int] = {}
     runs: list[str] = []
-    profile = get_profile(base.profile) if base is not None else None
+    profile = _recorded_profile(base)
     for d in pending:
         counts[d.table] = counts.get(d.table, 0) + len(d.rows)
         if profile is None:
@@ -431,29 +507,19 @@ def _pending_message(pending: list[Derived], base: Any) -> str:
     )
 
 
-def _refuse_discarding_standing_releases(target: _Target, discarded: list[tuple[str, str]]) -> None:
+def _refuse_discarding_standing_releases(db: Database, discarded: list[tuple[str, str]]) -> None:
     """Discarding a release's registry event would put its person back in custody while the
     release stands, so that the same decree could free them again (#9). Only the events of
     releases revoked first (``amnesty release revoke``) may be discarded."""
-    from amnesty.registry.snapshot import Sql
-
-    conn, q = target.conn_and_qualifier
-    sql = Sql(conn)
-    where = "table_name = 'releases'"
-    if q:
-        where += f" AND table_catalog = '{q.rstrip('.')}'"
-    elif sql.dialect == "postgres":
-        where += " AND table_schema = current_schema()"
-    if not sql.rows(f"SELECT 1 FROM information_schema.tables WHERE {where}"):
-        return  # a registry without case work: no release can stand
-    standing = {
-        f"{run}:{person}"
-        for run, person in sql.rows(
-            f"SELECT r.run_id, r.person_id FROM {q}releases r "
-            f"LEFT JOIN {q}release_revocations v ON v.release_id = r.release_id "
-            "WHERE v.release_id IS NULL"
-        )
-    }
+    with db.connect() as conn:
+        standing = {
+            f"{run}:{person}"
+            for run, person in Sql(conn).rows(
+                "SELECT r.run_id, r.person_id FROM releases r "
+                "LEFT JOIN release_revocations v ON v.release_id = r.release_id "
+                "WHERE v.release_id IS NULL"
+            )
+        }
     hit = sorted(
         key for table, key in discarded if table == "events" and key.rpartition(":")[0] in standing
     )
@@ -541,54 +607,3 @@ def _check_kept_references(staging: Any, schema: Table, tables: tuple[Table, ...
                 f"new extract does not have: {shown}{more}; nothing was imported. Correct the "
                 "extract, or import with --discard-amnesty-events"
             )
-
-
-def attach_duckdb(conn: Any, url: DatabaseURL, alias: str) -> None:
-    """ATTACH the target DuckDB file, with a clear message when another process holds it."""
-    import duckdb
-
-    if url.target != ":memory:":
-        parent = Path(url.target).parent
-        if not parent.exists():
-            raise ConfigError(f"--db {url.target}: folder {parent} does not exist")
-    try:
-        conn.execute(f"ATTACH {quote_literal(url.target)} AS {alias}")
-    except duckdb.Error as exc:
-        if "lock" in str(exc).lower():
-            raise ConfigError(
-                f"database busy: {url.target} is open for writing in another process; "
-                "wait for it to finish or use PostgreSQL for several users"
-            ) from exc
-        raise ConfigError(f"cannot open {url.target}: {exc}") from exc
-
-
-def _replace_duckdb(
-    staging: Any,
-    tables: tuple[Table, ...],
-    write: _Write,
-    step: _Stepper,
-) -> int:
-    """One transaction on the attached file: new registry tables plus the snapshot row."""
-
-    def append(k: _Kept) -> None:
-        cols = ", ".join(quote_ident(c.name) for c in _table_named(tables, k.table).columns)
-        staging.execute(
-            f"INSERT INTO target.{k.table} ({cols}) SELECT {cols} FROM kept_{k.table} "
-            "ORDER BY __order"
-        )
-
-    staging.execute("BEGIN TRANSACTION")
-    try:
-        write.begin(staging, "target.")
-        for t in tables:
-            # Dropped and created anew: a different profile may bring other columns.
-            staging.execute(f"DROP TABLE IF EXISTS target.{t.name}")
-            staging.execute(table_ddl(t, "duckdb", "target."))
-            staging.execute(f"INSERT INTO target.{t.name} SELECT * FROM clean_{t.name}")
-            step(f"writing {t.name}")
-        snapshot_id = write.finish(staging, "target.", append)
-        staging.execute("COMMIT")
-    except BaseException:
-        staging.execute("ROLLBACK")
-        raise
-    return snapshot_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from amnesty.errors import ConfigError
-from amnesty.registry.schema import CUSTODY_IN, CUSTODY_OUT, PROVINCE_LEVELS, TABLE_NAMES
+from amnesty.registry.schema import CUSTODY_IN, CUSTODY_OUT, TABLE_NAMES
 from amnesty.registry.snapshot import current_snapshot
 from amnesty.store.database import Database, DatabaseLike
 
@@ -37,9 +37,12 @@ GROUP BY f.facility_type, f.authority
 ORDER BY f.facility_type, f.authority
 """
 
-# Each division's province-level ancestor (itself when it is one): walk up the
-# parent chain, keep the ancestors at a province level (PROVINCE_LEVELS).
-BY_PROVINCE = f"""
+
+def by_province(levels: tuple[str, ...]) -> str:
+    """Each division's province-level ancestor (itself when it is one): walk up the
+    parent chain, keep the ancestors at one of the profile's province ``levels`` (as
+    the engine finds ``facility.province``)."""
+    return f"""
 WITH RECURSIVE held AS ({IN_CUSTODY}),
 chain(start_id, division_id) AS (
     SELECT division_id, division_id FROM divisions
@@ -51,7 +54,7 @@ chain(start_id, division_id) AS (
 province_of AS (
     SELECT c.start_id, min(d.division_id) AS province_id
     FROM chain c JOIN divisions d ON d.division_id = c.division_id
-    WHERE d.level IN ({_quoted(PROVINCE_LEVELS)})
+    WHERE d.level IN ({_quoted(levels)})
     GROUP BY c.start_id
 )
 SELECT pv.division_id AS province_id, pv.name_romanised AS province, pv.level,
@@ -92,15 +95,19 @@ def summarise(conn: Any) -> dict[str, Any]:
         for name in TABLE_NAMES
     ]
     imported_at = snapshot.imported_at
+    profile = snapshot.profile_object()
     return {
         "snapshot": {
             "snapshot_id": snapshot.snapshot_id,
             "content_hash": snapshot.content_hash,
             "profile": snapshot.profile,
+            # The profile's content hash as recorded with the import (older snapshots:
+            # the hash of the profile found by name now).
+            "profile_hash": snapshot.profile_hash or profile.content_hash,
             "source": snapshot.source,
             "imported_at": imported_at.isoformat() if imported_at is not None else None,
         },
         "tables": tables,
         "by_facility": _rows(conn, BY_FACILITY),
-        "by_province": _rows(conn, BY_PROVINCE),
+        "by_province": _rows(conn, by_province(profile.province_levels)),
     }

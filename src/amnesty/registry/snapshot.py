@@ -43,153 +43,52 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from amnesty.errors import ConfigError, RegistryError
-from amnesty.registry.schema import BOOLEAN, DATE, DOUBLE, INTEGER, VARCHAR, Column, Table
+from amnesty.registry.schema import BOOLEAN, DATE, DOUBLE, INTEGER, Column, Table
 from amnesty.registry.sources import quote_ident
 from amnesty.store.canonical import registry_row_json, registry_row_sql
+from amnesty.store.driver import Sql
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from amnesty.registry.profiles import Profile
+
 HASH_VERSION = "amnesty-registry-v2"
 BLOCK_ROWS = 65536
-SNAPSHOTS = "registry_snapshots"
-
-_DUCKDB_TYPES = {
-    VARCHAR: "VARCHAR",
-    INTEGER: "INTEGER",
-    BOOLEAN: "BOOLEAN",
-    DATE: "DATE",
-    DOUBLE: "DOUBLE",
-}
-_POSTGRES_TYPES = {
-    VARCHAR: "TEXT",
-    INTEGER: "INTEGER",
-    BOOLEAN: "BOOLEAN",
-    DATE: "DATE",
-    DOUBLE: "DOUBLE PRECISION",
-}
+SNAPSHOTS = "registry_snapshots"  # created by the store's revision 0010
 
 
 def table_ddl(table: Table, dialect: str = "duckdb", qualifier: str = "") -> str:
-    """CREATE TABLE for a registry table: NOT NULL from the schema, and on PostgreSQL
-    the key.
+    """CREATE TABLE for a registry table, compiled from its SQLAlchemy declaration
+    (:func:`amnesty.registry.schema.sqlalchemy_table`) for ``dialect`` (``duckdb`` or
+    ``postgres``): for tests and tools that build a registry by hand. amnesty's own
+    databases get their registry tables from the store's migrations and the import."""
+    import sqlalchemy as sa
 
-    Foreign keys are not declared: the importer checks them before writing, and
-    declaring them would force a load order and slow a bulk replace. On DuckDB the
-    key is not declared either: the importer has checked it is unique, DuckDB's
-    plans for the engine's joins do not use the index, and building it cost more
-    than writing the rows (at 1M persons, 17.6 s against 6.7 s for convictions).
-    """
-    types = _POSTGRES_TYPES if dialect == "postgres" else _DUCKDB_TYPES
-    cols = [
-        f"{quote_ident(c.name)} {types[c.type]}{'' if c.nullable else ' NOT NULL'}"
-        for c in table.columns
-    ]
-    if dialect == "postgres":
-        cols.append(f"PRIMARY KEY ({quote_ident(table.key)})")
-    return f"CREATE TABLE {qualifier}{table.name} ({', '.join(cols)})"
+    from amnesty.registry.schema import sqlalchemy_table
 
+    compiled = sa.schema.CreateTable(sqlalchemy_table(table, sa.MetaData())).compile(
+        dialect=_DIALECTS[dialect]()
+    )
+    head = f"CREATE TABLE {table.name} "
+    return str(compiled).strip().replace(head, f"CREATE TABLE {qualifier}{table.name} ", 1)
+
+
+def _postgres_dialect() -> Any:
+    from sqlalchemy.dialects import postgresql
+
+    return postgresql.dialect()
+
+
+def _duckdb_dialect() -> Any:
+    from duckdb_engine import Dialect
+
+    return Dialect()
+
+
+_DIALECTS = {"duckdb": _duckdb_dialect, "postgres": _postgres_dialect}
 
 SNAPSHOT_KINDS = ("import", "derived")
-
-# Columns added after the first release: created with the table, and added to an
-# older table by ``ensure_snapshots_table`` (no migration step needed).
-_LATER_COLUMNS = (
-    ("parent_id", "INTEGER"),
-    ("kind", "VARCHAR DEFAULT 'import'"),
-    ("added_table", "VARCHAR"),
-    ("added_rows", "{json}"),
-    # The recipe that made content_hash: HASH_VERSION or DERIVED_VERSION; null on rows
-    # recorded before the column existed (an import there was hashed by v1).
-    ("hash_version", "VARCHAR"),
-)
-
-
-def snapshots_ddl(dialect: str = "duckdb", qualifier: str = "") -> str:
-    json_type = "JSONB" if dialect == "postgres" else "JSON"
-    stamp = "TIMESTAMPTZ" if dialect == "postgres" else "TIMESTAMP WITH TIME ZONE"
-    later = ", ".join(f"{n} {t.format(json=json_type)}" for n, t in _LATER_COLUMNS)
-    return (
-        f"CREATE TABLE IF NOT EXISTS {qualifier}{SNAPSHOTS} ("
-        "snapshot_id INTEGER PRIMARY KEY, content_hash VARCHAR NOT NULL, "
-        "profile VARCHAR NOT NULL, source VARCHAR NOT NULL, "
-        f"imported_at {stamp} NOT NULL, row_counts {json_type} NOT NULL, "
-        f"is_current BOOLEAN NOT NULL, {later})"
-    )
-
-
-def ensure_snapshots_table(conn: Any, qualifier: str = "") -> None:
-    """Create ``registry_snapshots``, or add the columns an older one lacks.
-
-    The importer owns this DDL; it runs inside the import's write transaction.
-    ``ADD COLUMN IF NOT EXISTS`` is understood by DuckDB and PostgreSQL alike.
-    """
-    sql = Sql(conn)
-    if {n for n, _t in _LATER_COLUMNS} <= _snapshot_columns(sql, qualifier):
-        return  # no DDL: a login that does not own the table appends to it (docs/security.md)
-    sql.run(snapshots_ddl(sql.dialect, qualifier))
-    json_type = "JSONB" if sql.dialect == "postgres" else "JSON"
-    present = _snapshot_columns(sql, qualifier)
-    for name, typ in _LATER_COLUMNS:
-        if name not in present:
-            sql.run(
-                f"ALTER TABLE {qualifier}{SNAPSHOTS} ADD COLUMN IF NOT EXISTS "
-                f"{name} {typ.format(json=json_type)}"
-            )
-
-
-def _snapshot_columns(sql: Sql, qualifier: str) -> set[str]:
-    catalog = qualifier.rstrip(".")
-    where = f"table_name = '{SNAPSHOTS}'"
-    if catalog:
-        where += f" AND table_catalog = '{catalog}'"
-    elif sql.dialect == "postgres":
-        where += " AND table_schema = current_schema()"
-    return {
-        str(r[0])
-        for r in sql.rows(f"SELECT column_name FROM information_schema.columns WHERE {where}")
-    }
-
-
-class Sql:
-    """One small face over a DuckDB, psycopg 3 or SQLAlchemy connection.
-
-    Statements are written with ``?`` placeholders (and never contain a literal
-    ``?`` or ``%``); each driver gets its own style. Nothing here commits: the
-    caller's transaction holds every statement.
-    """
-
-    def __init__(self, conn: Any) -> None:
-        self.conn = conn
-        module = type(conn).__module__
-        if hasattr(conn, "exec_driver_sql"):  # a SQLAlchemy Connection
-            self.kind = "sqlalchemy"
-            self.dialect = "postgres" if conn.dialect.name == "postgresql" else "duckdb"
-        elif module.startswith("psycopg"):
-            self.kind = "psycopg"
-            self.dialect = "postgres"
-        else:
-            self.kind = "duckdb"
-            self.dialect = "duckdb"
-
-    def run(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        if self.kind == "duckdb":
-            return self.conn.execute(sql, list(params)) if params else self.conn.execute(sql)
-        if self.kind == "psycopg":
-            return self.conn.execute(sql.replace("?", "%s"), tuple(params) or None)
-        import sqlalchemy as sa
-
-        parts = sql.split("?")
-        named = parts[0] + "".join(f":p{i}{rest}" for i, rest in enumerate(parts[1:]))
-        return self.conn.execute(sa.text(named), {f"p{i}": v for i, v in enumerate(params)})
-
-    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return [tuple(r) for r in self.run(sql, params).fetchall()]
-
-    def lock_snapshots(self) -> None:
-        """On PostgreSQL, serialise snapshot writers until the transaction ends."""
-        if self.dialect == "postgres":
-            self.run(f"SELECT pg_advisory_xact_lock(hashtext('amnesty-{SNAPSHOTS}'))")
 
 
 def canonical_sql(table: Table, prefix: str = "") -> str:
@@ -355,6 +254,19 @@ class Snapshot:
     kind: str = "import"  # "import" (a full extract) or "derived" (rows amnesty added)
     parent_id: int | None = None
     hash_version: str | None = None  # None: recorded before v2 (an import hashed by v1)
+    # The profile's content hash and normalised document (TOML); None on snapshots
+    # recorded before revision 0010.
+    profile_hash: str | None = None
+    profile_document: str | None = None
+
+    def profile_object(self) -> Profile:
+        """The profile this registry was imported under: rebuilt from the document kept
+        in the snapshot (so found again when its file moved), else looked up by name."""
+        from amnesty.registry.profiles import get_profile, profile_from_stored
+
+        if self.profile_document is not None:
+            return profile_from_stored(self.profile, self.profile_document, self.profile_hash)
+        return get_profile(self.profile)
 
 
 def current_snapshot(conn: Any, qualifier: str = "") -> Snapshot | None:
@@ -369,7 +281,7 @@ def current_snapshot(conn: Any, qualifier: str = "") -> Snapshot | None:
         found = result.fetchall()  # fetch to the end: DuckDB keeps a half-read result open
     except Exception as exc:  # no snapshots table yet: nothing imported
         if _is_missing_table(exc):
-            _rollback_if_postgres(conn)
+            sql.after_error()
             return None
         raise
     if not found:
@@ -396,17 +308,14 @@ def _snapshot(r: dict[str, Any]) -> Snapshot:
         r.get("kind") or "import",
         None if parent is None else int(parent),
         r.get("hash_version"),
+        r.get("profile_hash"),
+        r.get("profile_document"),
     )
 
 
 def _is_missing_table(exc: Exception) -> bool:
     text = str(exc).lower()
     return "does not exist" in text or "not found" in text or "no such table" in text
-
-
-def _rollback_if_postgres(conn: Any) -> None:
-    if hasattr(conn, "rollback") and type(conn).__module__.startswith("psycopg"):
-        conn.rollback()
 
 
 def record_snapshot(
@@ -416,14 +325,15 @@ def record_snapshot(
     profile: str,
     source: str,
     stamp: dt.datetime,
+    profile_hash: str | None = None,
+    profile_document: str | None = None,
 ) -> int:
     """Record an import: mark earlier snapshots not current and add this one; its id.
 
     Runs inside the import's write transaction, after the tables are replaced.
     """
-    ensure_snapshots_table(conn, qualifier)
     sql = Sql(conn)
-    sql.lock_snapshots()
+    sql.lock(SNAPSHOTS)
     current = current_snapshot(conn, qualifier)
     return _insert_snapshot(
         sql,
@@ -435,6 +345,8 @@ def record_snapshot(
         digest.row_counts,
         kind="import",
         parent_id=None if current is None else current.snapshot_id,
+        profile_hash=profile_hash,
+        profile_document=profile_document,
     )
 
 
@@ -451,6 +363,8 @@ def _insert_snapshot(
     parent_id: int | None,
     added_table: str | None = None,
     added_rows: list[str] | None = None,
+    profile_hash: str | None = None,
+    profile_document: str | None = None,
 ) -> int:
     table = f"{qualifier}{SNAPSHOTS}"
     snapshot_id = int(sql.rows(f"SELECT coalesce(max(snapshot_id), 0) + 1 FROM {table}")[0][0])
@@ -458,8 +372,8 @@ def _insert_snapshot(
     rows_json = None if added_rows is None else "[" + ",".join(added_rows) + "]"
     sql.run(
         f"INSERT INTO {table} (snapshot_id, content_hash, profile, source, imported_at, "
-        "row_counts, is_current, parent_id, kind, added_table, added_rows, hash_version) "
-        "VALUES (?, ?, ?, ?, ?, ?, true, ?, ?, ?, ?, ?)",
+        "row_counts, is_current, parent_id, kind, added_table, added_rows, hash_version, "
+        "profile_hash, profile_document) VALUES (?, ?, ?, ?, ?, ?, true, ?, ?, ?, ?, ?, ?, ?)",
         (
             snapshot_id,
             content_hash,
@@ -472,6 +386,8 @@ def _insert_snapshot(
             added_table,
             rows_json,
             HASH_VERSION if kind == "import" else DERIVED_VERSION,
+            profile_hash,
+            profile_document,
         ),
     )
     return snapshot_id
@@ -586,9 +502,7 @@ def record_derived(
     source: str,
     stamp: dt.datetime,
 ) -> str:
-    from amnesty.registry.profiles import get_profile
-
-    sql.lock_snapshots()
+    sql.lock(SNAPSHOTS)
     current = current_snapshot(sql.conn, qualifier)
     if current is None:
         raise RegistryError(
@@ -596,7 +510,7 @@ def record_derived(
             "database; run amnesty registry import first"
         )
     try:
-        schema = get_profile(current.profile).table(table)
+        schema = current.profile_object().table(table)
     except (KeyError, ConfigError) as exc:
         raise RegistryError(
             f"cannot record rows added to {table}: profile {current.profile} has no such table"
@@ -605,7 +519,8 @@ def record_derived(
         encoded = [canonical_row(schema, r) for r in rows or []]
     if not encoded:
         return current.content_hash
-    ensure_snapshots_table(sql.conn, qualifier)
+    # No DDL here: this runs inside a release's transaction, and revision 0010 made
+    # the snapshots table with every column it writes.
     new_hash = derived_hash(current.content_hash, table, encoded)
     counts = dict(current.row_counts)
     counts[table] = counts.get(table, 0) + len(encoded)
@@ -621,6 +536,8 @@ def record_derived(
         parent_id=current.snapshot_id,
         added_table=table,
         added_rows=encoded,
+        profile_hash=current.profile_hash,
+        profile_document=current.profile_document,
     )
     return new_hash
 
@@ -638,14 +555,6 @@ class Derived:
 def derived_since_import(conn: Any, qualifier: str = "") -> list[Derived]:
     """Derived snapshots recorded after the most recent import, oldest first."""
     sql = Sql(conn)
-    try:
-        if "kind" not in _snapshot_columns(sql, qualifier):
-            return []
-    except Exception as exc:
-        if _is_missing_table(exc):
-            _rollback_if_postgres(conn)
-            return []
-        raise
     table = f"{qualifier}{SNAPSHOTS}"
     found = sql.rows(
         f"SELECT snapshot_id, source, added_table, CAST(added_rows AS VARCHAR) FROM {table} "

@@ -38,6 +38,17 @@ from typing import Any
 
 from amnesty.errors import ConfigError
 
+
+def require_server(url: Any) -> None:
+    """Database roles are PostgreSQL's; refuse an embedded DuckDB file (``url``: a
+    :class:`~amnesty.store.db.DatabaseURL`)."""
+    if url.is_duckdb:
+        raise ConfigError(
+            f"--db {url.target}: database roles are a PostgreSQL feature; an embedded "
+            "DuckDB file is protected by its file permissions (docs/security.md)"
+        )
+
+
 APP = "amnesty_app"
 PREFIX = "amnesty_"
 

@@ -234,6 +234,31 @@ def load_profile_file(path: str | Path) -> Profile:
     return profile_from_document(content, str(p))
 
 
+def stored_document(profile: Profile) -> str:
+    """The profile's normalised document as TOML: what a registry snapshot keeps, so that
+    the profile is found again however its file moved (:func:`profile_from_stored`)."""
+    from amnesty.registry.profiles.files import to_toml
+
+    return to_toml(profile.document())
+
+
+def profile_from_stored(name: str, document: str, digest: str | None = None) -> Profile:
+    """The profile a snapshot recorded: a shipped one when its content is unchanged,
+    else the one its stored document describes; its content hash must be ``digest``."""
+    from amnesty.registry.profiles.files import parse_profile_text
+
+    if name in BUILTIN and (digest is None or _builtin(name).content_hash == digest):
+        return _builtin(name)
+    content = parse_profile_text(document, f"<profile {name} stored with the registry>")
+    profile = profile_from_document(content, "stored with the registry")
+    if digest is not None and profile.content_hash != digest:
+        raise ConfigError(
+            f"profile {name} stored with the registry does not hash to {digest} "
+            f"(it hashes to {profile.content_hash}); the snapshot was altered"
+        )
+    return profile
+
+
 def looks_like_path(ref: str) -> bool:
     return ref.endswith(".toml") or "/" in ref or os.sep in ref
 

@@ -12,16 +12,19 @@ times what an officer does for the whole facility:
 3. ``roster check``;
 4. ``release execute --roster`` (batches of 500: each release with its registry
    event, certificate number and audit event, re-checked inside its transaction);
-5. the roster's certificates, one batch PDF;
+5. the roster's certificates, one batch PDF (a cover list, then a page each), laid
+   out in parts of 250 pages by one thread per core and joined;
 6. ``audit verify`` of the whole chain (it must pass).
 
 It also times ``amnesty --help`` and ``amnesty run list`` (fresh processes, best of
-five). Prints one Markdown table.
+five). Prints one Markdown table, the databases side by side, with the load
+average before and after.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -112,7 +115,7 @@ def casework(
         backend,
         "certificates for the roster",
         lambda: print_certificates(db, "off3", folder / f"certs-{backend}", roster_id=roster_id),
-        lambda paths: f"{len(paths)} batch PDF",
+        lambda paths: f"{len(paths)} batch PDF, {_pages(paths):,} pages",
     )
     verified = _timed(
         rows,
@@ -146,12 +149,38 @@ def startup(folder: Path) -> list[tuple[str, str, float, str]]:
     return rows
 
 
+def _pages(paths: list[Path]) -> int:
+    from pypdf import PdfReader
+
+    return sum(len(PdfReader(path).pages) for path in paths)
+
+
+def table(rows: list[tuple[str, str, float, str]]) -> str:
+    """One row per step, one column of seconds (and one of results) per database."""
+    backends = list(dict.fromkeys(b for b, _s, _t, _n in rows if b != "process"))
+    steps = list(dict.fromkeys(s for _b, s, _t, _n in rows))
+    found = {(b, s): (t, n) for b, s, t, n in rows}
+    head = ["step", *(f"{b} s" for b in backends), *(f"{b} result" for b in backends)]
+    lines = ["| " + " | ".join(head) + " |", "| --- |" + " ---: |" * len(backends)]
+    lines[-1] += " --- |" * len(backends)
+    for step in steps:
+        if ("process", step) in found:
+            t, n = found[("process", step)]
+            cells = [f"{t:.2f}", *[""] * (len(backends) - 1), n, *[""] * (len(backends) - 1)]
+        else:
+            got = [found.get((b, step)) for b in backends]
+            cells = [f"{g[0]:.2f}" if g else "" for g in got] + [g[1] if g else "" for g in got]
+        lines.append("| " + " | ".join([step, *cells]) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=10_000)
     parser.add_argument("--backend", choices=["duckdb", "postgresql", "both"], default="both")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="amnesty-bench-casework-"))
+    load_before = os.getloadavg()
     rows = startup(folder)
     if args.backend in ("duckdb", "both"):
         rows += casework(str(folder / "casework.duckdb"), "duckdb", args.persons, folder)
@@ -164,10 +193,11 @@ def main() -> None:
             rows += casework(url, "postgresql", args.persons, folder)
         finally:
             server.stop()
-    print("| database | step | seconds | result |")
-    print("| --- | --- | ---: | --- |")
-    for backend, step, seconds, note in rows:
-        print(f"| {backend} | {step} | {seconds:.2f} | {note} |")
+    load_after = os.getloadavg()
+    before, after = (" ".join(f"{x:.2f}" for x in load) for load in (load_before, load_after))
+    print(f"{args.persons:,} persons on {os.cpu_count()} cores; load average (1, 5, 15 min)")
+    print(f"{before} before, {after} after\n")
+    print(table(rows))
 
 
 if __name__ == "__main__":

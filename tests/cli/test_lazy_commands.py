@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import typer.main
 
 from amnesty.cli import COMMAND_MODULES
 from amnesty.cli.app import load_all
 
-HEAVY = ("sqlalchemy", "alembic", "duckdb", "psycopg", "pyarrow", "sqlglot")
+HEAVY = ("sqlalchemy", "alembic", "duckdb", "psycopg", "pyarrow", "sqlglot", "pydantic")
 
 
 def _imported_after(argv: list[str]) -> set[str]:
@@ -29,6 +30,13 @@ def _imported_after(argv: list[str]) -> set[str]:
 
 def test_help_imports_no_database_library() -> None:
     assert _imported_after(["--help"]) == set()
+
+
+def test_parsing_a_command_line_imports_no_pydantic(tmp_path: Path) -> None:
+    # typer 0.29 coerces every option through a pydantic TypeAdapter, about half a
+    # second of imports before any command runs; amnesty keeps typer below it
+    imported = _imported_after(["run", "list", "--db", str(tmp_path / "none.duckdb")])
+    assert "pydantic" not in imported
 
 
 def test_a_command_imports_what_it_uses() -> None:

@@ -70,7 +70,8 @@ def test_a_persons_rows_are_indexed_by_person_on_postgres(pg_db: str) -> None:
             indexed = {
                 (r[0], r[1])
                 for r in conn.exec_driver_sql(
-                    "SELECT tablename, indexdef FROM pg_indexes WHERE right(indexname, 10) = '_by_person'"
+                    "SELECT tablename, indexdef FROM pg_indexes "
+                    "WHERE right(indexname, 10) = '_by_person'"
                 )
             }
     finally:

@@ -260,7 +260,8 @@ def test_kill_at_random_moments_of_a_batch_then_resume(backend_url: str, tmp_pat
     rng = random.Random(8)
     for _ in range(3):
         child = _child(world, roster_id, BATCH)
-        time.sleep(rng.uniform(1.0, 4.0))
+        # moments spread over the run: a few seconds at 300 persons, up to 40 s at 10,000
+        time.sleep(rng.uniform(1.0, 4.0) * max(1.0, CROWD / 1000))
         child.send_signal(signal.SIGKILL)
         child.communicate(timeout=60)
         check_releases_whole(world)

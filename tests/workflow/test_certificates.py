@@ -103,3 +103,20 @@ def test_certificate_numbers_start_at_one() -> None:
     assert certificate_number("d", 12) == "d/000012"
     with pytest.raises(ValueError):
         certificate_number("d", 0)
+
+
+def test_a_batch_in_parts_is_one_pdf_with_the_same_bytes_on_any_number_of_cores() -> None:
+    # parts of two pages: the cover, then three runs of certificate pages, rendered by
+    # two threads or one, joined into one PDF in certificate order
+    certs = [_cert(n, f"리영호 {n}", f"Ri Yong-ho {n}") for n in (15, 11, 13, 12, 14)]
+    two = render_batch(FACILITY, certs, workers=2, part_size=2)
+    assert two == render_batch(FACILITY, certs, workers=1, part_size=2)
+    reader = PdfReader(io.BytesIO(two))
+    assert len(reader.pages) == 6  # cover + one page each
+    pages = [page.extract_text() for page in reader.pages[1:]]
+    for position, (page, number) in enumerate(zip(pages, range(11, 16), strict=True), 1):
+        assert f"kp-2015-10/{number:06d}" in page
+        assert f"Ri Yong-ho {number}" in page
+        assert f"Certificate {position} of 5" in page
+    assert "Page 1 of 1" in reader.pages[0].extract_text()
+    assert reader.metadata is not None and reader.metadata.title == "Certificates, F-KY-14"

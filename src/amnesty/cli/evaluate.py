@@ -2,7 +2,8 @@
 ``cli/explanation.py``).
 
 ``--out`` writes determinations by extension: ``.jsonl`` (one object per line),
-``.csv`` (list columns joined by ``;``, ``unknown`` as JSON text), ``.parquet``.
+``.csv`` (list columns joined by ``;``, ``unknown`` as JSON text), ``.parquet``; each
+row carries the person's names and the facility's name beside the ids.
 
 On DuckDB and PostgreSQL ``amnesty evaluate`` records the run (issue #4): the
 decree is registered with its content hash, and the run stores the registry
@@ -74,6 +75,40 @@ def check_determinations_out(out: Path, *, force: bool) -> None:
     if out.suffix.lower() not in (".parquet", ".jsonl", ".csv"):
         raise ConfigError(f"--out {out}: unknown extension; expected .jsonl, .csv or .parquet")
     check_out(out, force=force)
+
+
+def with_names(table: pa.Table, db: str | None) -> pa.Table:
+    """The determinations with the person's names and the facility's name beside the ids.
+
+    A file someone opens in a spreadsheet names people, not only registry ids:
+    ``name`` and ``name_romanised`` follow ``person_id``, ``facility_name`` follows
+    ``facility_id`` (as the registry holds them now; empty where it holds none).
+    """
+    import sqlalchemy as sa
+
+    from amnesty.cli.session import open_store
+
+    with open_store(db, create=False).connect() as conn:
+        people = {
+            r[0]: (r[1], r[2])
+            for r in conn.execute(sa.text("SELECT person_id, name, name_romanised FROM persons"))
+        }
+        places = {
+            r[0]: r[1] for r in conn.execute(sa.text("SELECT facility_id, name FROM facilities"))
+        }
+    ids = table.column("person_id").to_pylist()
+    found = [people.get(p, (None, None)) for p in ids]
+    names = pa.array([f[0] for f in found], pa.string())
+    romanised = pa.array([f[1] for f in found], pa.string())
+    at = table.schema.get_field_index("person_id") + 1
+    table = table.add_column(at, "name", names).add_column(at + 1, "name_romanised", romanised)
+    if "facility_id" in table.schema.names:
+        facility = table.column("facility_id").to_pylist()
+        column = pa.array([places.get(f) for f in facility], pa.string())
+        table = table.add_column(
+            table.schema.get_field_index("facility_id") + 1, "facility_name", column
+        )
+    return table
 
 
 def write_determinations(table: pa.Table, out: Path, *, force: bool = False) -> None:
@@ -279,7 +314,7 @@ def evaluate_command(
         with registry_connection(db) as conn:
             ev = evaluate(decree, conn, as_of=_as_of(as_of))
         if out is not None:
-            write_determinations(ev.determinations, Path(out), force=force)
+            write_determinations(with_names(ev.determinations, db), Path(out), force=force)
             log_health_out(db, health_reader, decree, out, ev.determinations.num_rows)
         summary, determinations = ev.summary(), ev.determinations
     else:
@@ -289,12 +324,12 @@ def evaluate_command(
             db, decree_path, actor=acting_user(as_user, open_store(db)), as_of=_as_of(as_of)
         )
         decree, ev, run = recorded.decree, recorded.evaluation, recorded.run
+        if out is not None:
+            write_determinations(with_names(ev.determinations, db), Path(out), force=force)
+            log_health_out(db, health_reader, decree, out, ev.determinations.num_rows)
         # Done with the store: release its pooled connections (on DuckDB, the file), so
         # that a later command in this process (amnesty explain) can open it read-only.
         open_store(db).close()
-        if out is not None:
-            write_determinations(ev.determinations, Path(out), force=force)
-            log_health_out(db, health_reader, decree, out, ev.determinations.num_rows)
         summary, determinations = ev.summary(), ev.determinations
     if fmt is not Format.table:
         if run is not None:

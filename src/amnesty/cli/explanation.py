@@ -26,13 +26,25 @@ RUN_HELP = (
     "A stored run id (amnesty run list): explain on its as-of date and compare "
     "with the determination it stored."
 )
-FORMAT_HELP = "table (text is the same) on a terminal; json for scripts."
+FORMAT_HELP = (
+    "table (text is the same) on a terminal; json for scripts; csv: one row per clause, "
+    "for a spreadsheet."
+)
 
 
 class ExplainFormat(StrEnum):
     table = "table"
     text = "text"  # the name this option had first; the same as table
     json = "json"
+    csv = "csv"
+
+
+# the columns of --format csv: one row per clause, the person's outcome repeated on each
+CSV_COLUMNS = (
+    "person_id", "decree_id", "as_of", "outcome", "relief", "clause", "kind", "value",
+    "citation", "basis", "text", "facts", "missing", "why",
+)  # fmt: skip
+RUN_CSV_COLUMNS = ("run_id", "run_outcome", "agrees")
 
 
 @app.command("explain")
@@ -71,7 +83,43 @@ def explain_command(
     if fmt is ExplainFormat.json:
         print(to_json(e.to_dict()))
         return
+    if fmt is ExplainFormat.csv:
+        emit_rows(clause_rows(e), Format.csv, CSV_COLUMNS)
+        return
     print_explanation(e)
+
+
+def clause_rows(e: Any, extra: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """One row per clause of an explanation (:data:`CSV_COLUMNS`), ``extra`` added to each."""
+    person = {
+        "person_id": e.person_id,
+        "decree_id": e.decree_id,
+        "as_of": e.as_of.isoformat(),
+        "outcome": e.outcome or "not in the population",
+        "relief": e.relief,
+        "why": e.why,
+    }
+    return [
+        {
+            **person,
+            "clause": cl.id,
+            "kind": cl.kind,
+            "value": cl.value,
+            "citation": cl.citation,
+            "basis": cl.basis,
+            "text": " ".join(cl.text.split()),
+            "facts": "; ".join(f"{k}: {_fact(v)}" for k, v in cl.facts.items()),
+            "missing": ", ".join(cl.missing),
+            **(extra or {}),
+        }
+        for cl in e.clauses
+    ]
+
+
+def _fact(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_fact(v) for v in value) + "]"
+    return "" if value is None else str(value)
 
 
 WITHHELD = "(withheld: health facts need a reviewer, approver, facility officer or auditor)"
@@ -137,6 +185,14 @@ def _explain_run(
         compared = dataclasses.replace(compared, today=today)
     if fmt is ExplainFormat.json:
         print(to_json(compared.to_dict()))
+        return
+    if fmt is ExplainFormat.csv:
+        extra = {
+            "run_id": compared.run.run_id,
+            "run_outcome": _shown(compared.stored, "outcome"),
+            "agrees": "yes" if compared.agrees else "no: " + ", ".join(compared.differences),
+        }
+        emit_rows(clause_rows(compared.today, extra), Format.csv, CSV_COLUMNS + RUN_CSV_COLUMNS)
         return
     print_explanation(compared.today)
     print_comparison(compared)

@@ -5,6 +5,13 @@ the registry's own script and romanised), the facility, the grounds with their
 legal text, the undertakings signed, the release date and the run. One PDF per
 person, or one batch per facility (a cover list, then a page per person).
 
+A batch is laid out in parts: the cover list, then the certificate pages in
+runs of :data:`PART_SIZE`, the parts rendered by a pool of threads (one per
+core: Typst lays out one document on one core, and lets go of the GIL while it
+does) and joined into one PDF with
+pikepdf. The parts depend only on the certificates, never on the number of
+cores, so the same batch is the same bytes on any machine.
+
 Why Typst: it installs as a wheel with its fonts engine inside, lays out any
 script the font covers, and takes its data as JSON (``sys.inputs``), so names
 and reasons never pass through markup and need no escaping. The font is Noto
@@ -20,7 +27,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import resources
@@ -32,6 +41,7 @@ from amnesty.errors import WorkflowError
 TEMPLATE = "certificate.typ"
 FONT_PACKAGE = "cvttf_NotoSansCJK_Regular"
 ISSUER = "amnesty"
+PART_SIZE = 250  # certificate pages per rendered part of a batch
 
 RELIEF_TITLES = {
     "release": ("Release", "release"),
@@ -160,7 +170,9 @@ def _compile(document: dict[str, Any]) -> bytes:
 
 
 def _timestamp(document: dict[str, Any]) -> int:
-    issued = max((c["issued_on"] for c in document["certificates"]), default="1970-01-01")
+    issued = document.get("issued_on") or max(
+        (c["issued_on"] for c in document["certificates"]), default="1970-01-01"
+    )
     day = dt.date.fromisoformat(issued[:10])
     return int(dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC).timestamp())
 
@@ -177,29 +189,109 @@ def render_certificate(cert: CertificateData) -> bytes:
         "title": f"Certificate {cert.number}",
         "issuer": ISSUER,
         "footer": _footer([cert]),
-        "batch": None,
         "certificates": [cert.as_json()],
     }
     return _compile(document)
 
 
-def render_batch(facility: FacilityPart, certs: Sequence[CertificateData]) -> bytes:
-    """A facility's certificates in one PDF: a cover list, then one page each."""
+def render_batch(
+    facility: FacilityPart,
+    certs: Sequence[CertificateData],
+    *,
+    workers: int | None = None,
+    part_size: int = PART_SIZE,
+) -> bytes:
+    """A facility's certificates in one PDF: a cover list, then one page each.
+
+    The parts are rendered by ``workers`` threads (default: one per core the
+    process may use) and joined; the bytes do not depend on ``workers``.
+    """
     if not certs:
         raise WorkflowError(f"facility {facility.id}: no certificates to print")
     ordered = sorted(certs, key=lambda c: c.number)
-    document = {
+    parts = batch_parts(facility, ordered, part_size)
+    if workers is None:
+        workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    workers = max(1, min(workers, len(parts)))
+    if workers == 1:
+        pdfs = [_compile(part) for part in parts]
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        # typst.compile lets go of the GIL while it lays out, so threads use every core
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="typst") as pool:
+            pdfs = list(pool.map(_compile, parts))
+    return join_pdfs(pdfs, title=str(parts[0]["title"]))
+
+
+def batch_parts(
+    facility: FacilityPart, ordered: Sequence[CertificateData], part_size: int = PART_SIZE
+) -> list[dict[str, Any]]:
+    """The Typst documents of a batch: its cover list, then runs of ``part_size`` pages."""
+    if part_size < 1:
+        raise ValueError(f"part size must be at least 1, got {part_size}")
+    common = {
         "title": f"Certificates, {facility.id}",
         "issuer": ISSUER,
         "footer": _footer(ordered),
-        "batch": {
+    }
+    cover = {
+        **common,
+        "cover": {
             "facility": asdict(facility),
             "authority": ordered[0].decree.authority,
             "decree_title": ordered[0].decree.title,
         },
-        "certificates": [c.as_json() for c in ordered],
+        "listing": [
+            {
+                "number": c.number,
+                "person_id": c.person.id,
+                "name": c.person.name,
+                "name_romanised": c.person.name_romanised,
+                "release_date": c.release_date,
+            }
+            for c in ordered
+        ],
+        "certificates": [],
+        # the cover's date: that of the batch, so every part has the same timestamp
+        "issued_on": max(c.issued_on for c in ordered),
     }
-    return _compile(document)
+    pages = []
+    for start in range(0, len(ordered), part_size):
+        run = ordered[start : start + part_size]
+        pages.append(
+            {
+                **common,
+                "total": len(ordered),
+                "issued_on": cover["issued_on"],
+                "certificates": [
+                    {**c.as_json(), "position": start + i + 1} for i, c in enumerate(run)
+                ],
+            }
+        )
+    return [cover, *pages]
+
+
+def join_pdfs(pdfs: Sequence[bytes], *, title: str) -> bytes:
+    """The pages of ``pdfs`` in order as one PDF, with the same bytes for the same input."""
+    if len(pdfs) == 1:
+        return pdfs[0]
+    import pikepdf
+
+    joined = pikepdf.new()
+    opened = [pikepdf.open(io.BytesIO(pdf)) for pdf in pdfs]
+    try:
+        for part in opened:
+            joined.pages.extend(part.pages)
+        with joined.open_metadata(set_pikepdf_as_editor=False) as meta:
+            meta["dc:title"] = title
+            meta["dc:creator"] = [ISSUER]
+        out = io.BytesIO()
+        joined.save(out, deterministic_id=True, compress_streams=True)
+    finally:
+        for part in opened:
+            part.close()
+    return out.getvalue()
 
 
 def write_pdf(pdf: bytes, folder: Path, name: str) -> tuple[Path, str]:

@@ -119,7 +119,10 @@ split in two:
   test holds the migrated database to the declarations on DuckDB and PostgreSQL.
   The key is declared on PostgreSQL only (on DuckDB the index cost more to build
   than the rows to write, and the engine's plans do not use it); foreign keys are
-  checked by the import, not declared.
+  checked by the import, not declared. On PostgreSQL, revision `0011` indexes
+  `convictions`, `health_assessments` and `events` by `person_id`, so that one
+  person's rows (an explanation, a person page) are read without a scan; the import
+  truncates and refills the tables, so the index stays.
 - **What a profile adds** (its typed attributes) is the import's: inside its write
   transaction, before the rows are replaced, an attribute column the profile
   declares and the table lacks is added with its SQLAlchemy type, one the profile no

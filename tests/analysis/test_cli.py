@@ -54,6 +54,15 @@ def test_report_formats_and_refusals(world, tmp_path: Path, capsys) -> None:  # 
     out = tmp_path / "r.html"
     assert run(["report", october, "--out", str(out), "--db", world.db]) == 0
     assert out.read_text().count("<svg") >= 4
+    assert out.stat().st_mode & 0o777 == 0o600  # the report names persons
+    out.write_text("kept")
+    assert run(["report", october, "--out", str(out), "--db", world.db]) == 1
+    assert "give --force" in capsys.readouterr().err and out.read_text() == "kept"
+    assert run(["report", october, "--out", str(out), "--force", "--db", world.db]) == 0
+    assert out.read_text().count("<svg") >= 4
+    missing = tmp_path / "no-such-folder" / "r.html"
+    assert run(["report", october, "--out", str(missing), "--db", world.db]) == 1
+    assert "does not exist" in capsys.readouterr().err and not missing.parent.exists()
     assert run(["report", "R-nope", "--db", world.db]) == 1
     assert "no run 'R-nope'" in capsys.readouterr().err
 

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from amnesty.cli.app import DbOption, FormatOption, app
-from amnesty.cli.output import Format, emit_rows, to_json
+from amnesty.cli.output import Format, check_out, emit_rows, private_file, to_json
 from amnesty.errors import ConfigError
 
 # amnesty.analysis.suppression.DEFAULT_THRESHOLD (tests/analysis pins them equal): the
@@ -89,6 +89,7 @@ def report(
     out: Annotated[
         Path | None, typer.Option("--out", help="File to write; default stdout.")
     ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")] = False,
     transparency: Annotated[
         bool, typer.Option("--transparency", help="For publication: no personal data, suppressed.")
     ] = False,
@@ -104,12 +105,16 @@ def report(
         raise ConfigError(f"--format {fmt!r}: expected html, pdf, md, xlsx or json")
     if fmt in ("pdf", "xlsx") and out is None:
         raise ConfigError(f"--format {fmt} writes a binary file: give --out FILE")
+    if out is not None:
+        check_out(out, force=force)  # before the report is computed
     doc = transparency_report(db, run_id, threshold) if transparency else run_report(db, run_id)
     data = to_json(doc).encode("utf-8") if fmt == "json" else render(doc, fmt)
     if out is None:
         print(data.decode("utf-8"))
     else:
-        out.write_bytes(data)
+        # A full report names persons (examples per group): owner-only, like every export.
+        with private_file(out, "wb", force=force) as handle:
+            handle.write(data)
         print(f"wrote {out}")
 
 

@@ -132,3 +132,25 @@ def test_what_the_cli_creates_is_private(
     assert stat.S_IMODE(rejects.stat().st_mode) == 0o600
     for path in registry.rglob("*"):
         assert stat.S_IMODE(path.stat().st_mode) == (0o700 if path.is_dir() else 0o600), path
+
+
+def test_registry_generate_refuses_a_folder_that_holds_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A second generate into a used folder would mix its tables with the first's
+    (a stale fault list, another profile's tables): refused unless --force."""
+    registry = tmp_path / "registry"
+    args = ["registry", "generate", "--profile", "kp-2015", "--seed", "1", "--out", str(registry)]
+    assert run([*args, "--persons", "20"]) == 0
+    manifest = (registry / "manifest.json").read_bytes()
+    capsys.readouterr()
+    assert run([*args, "--persons", "25"]) == 1
+    err = capsys.readouterr().err
+    assert "folder is not empty" in err and "--force" in err
+    assert (registry / "manifest.json").read_bytes() == manifest  # nothing written
+    assert run([*args, "--persons", "25", "--force"]) == 0
+    assert (registry / "manifest.json").read_bytes() != manifest
+    a_file = tmp_path / "file"
+    a_file.write_text("x", encoding="utf-8")
+    assert run(["registry", "generate", "--persons", "5", "--out", str(a_file)]) == 1
+    assert "is a file; give a folder" in capsys.readouterr().err

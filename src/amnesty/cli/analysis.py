@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from amnesty.cli.app import DbOption, FormatOption, app
+from amnesty.cli.app import DbOption, ForceOption, FormatOption, app
 from amnesty.cli.output import Format, check_out, emit_rows, private_file, to_json
 from amnesty.errors import ConfigError
 
@@ -89,7 +89,7 @@ def report(
     out: Annotated[
         Path | None, typer.Option("--out", help="File to write; default stdout.")
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")] = False,
+    force: ForceOption = False,
     transparency: Annotated[
         bool, typer.Option("--transparency", help="For publication: no personal data, suppressed.")
     ] = False,

@@ -96,6 +96,7 @@ AsOption = Annotated[
         help="Acting user (default $AMNESTY_USER), proved by their password or token.",
     ),
 ]
+ForceOption = Annotated[bool, typer.Option("--force", help="Replace what --out names.")]
 FormatOption = Annotated[
     Format,
     typer.Option("--format", help="table on a terminal; json, jsonl or csv for scripts."),

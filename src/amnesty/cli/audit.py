@@ -15,12 +15,10 @@ from amnesty.audit.checkpoint import (
 )
 from amnesty.audit.log import create_checkpoint, export_chain
 from amnesty.audit.verify import verify
-from amnesty.cli.app import AsOption, DbOption, FormatOption, group
+from amnesty.cli.app import AsOption, DbOption, ForceOption, FormatOption, group
 from amnesty.cli.output import Format, check_out, console, emit_rows, private_file, to_json
 from amnesty.cli.session import acting_user, open_store
 from amnesty.errors import AuditError, PermissionDenied
-
-ForceOption = Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")]
 
 audit_app = group("audit", "Verify, export and checkpoint the audit chain.")
 

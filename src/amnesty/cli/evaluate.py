@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import typer
 
-from amnesty.cli.app import AsOption, DbOption, FormatOption, app
+from amnesty.cli.app import AsOption, DbOption, ForceOption, FormatOption, app
 from amnesty.cli.output import (
     Format,
     check_out,
@@ -291,7 +291,7 @@ def evaluate_command(
         str | None, typer.Option("--spark-master", help=SPARK_MASTER_HELP)
     ] = None,
     no_record: Annotated[bool, typer.Option("--no-record", help=NO_RECORD_HELP)] = False,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")] = False,
+    force: ForceOption = False,
     as_user: AsOption = None,
 ) -> None:
     """Decide everyone under sentence on the as-of date; record the run; print the summary."""

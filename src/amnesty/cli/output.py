@@ -71,6 +71,17 @@ def check_out(path: Path, *, force: bool, option: str = "--out") -> None:
         raise ConfigError(f"{option} {path}: the file exists; give --force to replace it")
 
 
+def check_out_folder(path: Path, *, force: bool, option: str = "--out") -> None:
+    """Refuse an output folder that already holds files (without ``--force``): what a
+    command writes there would mix with what an earlier run left."""
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{option} {path}: is a file; give a folder")
+    if path.is_dir() and any(path.iterdir()) and not force:
+        raise ConfigError(
+            f"{option} {path}: the folder is not empty; give --force to write into it"
+        )
+
+
 def private_file(path: Path, mode: str = "w", *, force: bool) -> IO[Any]:
     """Open ``path`` for writing as a file only its owner can read (0600).
 

@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from amnesty.cli.output import Format, console, emit_rows
+from amnesty.cli.app import ForceOption
+from amnesty.cli.output import Format, check_out_folder, console, emit_rows
 from amnesty.cli.registry import registry_app
 from amnesty.registry.generate import generate
 
@@ -27,8 +28,10 @@ def generate_command(
             help="Inject faults into about RATE x persons rows; lists them in dirty_manifest.json.",
         ),
     ] = 0.0,
+    force: ForceOption = False,
 ) -> None:
     """Generate a synthetic registry (Parquet per table, manifest.json)."""
+    check_out_folder(out, force=force)
     if sys.stderr.isatty():
         with Progress(
             TextColumn("{task.description}"),

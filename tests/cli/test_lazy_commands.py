@@ -1,5 +1,6 @@
-"""Commands load lazily: ``amnesty --help`` imports no database library, and the
-one-line help the root lists without importing a command is that command's own."""
+"""Commands load lazily: ``amnesty --help`` imports no database library and no Rich,
+a command printing no table imports no Rich, and the one-line help the root lists
+without importing a command is that command's own."""
 
 from __future__ import annotations
 
@@ -9,10 +10,23 @@ from pathlib import Path
 
 import typer.main
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
+
+from casework_world import build_world
+
 from amnesty.cli import COMMAND_MODULES
 from amnesty.cli.app import load_all
 
-HEAVY = ("sqlalchemy", "alembic", "duckdb", "psycopg", "pyarrow", "sqlglot", "pydantic")
+HEAVY = (
+    "sqlalchemy",
+    "alembic",
+    "duckdb",
+    "psycopg",
+    "pyarrow",
+    "sqlglot",
+    "pydantic",
+    "rich",
+)
 
 
 def _imported_after(argv: list[str]) -> set[str]:
@@ -28,8 +42,18 @@ def _imported_after(argv: list[str]) -> set[str]:
     return set(filter(None, last.removeprefix("imported:").split(",")))
 
 
-def test_help_imports_no_database_library() -> None:
+def test_help_imports_no_database_library_and_no_rich() -> None:
     assert _imported_after(["--help"]) == set()
+    assert _imported_after([]) == set()  # no arguments: the same listing
+
+
+def test_rich_is_imported_only_to_print_a_table(tmp_path: Path) -> None:
+    from amnesty.store.database import Database
+
+    small = str(tmp_path / "small.duckdb")
+    Database.of(build_world(small).url).close()
+    assert "rich" not in _imported_after(["run", "list", "--db", small, "--format", "json"])
+    assert "rich" in _imported_after(["run", "list", "--db", small, "--format", "table"])
 
 
 def test_parsing_a_command_line_imports_no_pydantic(tmp_path: Path) -> None:
@@ -40,7 +64,8 @@ def test_parsing_a_command_line_imports_no_pydantic(tmp_path: Path) -> None:
 
 
 def test_a_command_imports_what_it_uses() -> None:
-    assert {"sqlalchemy"} <= _imported_after(["decree", "--help"])
+    # and its own help keeps Typer's Rich panels
+    assert {"sqlalchemy", "rich"} <= _imported_after(["decree", "--help"])
 
 
 def test_the_table_lists_every_command_with_its_own_help() -> None:
@@ -50,3 +75,12 @@ def test_the_table_lists_every_command_with_its_own_help() -> None:
     for name, (_modules, listed) in COMMAND_MODULES.items():
         own = " ".join((commands[name].help or "").split("\n\n")[0].split())
         assert own == listed, name
+
+
+def test_no_arguments_prints_the_listing_with_the_usage_exit_code() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "amnesty"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2
+    assert done.stdout.startswith("Usage: amnesty")
+    assert all(f"  {name} " in done.stdout for name in COMMAND_MODULES)

@@ -3,7 +3,7 @@
 Commands load lazily: the root group knows each command's name, module and
 one-line help from :data:`amnesty.cli.COMMAND_MODULES` and imports a module only
 when one of its commands runs (or shows its own help), so ``amnesty --help``
-imports no database library at all.
+imports no database library at all, and prints its listing without Rich.
 """
 
 from __future__ import annotations
@@ -39,12 +39,26 @@ class LazyGroup(typer.core.TyperGroup):
             self.commands.update(built.commands)
         return self.commands.get(cmd_name)
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if not args and self.no_args_is_help and not ctx.resilient_parsing:
+            # Typer shows this help through Rich's error path, which prints nothing for a
+            # plain listing: print it here, with the usage exit code it always had.
+            typer.echo(ctx.get_help())
+            ctx.exit(2)
+        result: list[str] = super().parse_args(ctx, args)
+        return result
+
     def format_help(self, ctx: Any, formatter: Any) -> None:
+        # The root help is a plain listing: Typer's Rich panels would import Rich's
+        # markdown, syntax and traceback modules (~0.2 s) for a list of commands.
+        # A command's own help keeps its Rich panels.
         LazyGroup.listing = True
+        markup, self.rich_markup_mode = self.rich_markup_mode, None
         try:
             super().format_help(ctx, formatter)
         finally:
             LazyGroup.listing = False
+            self.rich_markup_mode = markup
 
 
 def _table() -> dict[str, tuple[tuple[str, ...], str]]:

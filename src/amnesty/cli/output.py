@@ -23,14 +23,12 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import IO, Any
-
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
+from typing import IO, TYPE_CHECKING, Any
 
 from amnesty.errors import ConfigError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 # Invisible characters that reorder the text around them (Trojan Source), beyond Cc.
 _BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -102,6 +100,8 @@ def private_file(path: Path, mode: str = "w", *, force: bool) -> IO[Any]:
 
 def markup_inert(value: object) -> str:
     """:func:`inert`, and safe inside a string Rich reads as markup."""
+    from rich.markup import escape
+
     return escape(inert(value))
 
 
@@ -125,6 +125,10 @@ PIPED_WIDTH = 10_000
 
 
 def console(stderr: bool = False) -> Console:
+    # Rich is imported here and in the table and progress helpers, not at the top: a
+    # command that prints no table (``--help``, JSON for scripts) never pays for it.
+    from rich.console import Console
+
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() else PIPED_WIDTH
     return Console(stderr=stderr, soft_wrap=True, width=width)
@@ -167,6 +171,9 @@ def emit_rows(
         for r in rows:
             w.writerow([csv_cell(_cell(r.get(c))) for c in cols])
     else:
+        from rich.table import Table
+        from rich.text import Text
+
         table = Table(title=title and Text(inert(title)), title_justify="left")
         for c in cols:
             table.add_column(Text(inert(c)), justify="right" if _numeric(rows, c) else "left")

@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.measure import Measurement
-from rich.table import Table
 
 from amnesty.cli.app import DbOption, FormatOption, group
 from amnesty.cli.output import Format, console, emit_document, emit_rows
 from amnesty.cli.session import open_store
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from amnesty.workflow.runs import RunRecord
 
 run_app = group("run", "Stored runs: inputs, counts and reproducibility.")
@@ -94,6 +94,8 @@ def run_list(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
     if not runs:
         console(stderr=True).print("no runs yet: amnesty evaluate DECREE records one")
         return
+    from rich.measure import Measurement
+
     c = console()
     table = _runs_table(runs)
     if Measurement.get(c, c.options.update_width(10**6), table).maximum <= c.width:
@@ -112,6 +114,8 @@ def run_list(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
 
 
 def _runs_table(runs: list[_Listed]) -> Table:
+    from rich.table import Table
+
     table = Table(title="Runs", title_justify="left")
     for name in ("run", "decree", "as of", "engine", "persons", "recorded (UTC)", "by"):
         table.add_column(name, no_wrap=True, justify="right" if name == "persons" else "left")
@@ -212,6 +216,8 @@ def run_show(
     c.print(f"Run {run.run_id}: {run.decree_id} as of {run.as_of.isoformat()}", **PLAIN)
     for line in reproduction_lines(run, status):
         c.print(line, **PLAIN)
+    from rich.table import Table
+
     table = Table(title="Inputs", title_justify="left", show_header=False)
     table.add_column("field", no_wrap=True)
     table.add_column("value", overflow="fold")

@@ -20,6 +20,7 @@ from amnesty.audit.verify import verify
 from amnesty.cli import run as cli_run
 from amnesty.errors import IllegalTransition
 from amnesty.store.engine import get_engine
+from amnesty.workflow.credentials import issue_token, revoke_token
 from amnesty.workflow.releases import execute_release, get_release
 from amnesty.workflow.rosters import approve_roster, prepare_roster
 
@@ -335,3 +336,45 @@ def test_edited_return_date_of_a_revocation_is_found(done: Released) -> None:
     (problem,) = _problems(done)
     assert problem.startswith(f"events {run_id}:P06:return: event_date is '2015-12-01'")
     assert f"but '{SECOND_ROUND.isoformat()}' in audit event" in problem
+
+
+def test_credential_inserted_behind_amnesty_is_found(done: Released) -> None:
+    # A token of the intruder's own for an approver: the hash of a secret they know.
+    _sql(
+        done,
+        "INSERT INTO credentials (credential_id, user_name, kind, secret_hash, created_at, "
+        "created_by) VALUES ('tok-mallory', 'appr1', 'token', :hash, :at, 'admin')",
+        hash="0" * 64,
+        at=dt.datetime(2015, 10, 8, 9, 0),
+    )
+    assert _problems(done) == [
+        "credentials tok-mallory: no audit event wrote this row: it was added behind amnesty"
+    ]
+
+
+def test_password_hash_swapped_is_found(done: Released) -> None:
+    # An intruder puts the hash of a password they know (off1's) on an approver's account.
+    _sql(
+        done,
+        "UPDATE credentials SET secret_hash = (SELECT secret_hash FROM credentials "
+        "WHERE user_name = 'off1' AND kind = 'password') "
+        "WHERE user_name = 'appr1' AND kind = 'password'",
+    )
+    (problem,) = _problems(done)
+    assert problem.startswith("credentials pw-") and ": secret_digest is " in problem
+
+
+def test_revoked_token_made_to_work_again_is_found(done: Released) -> None:
+    token = issue_token(done.url, "appr1", actor="appr1", label="laptop")
+    revoke_token(done.url, token.credential_id, actor="appr1")
+    assert verify(done.url).ok
+    _sql(
+        done,
+        "UPDATE credentials SET revoked_at = NULL, revoked_by = NULL WHERE credential_id = :c",
+        c=token.credential_id,
+    )
+    problems = _problems(done)
+    assert [p.split(" is ", 1)[0] for p in problems] == [
+        f"credentials {token.credential_id}: revoked_at",
+        f"credentials {token.credential_id}: revoked_by",
+    ], problems

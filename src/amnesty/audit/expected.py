@@ -184,6 +184,37 @@ def _registry_import(state: Expected, event: dict[str, Any], after: Any) -> None
             state.drop("events", (key,))
 
 
+def _credential(state: Expected, event: dict[str, Any], after: Any) -> None:
+    """A password set (revoking the user's earlier ones), a token issued, a token revoked."""
+    if after is None:
+        return
+    key, seq, actor = (event["entity_id"],), event["seq"], event["actor"]
+    if event["action"] == "user.token.revoke":
+        state.update(
+            "credentials", key, {"revoked_at": after["revoked_at"], "revoked_by": actor}, seq
+        )
+        return
+    if after["kind"] == "password":  # the new password replaces the open ones, at once
+        for earlier, held in list(state.rows("credentials").items()):
+            mine = held["user_name"] == after["user"] and held["kind"] == "password"
+            if mine and held["revoked_at"] is None:
+                revoked = {"revoked_at": after["created_at"], "revoked_by": actor}
+                state.update("credentials", earlier, revoked, seq)
+    row: Row = {
+        "user_name": after["user"],
+        "kind": after["kind"],
+        "label": after.get("label") or None,
+        "created_at": after["created_at"],
+        "created_by": actor,
+        "expires_at": after.get("expires_at"),
+        "revoked_at": None,
+        "revoked_by": None,
+    }
+    if "secret_digest" in after:  # credentials issued before it was carried: not compared
+        row["secret_digest"] = after["secret_digest"]
+    state.put("credentials", key, row, seq)
+
+
 def _checkpoint(state: Expected, event: dict[str, Any], after: Any) -> None:
     if after is None:
         return
@@ -200,6 +231,7 @@ RULES: dict[str, Rule] = {
     "undertaking": _undertaking,
     "release": _release,
     "certificate": _certificate,
+    "credential": _credential,
     "checkpoint": _checkpoint,
     "snapshot": _registry_import,
 }

@@ -30,7 +30,16 @@ from sqlalchemy.engine import Connection
 from amnesty.audit.chain import canonical_json
 from amnesty.audit.expected import Expected, Key, Row
 from amnesty.store import tables as t
+from amnesty.workflow.credentials import secret_digest
 from amnesty.workflow.rosters import RosterEntry, entries_digest
+
+
+def _digest_not_hash(row: Row) -> Row:
+    """A credential row with its secret hash replaced by the digest its event carries."""
+    secret_hash = row.pop("secret_hash", None)
+    if isinstance(secret_hash, str):
+        row["secret_digest"] = secret_digest(secret_hash)
+    return row
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,8 @@ class Covered:
     key: Callable[[Row], Key]
     json_columns: tuple[str, ...] = ()  # stored as JSON text, carried as JSON values
     order: str = ""  # column that orders rows sharing a key prefix (numbered keys)
+    # a stored row as the chain carries it, where that differs from the columns
+    carried: Callable[[Row], Row] | None = None
 
     def describe(self, key: Key) -> str:
         return f"{self.name} {'/'.join(str(k) for k in key)}"
@@ -60,6 +71,7 @@ COVERED: tuple[Covered, ...] = (
     Covered("releases", lambda r: (int(r["release_id"]),)),
     Covered("release_revocations", lambda r: (int(r["release_id"]),)),
     Covered("certificates", lambda r: (r["certificate_no"],)),
+    Covered("credentials", lambda r: (r["credential_id"],), carried=_digest_not_hash),
     Covered("events", lambda r: (r["event_id"],)),
     Covered("audit_checkpoints", lambda r: (int(r["seq"]), r["signature"])),
 )
@@ -110,6 +122,8 @@ def _actual(connection: Connection, table: Covered, known_runs: set[str]) -> dic
     result: dict[Key, Row] = {}
     for row in connection.execute(query).mappings():
         plain = _plain(dict(row), table.json_columns)
+        if table.carried is not None:
+            plain = table.carried(plain)
         key = table.key(plain)
         if table.order:  # numbered within its key: the first record is 1
             key = (*key, 1 + sum(1 for k in result if k[: len(key)] == key))

@@ -14,6 +14,9 @@ officer's. Then, connected as those logins:
   application login;
 - a reviewer's login decides a review but cannot insert a release nor execute a
   roster, and nothing is half-written;
+- a facility officer's login (mapped to amnesty user off1, officer of F1) writes
+  only off1's rows of F1: releasing F2's roster through it, or inserting rows of
+  another facility or in another user's name, is refused by row-level security;
 - a login that does not own the tables never migrates: a database behind head
   is refused with what to do.
 """
@@ -83,7 +86,7 @@ def deployed(pg_server) -> Iterator[Deployed]:  # type: ignore[no-untyped-def]
     world = build_world(owner_url)
     code = cli_run(
         ["db", "roles", "--db", owner_url, "--login", f"{app}=app", "--login", f"{rev}=reviewer",
-         "--login", f"{off}=facility_officer"]
+         "--login", f"{off}=facility_officer:off1"]
     )  # fmt: skip
     assert code == 0
     urls = [owner_url, *(_as_login(owner_url, n) for n in (app, rev, off))]
@@ -237,6 +240,61 @@ def test_a_reviewers_login_cannot_release(deployed: Deployed) -> None:
     report = execute_roster(officer, "off1", roster.roster_id, release_date=IN_WINDOW)
     assert "P02" in report.released, report
     assert verify(officer.url).problems == []
+
+
+def test_an_officers_login_writes_only_its_users_rows_of_its_facilities(
+    deployed: Deployed,
+) -> None:
+    app = Database.open(deployed.app)
+    run_id = deployed.world.run_id
+    roster = prepare_roster(app, "off2", run_id, "F2")
+    approve_roster(app, "appr1", roster.roster_id)
+    officer = Database.open(deployed.officer)  # acts as off1, an officer of F1 only
+    before = {t: _count(deployed.owner, t) for t in ("audit_events", "releases", "events")}
+    # Claiming to be off2 (whose facility it is) does not help: the login is off1's.
+    with pytest.raises(Exception, match="row-level security"):
+        execute_roster(officer, "off2", roster.roster_id, release_date=IN_WINDOW)
+    assert {t: _count(deployed.owner, t) for t in before} == before
+    forged = {
+        "a release at F2": "INSERT INTO releases (release_id, run_id, person_id, roster_id, "
+        f"facility_id, relief, release_date, executed_by, executed_at) VALUES (999, '{run_id}', "
+        f"'P05', {roster.roster_id}, 'F2', 'release', '2015-10-08', 'off1', now())",
+        "a roster of F2": "INSERT INTO rosters (roster_id, run_id, facility_id, generation, "
+        f"status, prepared_by, prepared_at) VALUES (998, '{run_id}', 'F2', 9, 'prepared', "
+        "'off1', now())",
+        "a roster of F1 in off3's name": "INSERT INTO rosters (roster_id, run_id, facility_id, "
+        f"generation, status, prepared_by, prepared_at) VALUES (997, '{run_id}', 'F1', 9, "
+        "'prepared', 'off3', now())",
+        "an entry of F2's roster": "INSERT INTO roster_entries VALUES "
+        f"({roster.roster_id}, 'P04', 'release')",
+        "a registry event at F2": "INSERT INTO events (event_id, person_id, event_type, "
+        "event_date, facility_id) VALUES ('forged', 'P05', 'release', '2015-10-08', 'F2')",
+        "an undertaking of an F2 person": "INSERT INTO undertaking_records (record_id, run_id, "
+        "person_id, undertaking_id, status, signed_on, recorded_by, recorded_at) VALUES "
+        f"(996, '{run_id}', 'P05', 'pledge', 'signed', '2015-10-08', 'off1', now())",
+    }
+    for what, statement in forged.items():
+        message = _refused(deployed.officer, statement)
+        assert "row-level security" in message, (what, message)
+    # Its own facility, in its own name, it may write; and everyone reads every facility.
+    own = prepare_roster(officer, "off1", run_id, "F1")
+    approve_roster(app, "appr1", own.roster_id)
+    record_undertaking(officer, "off1", run_id, "P01", "pledge", signed_on=IN_WINDOW, witness="Kim")
+    report = execute_roster(officer, "off1", own.roster_id, release_date=IN_WINDOW)
+    assert sorted(report.released) == RELEASED, report
+    assert _count(deployed.officer, "rosters") == _count(deployed.owner, "rosters")
+    assert verify(officer.url).problems == []
+
+
+def test_an_officers_login_must_name_its_user(deployed: Deployed, capsys) -> None:  # type: ignore[no-untyped-def]
+    capsys.readouterr()
+    code = cli_run(["db", "roles", "--db", deployed.owner, "--login", "kim=facility_officer"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Error: ") and "names the amnesty user it acts as" in err
+    with psycopg.connect(deployed.owner) as conn:  # nothing was created
+        found = conn.execute("SELECT count(*) FROM pg_roles WHERE rolname = 'kim'")
+        assert found.fetchone() == (0,)
 
 
 def test_a_login_that_does_not_own_the_tables_never_migrates(deployed: Deployed, pg_server) -> None:  # type: ignore[no-untyped-def]

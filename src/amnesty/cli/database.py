@@ -30,8 +30,9 @@ def db_roles(
         list[str] | None,
         typer.Option(
             "--login",
-            help="NAME=GROUP: create or update login role NAME as a member of GROUP only "
-            "(app, reviewer, approver, facility_officer, drafter, analyst, admin, auditor).",
+            help="NAME=GROUP[:USER]: create or update login role NAME as a member of GROUP "
+            "only (app, reviewer, approver, facility_officer, drafter, analyst, admin, "
+            "auditor), acting as amnesty user USER (required for facility_officer).",
         ),
     ] = None,
     password_stdin: Annotated[
@@ -72,11 +73,7 @@ def db_roles(
         out.print(
             f"{inert(str(store))}: {len(roles.groups())} group roles granted as owner "
             f"{inert(found.owner)}"
-            + (
-                f"; logins: {inert(', '.join(f'{x.name}={x.group}' for x in logins))}"
-                if logins
-                else ""
-            )
+            + (f"; logins: {inert(', '.join(x.described() for x in logins))}" if logins else "")
         )
     if found.unknown_tables:
         out.print(

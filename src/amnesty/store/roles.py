@@ -18,7 +18,12 @@ Three kinds of role (docs/security.md, "Database roles"):
   for per-person logins, so that a stolen reviewer's connection string cannot
   insert a release.
 
-Logins are members of a group (``--login NAME=GROUP``); the groups are NOLOGIN.
+Logins are members of a group (``--login NAME=GROUP[:USER]``); the groups are
+NOLOGIN. A facility officer's login names the amnesty user it acts as, and row-level
+security lets it write only that user's rows of that user's facilities (rosters,
+roster entries, undertakings, releases, certificates, registry events): a stolen
+officer's connection string releases nobody elsewhere. Reads stay unrestricted,
+since the once-per-custody check must see every facility's releases.
 Triggers keep the append-only tables append-only and the granted column changes
 one-way (a signed decree stays signed, an approved roster is only ever withdrawn, a
 revoked credential stays revoked) for every role but the tables' owner, so that a
@@ -53,7 +58,7 @@ APP = "amnesty_app"
 PREFIX = "amnesty_"
 
 # Tables every connection reads.
-READ_ONLY = ("alembic_version",)
+READ_ONLY = ("alembic_version", "database_logins")
 
 # The tables whose rows are history: appended, never changed or removed by amnesty.
 APPEND_ONLY = (
@@ -200,6 +205,14 @@ class Login:
     name: str
     group: str
     password: str | None = None
+    user: str | None = None  # the amnesty user this login acts as
+
+    def described(self) -> str:
+        return f"{self.name}={self.group}" + (f" as {self.user}" if self.user else "")
+
+
+# Groups whose logins must name their amnesty user: their writes are scoped to it.
+SCOPED_GROUPS = (PREFIX + "facility_officer",)
 
 
 @dataclass
@@ -296,6 +309,7 @@ def plan(connection: Any, logins: Sequence[Login] = (), *, schema: str = "public
                 f"{q(schema)}.{q(table)} FOR EACH STATEMENT EXECUTE FUNCTION "
                 "amnesty_append_only()"
             )
+    out.statements.extend(_row_security(schema, tables))
     for login in logins:
         check_name(login.name, "--login")
         if login.group not in groups():
@@ -324,6 +338,16 @@ def plan(connection: Any, logins: Sequence[Login] = (), *, schema: str = "public
             if group != login.group:
                 out.statements.append(f"REVOKE {q(group)} FROM {q(login.name)}")
         out.statements.append(f"GRANT {q(login.group)} TO {q(login.name)}")
+        if login.user is None:
+            out.statements.append(
+                f"DELETE FROM {q(schema)}.database_logins WHERE login = {_literal(login.name)}"
+            )
+        else:
+            out.statements.append(
+                f"INSERT INTO {q(schema)}.database_logins (login, user_name) VALUES "
+                f"({_literal(login.name)}, {_literal(login.user)}) ON CONFLICT (login) "
+                "DO UPDATE SET user_name = EXCLUDED.user_name"
+            )
     return out
 
 
@@ -355,6 +379,78 @@ _TRIGGER_FUNCTIONS = [
 ]
 _ONE_WAY = ("decrees", "rosters", "credentials")
 
+# Row-level security for the scoped groups: each table's check on the rows a scoped
+# login inserts (and, for certificates, updates). ``amnesty_acts_at(f)`` holds when the
+# login's amnesty user is an active facility officer of f (or of every facility);
+# ``amnesty_login_user()`` is that user, so the row must be written in its name.
+_FACILITY_OF = {
+    "roster_entries": "(SELECT r.facility_id FROM rosters r "
+    "WHERE r.roster_id = roster_entries.roster_id)",
+    "undertaking_records": "(SELECT d.facility_id FROM determinations d "
+    "WHERE d.run_id = undertaking_records.run_id "
+    "AND d.person_id = undertaking_records.person_id)",
+    "certificates": "(SELECT r.facility_id FROM releases r "
+    "WHERE r.release_id = certificates.release_id)",
+}
+SCOPED_WRITES: dict[str, tuple[str, str | None]] = {
+    # table: (the facility the row is at, the column naming who wrote it)
+    "rosters": ("facility_id", "prepared_by"),
+    "roster_entries": (_FACILITY_OF["roster_entries"], None),
+    "undertaking_records": (_FACILITY_OF["undertaking_records"], "recorded_by"),
+    "releases": ("facility_id", "executed_by"),
+    "certificates": (_FACILITY_OF["certificates"], None),
+    "events": ("facility_id", None),
+}
+
+
+def _row_security_functions(schema: str) -> list[str]:
+    # SECURITY DEFINER, so that a login needs no grant on the map; session_user is
+    # the login that connected (current_user, inside, is the functions' owner).
+    path = f"SET search_path = {_quote(schema)}, pg_temp"
+    return [
+        "CREATE OR REPLACE FUNCTION amnesty_login_user() RETURNS text LANGUAGE sql STABLE "
+        f"SECURITY DEFINER {path} AS $$ SELECT user_name FROM database_logins "
+        "WHERE login = session_user $$",
+        "CREATE OR REPLACE FUNCTION amnesty_acts_at(facility text) RETURNS boolean "
+        f"LANGUAGE sql STABLE SECURITY DEFINER {path} AS $$ SELECT EXISTS (SELECT 1 "
+        "FROM database_logins l JOIN users u ON u.name = l.user_name "
+        "WHERE l.login = session_user AND u.active "
+        "AND u.roles::jsonb ? 'facility_officer' "
+        "AND (u.facilities::jsonb = '[]'::jsonb OR u.facilities::jsonb ? facility)) $$",
+        "REVOKE ALL ON FUNCTION amnesty_login_user() FROM PUBLIC",
+        "REVOKE ALL ON FUNCTION amnesty_acts_at(text) FROM PUBLIC",
+    ]
+
+
+def _row_security(schema: str, tables: Sequence[str]) -> list[str]:
+    """Enable row security on the scoped tables: every row readable by all, every
+    write allowed to the unscoped groups, and the scoped groups' writes checked."""
+    q = _quote
+    unscoped = ", ".join(q(g) for g in groups() if g not in SCOPED_GROUPS)
+    scoped = ", ".join(q(g) for g in SCOPED_GROUPS)
+    out = _row_security_functions(schema)
+    for group in SCOPED_GROUPS:
+        for function in ("amnesty_login_user()", "amnesty_acts_at(text)"):
+            out.append(f"GRANT EXECUTE ON FUNCTION {function} TO {q(group)}")
+    for table, (facility, writer) in SCOPED_WRITES.items():
+        if table not in tables:
+            continue
+        on = f"{q(schema)}.{q(table)}"
+        check = f"amnesty_acts_at({facility})"
+        if writer is not None:
+            check += f" AND {writer} = amnesty_login_user()"
+        policies = {
+            "amnesty_read": "FOR SELECT USING (true)",
+            "amnesty_unscoped": f"FOR ALL TO {unscoped} USING (true) WITH CHECK (true)",
+            "amnesty_scoped_insert": f"FOR INSERT TO {scoped} WITH CHECK ({check})",
+            "amnesty_scoped_update": f"FOR UPDATE TO {scoped} USING ({check}) WITH CHECK ({check})",
+        }
+        out.append(f"ALTER TABLE {on} ENABLE ROW LEVEL SECURITY")
+        for name, body in policies.items():
+            out.append(f"DROP POLICY IF EXISTS {name} ON {on}")
+            out.append(f"CREATE POLICY {name} ON {on} {body}")
+    return out
+
 
 def apply(connection: Any, logins: Sequence[Login] = ()) -> Plan:
     """Run :func:`plan` in ``connection``'s transaction (the caller commits)."""
@@ -379,14 +475,31 @@ def redacted(statements: Iterable[str]) -> list[str]:
 
 
 def parse_logins(values: Sequence[str], passwords: Mapping[str, str] | None = None) -> list[Login]:
-    """``NAME=GROUP`` pairs (GROUP with or without the ``amnesty_`` prefix)."""
+    """``NAME=GROUP[:USER]`` (GROUP with or without the ``amnesty_`` prefix; USER the
+    amnesty user the login acts as, required for a facility officer's login)."""
     found = []
     for value in values:
-        name, sep, group = value.partition("=")
+        name, sep, rest = value.partition("=")
+        group, _, user = rest.partition(":")
         if not sep or not name or not group:
             raise ConfigError(f"--login {value!r}: expected NAME=GROUP, e.g. alice=reviewer")
         group = group if group.startswith(PREFIX) else PREFIX + group
-        found.append(Login(check_name(name, "--login"), group, (passwords or {}).get(name)))
+        if group in SCOPED_GROUPS and not user:
+            raise ConfigError(
+                f"--login {value!r}: a facility officer's login names the amnesty user it "
+                f"acts as, e.g. {name}={group.removeprefix(PREFIX)}:kim; the database lets it "
+                "write only that user's rows of that user's facilities"
+            )
+        if user and (user != user.strip() or not user.isprintable()):
+            raise ConfigError(f"--login {value!r}: the user name has spaces or control characters")
+        found.append(
+            Login(
+                check_name(name, "--login"),
+                group,
+                (passwords or {}).get(name),
+                user or None,
+            )
+        )
     return found
 
 

@@ -17,6 +17,9 @@ officer's. Then, connected as those logins:
 - a facility officer's login (mapped to amnesty user off1, officer of F1) writes
   only off1's rows of F1: releasing F2's roster through it, or inserting rows of
   another facility or in another user's name, is refused by row-level security;
+- the admin's, approver's, drafter's and auditor's logins each do their role's
+  steps (add and confirm users, draft and sign a decree, approve a roster and
+  revoke a release, sign a checkpoint);
 - a login that does not own the tables never migrates: a database behind head
   is refused with what to do.
 """
@@ -26,12 +29,14 @@ from __future__ import annotations
 import io
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psycopg
 import pytest
 from released_world import IN_WINDOW, RELEASED, World, build_world
 
+from acting import TEST_PASSWORD
+from amnesty.audit.log import create_checkpoint
 from amnesty.audit.verify import verify
 from amnesty.cli import run as cli_run
 from amnesty.errors import ConfigError
@@ -40,11 +45,13 @@ from amnesty.store.db import resolve_db
 from amnesty.store.engine import dispose_engine
 from amnesty.store.migrate import forget_migrated
 from amnesty.workflow.batches import execute_roster
+from amnesty.workflow.decrees import sign_decree
 from amnesty.workflow.evaluate import evaluate_and_record
 from amnesty.workflow.registry_import import import_as
 from amnesty.workflow.releases import record_undertaking, revoke_release
 from amnesty.workflow.review import decide
 from amnesty.workflow.rosters import approve_roster, prepare_roster
+from amnesty.workflow.users import add_user, confirm_user
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]  # a casework world per test
 
@@ -57,6 +64,7 @@ class Deployed:
     reviewer: str
     officer: str
     names: list[str]
+    more_logins: list[str] = field(default_factory=list)  # made by a test: dropped after it
 
     def url(self, login: str) -> str:
         return {"owner": self.owner, "app": self.app, "rev": self.reviewer, "off": self.officer}[
@@ -90,11 +98,13 @@ def deployed(pg_server) -> Iterator[Deployed]:  # type: ignore[no-untyped-def]
     )  # fmt: skip
     assert code == 0
     urls = [owner_url, *(_as_login(owner_url, n) for n in (app, rev, off))]
-    yield Deployed(world, *urls, names=[owner, app, rev, off])
-    for url in urls:
+    deployed = Deployed(world, *urls, names=[owner, app, rev, off])
+    yield deployed
+    more = [_as_login(owner_url, name) for name in deployed.more_logins]
+    for url in urls + more:
         _forget(url)
     pg_server._admin(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
-    for name in (app, rev, off, owner):
+    for name in (app, rev, off, *deployed.more_logins, owner):
         pg_server._admin(f"DROP ROLE IF EXISTS {name}")
 
 
@@ -284,6 +294,45 @@ def test_an_officers_login_writes_only_its_users_rows_of_its_facilities(
     assert sorted(report.released) == RELEASED, report
     assert _count(deployed.officer, "rosters") == _count(deployed.owner, "rosters")
     assert verify(officer.url).problems == []
+
+
+def test_every_roles_login_does_that_roles_steps(deployed: Deployed, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Each group holds every privilege its role's steps need, through a login of its own."""
+    tag = deployed.names[0].rsplit("_", 1)[1]
+    logins = {role: f"{role[:4]}_{tag}" for role in ("admin", "approver", "drafter", "auditor")}
+    deployed.more_logins.extend(logins.values())
+    code = cli_run(
+        ["db", "roles", "--db", deployed.owner,
+         *(a for role, name in logins.items() for a in ("--login", f"{name}={role}"))]
+    )  # fmt: skip
+    assert code == 0
+    db = {role: Database.open(_as_login(deployed.owner, name)) for role, name in logins.items()}
+    admin = db["admin"]
+    add_user(admin, "aud1", ["auditor"], actor="admin", password=TEST_PASSWORD)
+    add_user(admin, "appr3", ["approver"], actor="admin", password=TEST_PASSWORD)
+    confirm_user(admin, "appr3", actor="admin2")
+    second = deployed.world.decree_path.with_name("kp-2015-11.toml")
+    second.write_text(
+        deployed.world.decree_path.read_text(encoding="utf-8").replace("kp-2015-10", "kp-2015-11"),
+        encoding="utf-8",
+    )
+    drafted = evaluate_and_record(db["drafter"], second, actor="drafter", as_of=IN_WINDOW)
+    sign_decree(db["drafter"], drafted.decree.id, "drafter")
+    officer = Database.open(deployed.officer)
+    roster = prepare_roster(officer, "off1", drafted.run.run_id, "F1")
+    approve_roster(db["approver"], "appr3", roster.roster_id)
+    record_undertaking(
+        officer, "off1", drafted.run.run_id, "P01", "pledge", signed_on=IN_WINDOW,
+        witness="Kim",
+    )  # fmt: skip
+    report = execute_roster(officer, "off1", roster.roster_id, release_date=IN_WINDOW)
+    assert sorted(report.released) == RELEASED, report
+    revoke_release(
+        db["approver"], "appr3", drafted.run.run_id, "P02", reason="released in error",
+        return_date=IN_WINDOW,
+    )  # fmt: skip
+    create_checkpoint(db["auditor"], "aud1", tmp_path / "audit.key")
+    assert verify(db["auditor"].url).problems == []
 
 
 def test_an_officers_login_must_name_its_user(deployed: Deployed, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -39,6 +39,7 @@ from pathlib import Path
 import pytest
 
 from determination_factory import make_determinations
+from owned_database import OwnedDatabase
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -211,6 +212,13 @@ def pg_db(pg_server: PgServer) -> Iterator[str]:
     url = pg_server.create_database()
     yield url
     pg_server.drop_database(url)
+
+
+@pytest.fixture
+def owned_database(pg_server: PgServer) -> Iterator[OwnedDatabase]:
+    found = OwnedDatabase(pg_server)
+    yield found
+    found.drop()
 
 
 @pytest.fixture

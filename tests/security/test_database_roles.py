@@ -28,8 +28,7 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import psycopg
 import pytest
@@ -52,6 +51,7 @@ from amnesty.workflow.releases import record_undertaking, revoke_release
 from amnesty.workflow.review import decide
 from amnesty.workflow.rosters import approve_roster, prepare_roster
 from amnesty.workflow.users import add_user, confirm_user
+from owned_database import OwnedDatabase
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]  # a casework world per test
 
@@ -59,17 +59,12 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]  # a casework world per te
 @dataclass
 class Deployed:
     world: World
+    owned: OwnedDatabase
     owner: str
     app: str
     reviewer: str
     officer: str
-    names: list[str]
-    more_logins: list[str] = field(default_factory=list)  # made by a test: dropped after it
-
-    def url(self, login: str) -> str:
-        return {"owner": self.owner, "app": self.app, "rev": self.reviewer, "off": self.officer}[
-            login
-        ]
+    names: list[str]  # the owner's and the three logins' role names
 
 
 def _as_login(url: str, login: str) -> str:
@@ -84,28 +79,20 @@ def _forget(url: str) -> None:
 
 
 @pytest.fixture
-def deployed(pg_server) -> Iterator[Deployed]:  # type: ignore[no-untyped-def]
-    tag = uuid.uuid4().hex[:8]
-    owner, app, rev, off = (f"{k}_{tag}" for k in ("own", "app", "rev", "off"))
-    dbname = f"amnesty_roles_{tag}"
-    pg_server._admin(f"CREATE ROLE {owner} LOGIN CREATEROLE")
-    pg_server._admin(f"CREATE DATABASE {dbname} OWNER {owner} TEMPLATE template0 ENCODING 'UTF8'")
-    owner_url = _as_login(pg_server.admin_url(dbname), owner)
-    world = build_world(owner_url)
+def deployed(owned_database: OwnedDatabase) -> Deployed:
+    owned = owned_database
+    world = build_world(owned.owner_url)
+    (app, app_url), (rev, rev_url), (off, off_url) = (
+        owned.login(role) for role in ("app", "reviewer", "facility_officer")
+    )
     code = cli_run(
-        ["db", "roles", "--db", owner_url, "--login", f"{app}=app", "--login", f"{rev}=reviewer",
-         "--login", f"{off}=facility_officer:off1"]
+        ["db", "roles", "--db", owned.owner_url, "--login", f"{app}=app",
+         "--login", f"{rev}=reviewer", "--login", f"{off}=facility_officer:off1"]
     )  # fmt: skip
     assert code == 0
-    urls = [owner_url, *(_as_login(owner_url, n) for n in (app, rev, off))]
-    deployed = Deployed(world, *urls, names=[owner, app, rev, off])
-    yield deployed
-    more = [_as_login(owner_url, name) for name in deployed.more_logins]
-    for url in urls + more:
-        _forget(url)
-    pg_server._admin(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
-    for name in (app, rev, off, *deployed.more_logins, owner):
-        pg_server._admin(f"DROP ROLE IF EXISTS {name}")
+    return Deployed(
+        world, owned, owned.owner_url, app_url, rev_url, off_url, [owned.owner, app, rev, off]
+    )
 
 
 def _refused(url: str, statement: str) -> str:
@@ -298,15 +285,14 @@ def test_an_officers_login_writes_only_its_users_rows_of_its_facilities(
 
 def test_every_roles_login_does_that_roles_steps(deployed: Deployed, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Each group holds every privilege its role's steps need, through a login of its own."""
-    tag = deployed.names[0].rsplit("_", 1)[1]
-    logins = {role: f"{role[:4]}_{tag}" for role in ("admin", "approver", "drafter", "auditor")}
-    deployed.more_logins.extend(logins.values())
+    roles = ("admin", "approver", "drafter", "auditor")
+    logins = {role: deployed.owned.login(role) for role in roles}
     code = cli_run(
         ["db", "roles", "--db", deployed.owner,
-         *(a for role, name in logins.items() for a in ("--login", f"{name}={role}"))]
+         *(a for role, (name, _url) in logins.items() for a in ("--login", f"{name}={role}"))]
     )  # fmt: skip
     assert code == 0
-    db = {role: Database.open(_as_login(deployed.owner, name)) for role, name in logins.items()}
+    db = {role: Database.open(url) for role, (_name, url) in logins.items()}
     admin = db["admin"]
     add_user(admin, "aud1", ["auditor"], actor="admin", password=TEST_PASSWORD)
     add_user(admin, "appr3", ["approver"], actor="admin", password=TEST_PASSWORD)

@@ -7,10 +7,21 @@ from collections.abc import Iterator
 import pytest
 from serving import Served, serve_world
 
+from owned_database import OwnedDatabase
+
 
 @pytest.fixture
 def served(backend_url: str) -> Iterator[Served]:
     found = serve_world(backend_url)
+    yield found
+    found.app.state.jobs.shutdown()
+    found.client.close()
+
+
+@pytest.fixture
+def served_as_app_login(owned_database: OwnedDatabase) -> Iterator[Served]:
+    """On PostgreSQL, the server connected as the application's login (not the owner)."""
+    found = serve_world(owned_database.owner_url, app_login=owned_database.login("app"))
     yield found
     found.app.state.jobs.shutdown()
     found.client.close()

@@ -54,9 +54,13 @@ class Served:
         return TestClient(self.app, base_url="http://testserver")
 
 
-def serve_world(url: str, **world: Any) -> Served:
+def serve_world(url: str, *, app_login: tuple[str, str] | None = None, **world: Any) -> Served:
+    """The world built at ``url``, served; with ``app_login`` (a login name and its URL)
+    the server connects as the application's login that ``db roles`` makes, as deployed,
+    while the world is built by ``url``'s role, the tables' owner."""
     from fastapi.testclient import TestClient
 
+    from amnesty.cli import run as cli_run
     from amnesty.server.app import create_app
     from amnesty.store.database import Database
     from amnesty.workflow.users import add_user
@@ -65,6 +69,10 @@ def serve_world(url: str, **world: Any) -> Served:
     db = Database.open(built.url)
     add_user(db, "analyst", ["analyst"], actor="admin", password=TEST_PASSWORD)
     add_user(db, "auditor", ["auditor"], actor="admin", password=TEST_PASSWORD)
+    if app_login is not None:
+        name, login_url = app_login
+        assert cli_run(["db", "roles", "--db", url, "--login", f"{name}=app"]) == 0
+        db = Database.open(login_url)
     app = create_app(db)
     return Served(built, app, TestClient(app, base_url="http://testserver"))
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import time
 
 import pyarrow.parquet as pq
+import pytest
 from openpyxl import load_workbook
 from serving import Served
 
@@ -19,7 +21,36 @@ def _events(served: Served, action: str) -> list[dict]:
 
 
 def test_the_whole_flow_as_reviewer_approver_officer_auditor(served: Served) -> None:
-    s, run = served, served.world.run_id
+    _the_whole_flow(served)
+
+
+@pytest.mark.postgres
+def test_the_whole_flow_with_the_server_as_the_app_login(served_as_app_login: Served) -> None:
+    """As deployed: the server holds the application's login, which may only append
+    history and change the columns amnesty changes (docs/security.md)."""
+    s = served_as_app_login
+    assert str(s.app.state.database.url).split("://", 1)[1].startswith("app_")
+    _the_whole_flow(s)
+    # A run through the server's job queue, and a password login with its session.
+    started = s.call("analyst", "POST", "/api/runs", json={"decree_id": s.world.decree.id})
+    assert started.status_code == 202, started.text
+    job = started.json()["job_id"]
+    deadline = time.monotonic() + 120
+    while (polled := s.call("analyst", "GET", f"/api/runs/jobs/{job}").json())["state"] not in (
+        "done",
+        "failed",
+    ):
+        assert time.monotonic() < deadline, polled
+        time.sleep(0.2)
+    assert polled["state"] == "done", polled
+    client = s.new_client()
+    assert s.login(client, "rev1").status_code in (200, 201)
+    assert client.get("/api/me").json()["name"] == "rev1"
+    assert s.call("auditor", "GET", "/api/audit/verify").json()["ok"] is True
+
+
+def _the_whole_flow(s: Served) -> None:
+    run = s.world.run_id
     # The reviewer decides the one referred case; the reason is stored as typed.
     queue = s.call("rev1", "GET", f"/api/runs/{run}/reviews").json()
     assert [(c["person_id"], c["state"]) for c in queue] == [("P03", "open")]

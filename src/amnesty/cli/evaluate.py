@@ -222,7 +222,7 @@ def health_clauses(decree: Any) -> list[str]:
     from amnesty.compile.sql.aggregates import facts_read
     from amnesty.workflow.users import health_facts
 
-    return [c.id for c in decree.clauses if health_facts(facts_read(c.predicate))]
+    return [c.id for c in decree.clauses if health_facts(facts_read(c.predicate), decree)]
 
 
 def health_out_reader(decree_path: Path, db: str | None, as_user: str | None) -> str | None:

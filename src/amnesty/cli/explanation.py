@@ -79,7 +79,7 @@ def explain_command(
     decree, day = load(decree_path), _as_of(as_of)
     with registry_connection(db) as conn:
         e = explain(decree, conn, person_id, as_of=day)
-    e = allow_health_read(db, as_user, e, "explain " + decree.id)
+    e = allow_health_read(db, as_user, e, "explain " + decree.id, decree)
     if fmt is ExplainFormat.json:
         print(to_json(e.to_dict()))
         return
@@ -125,7 +125,7 @@ def _fact(value: Any) -> str:
 WITHHELD = "(withheld: health facts need a reviewer, approver, facility officer or auditor)"
 
 
-def allow_health_read(db: str | None, as_user: str | None, e: Any, source: str) -> Any:
+def allow_health_read(db: str | None, as_user: str | None, e: Any, source: str, decree: Any) -> Any:
     """The explanation to show: as it is, if it shows no health facts or the reader may
     see them (the read is then an audit event); else with the health facts withheld.
 
@@ -139,7 +139,7 @@ def allow_health_read(db: str | None, as_user: str | None, e: Any, source: str) 
     from amnesty.errors import PermissionDenied
     from amnesty.workflow.users import health_facts, list_users, record_health_read
 
-    facts = health_facts(name for clause in e.clauses for name in clause.facts)
+    facts = health_facts((name for clause in e.clauses for name in clause.facts), decree)
     if not facts:
         return e
     store = open_store(db)
@@ -180,7 +180,10 @@ def _explain_run(
     from amnesty.workflow.run_explanation import explain_against_run
 
     compared = explain_against_run(open_store(db), decree_path, run_id, person_id)
-    today = allow_health_read(db, as_user, compared.today, f"explain run {run_id}")
+    from amnesty.decree import load
+
+    decree = load(decree_path)
+    today = allow_health_read(db, as_user, compared.today, f"explain run {run_id}", decree)
     if today is not compared.today:
         compared = dataclasses.replace(compared, today=today)
     if fmt is ExplainFormat.json:

@@ -273,6 +273,26 @@ _SCHEMA_TO_FACT_TYPE: dict[str, Type] = {
 }
 
 
+# The fact prefix of each profile table's attributes (:func:`catalogue`).
+ATTRIBUTE_PREFIX = {
+    "persons": "person",
+    "convictions": "conviction",
+    "offences": "conviction",
+    "facilities": "facility",
+    "events": "event",
+}
+
+
+def sensitive_facts(profile: Profile) -> frozenset[str]:
+    """The facts shown only to those who need them, each read logged: the health
+    assessment's (``health.*``) and the profile's attributes marked ``sensitive``."""
+    names = {f.name for f in CORE_FACTS if f.name.startswith("health.")}
+    for entry in profile.sensitive:  # "table.attribute"
+        table, _, attribute = entry.partition(".")
+        names.add(f"{ATTRIBUTE_PREFIX[table]}.{attribute}")
+    return frozenset(names)
+
+
 def catalogue(profile: Profile) -> dict[str, FactDef]:
     """All facts a decree for ``profile`` may use, by canonical name.
 
@@ -285,11 +305,11 @@ def catalogue(profile: Profile) -> dict[str, FactDef]:
     facts["conviction.gravity"] = replace(facts["conviction.gravity"], values=profile.gravities)
     facts["event.type"] = replace(facts["event.type"], values=profile.event_types)
     sections: tuple[tuple[str, Scope, tuple[Column, ...]], ...] = (
-        ("person", "person", profile.person_attributes),
-        ("conviction", "conviction", profile.conviction_attributes),
-        ("conviction", "conviction", profile.offence_attributes),
-        ("facility", "person", profile.facility_attributes),
-        ("event", "event", profile.event_attributes),
+        (ATTRIBUTE_PREFIX["persons"], "person", profile.person_attributes),
+        (ATTRIBUTE_PREFIX["convictions"], "conviction", profile.conviction_attributes),
+        (ATTRIBUTE_PREFIX["offences"], "conviction", profile.offence_attributes),
+        (ATTRIBUTE_PREFIX["facilities"], "person", profile.facility_attributes),
+        (ATTRIBUTE_PREFIX["events"], "event", profile.event_attributes),
     )
     for prefix, scope, columns in sections:
         for col in columns:

@@ -364,7 +364,11 @@ def _profile(p: Profile) -> list[str]:
             out += _columns(cols, p)
     if p.sensitive:
         shown = ", ".join(f"`{s}`" for s in p.sensitive)
-        out += ["", f"Sensitive (health-like; shown only to roles that need them): {shown}."]
+        out += [
+            "",
+            f"Sensitive (gated like health facts: shown only to the roles that need them, "
+            f"each read logged; docs/security.md): {shown}.",
+        ]
     return [*out, ""]
 
 

@@ -15,6 +15,7 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -27,6 +28,9 @@ from amnesty.store.tables import users
 from amnesty.store.transaction import audit_refusal, transaction
 from amnesty.workflow.duties import SECONDED_ROLES, SeparationOfDuties, check_roles_allowed
 from amnesty.workflow.roles import HEALTH_READERS, Role
+
+if TYPE_CHECKING:
+    from amnesty.decree import Decree
 
 BOOTSTRAP_ACTOR = "(bootstrap)"
 ANONYMOUS_ACTOR = "(anonymous)"
@@ -264,9 +268,17 @@ def _user(row: sa.RowMapping) -> User:
 HEALTH_FACT_PREFIX = "health."
 
 
-def health_facts(names: Iterable[str]) -> list[str]:
-    """The health facts among fact names (``health.severity``, ``health.able_to_work``, ...)."""
-    return sorted({n for n in names if n.startswith(HEALTH_FACT_PREFIX)})
+def health_facts(names: Iterable[str], decree: Decree | None = None) -> list[str]:
+    """The health-like facts among fact names: the health assessment's
+    (``health.severity``, ...) and, with ``decree``, the attributes its profile marks
+    sensitive (``person.tuberculosis`` under ru-2015). Each is gated like health."""
+    sensitive: frozenset[str] = frozenset()
+    if decree is not None:
+        from amnesty.compile.sql import profile_for
+        from amnesty.decree.facts import sensitive_facts
+
+        sensitive = sensitive_facts(profile_for(decree))
+    return sorted({n for n in names if n.startswith(HEALTH_FACT_PREFIX) or n in sensitive})
 
 
 def record_health_read(

@@ -141,9 +141,10 @@ def may_read_health(principal: Any) -> bool:
 
 
 def health_clauses(db: Database, run_id: str) -> frozenset[str]:
-    """The clauses of a run's stored decree that read a health fact (``health.*``):
-    their ids in a row (a referral on ``r-health``, a ground on ``g-unable``) tell
-    whoever reads the row something of the person's health."""
+    """The clauses of a run's stored decree that read a health fact (``health.*``, or an
+    attribute its profile marks sensitive): their ids in a row (a referral on
+    ``r-health``, a ground on ``g-unable``) tell whoever reads the row something of the
+    person's health."""
     import hashlib
 
     from amnesty.compile.sql.aggregates import facts_read
@@ -151,6 +152,7 @@ def health_clauses(db: Database, run_id: str) -> frozenset[str]:
     from amnesty.workflow.decrees import get_decree
     from amnesty.workflow.run_explanation import PLANS
     from amnesty.workflow.runs import get_run
+    from amnesty.workflow.users import health_facts
 
     run = get_run(db, run_id)
     record = get_decree(db, run.decree_id)
@@ -159,11 +161,7 @@ def health_clauses(db: Database, run_id: str) -> frozenset[str]:
     text = record.source_text
     text_hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
     decree = PLANS.decree(text_hash, lambda: load_text(text, f"decree {run.decree_id} (stored)"))
-    return frozenset(
-        c.id
-        for c in decree.clauses
-        if any(f.startswith("health.") for f in facts_read(c.predicate))
-    )
+    return frozenset(c.id for c in decree.clauses if health_facts(facts_read(c.predicate), decree))
 
 
 def redact_health(row: dict[str, Any], clauses: frozenset[str]) -> dict[str, Any]:
@@ -181,7 +179,9 @@ def redact_health(row: dict[str, Any], clauses: frozenset[str]) -> dict[str, Any
                 **u,
                 "clause": HEALTH_REDACTED if u.get("clause") in clauses else u.get("clause"),
                 "missing": [
-                    HEALTH_REDACTED if str(m).startswith("health.") else m
+                    HEALTH_REDACTED
+                    if u.get("clause") in clauses or str(m).startswith("health.")
+                    else m
                     for m in u.get("missing") or []
                 ],
             }

@@ -269,7 +269,7 @@ def _person(
     if identity is None and facility is None:
         raise NotFound(f"no person {person_id!r} in the registry or in run {record.run_id}")
     explanation = _explain(db, record, person_id)
-    clauses, hidden = _clauses(explanation, show_health=health)
+    clauses, hidden = _clauses(explanation, health_clauses(db, record.run_id), show_health=health)
     release = get_release(db, record.run_id, person_id)
     return page(
         request,
@@ -299,14 +299,15 @@ def _explain(db: Database, record: RunRecord, person_id: str) -> RunExplanation:
 
 
 def _clauses(
-    explanation: RunExplanation, *, show_health: bool
+    explanation: RunExplanation, health: frozenset[str], *, show_health: bool
 ) -> tuple[list[dict[str, Any]], bool]:
-    """The clauses as the page shows them; health facts withheld unless ``show_health``."""
+    """The clauses as the page shows them; the facts of the ``health`` clauses (those
+    reading a health or sensitive fact) withheld unless ``show_health``."""
     out, hidden = [], False
     for clause in explanation.today.clauses:
         facts = dict(clause.facts)
         row = {**clause.__dict__, "facts": facts}
-        if not show_health and any(name.startswith("health.") for name in facts):
+        if not show_health and (clause.id in health or any(n.startswith("health.") for n in facts)):
             # the facts and the clause's value would tell what the health record says
             row["facts"] = {name: WITHHELD for name in facts}
             row["value"] = WITHHELD

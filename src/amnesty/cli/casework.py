@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from amnesty.cli.app import AsOption, DbOption, FormatOption, group
+from amnesty.cli.app import AsOption, DbOption, ForceOption, FormatOption, group
 from amnesty.cli.output import Format, emit_rows, inert
 from amnesty.cli.session import acting_user, open_store
 from amnesty.errors import ConfigError, PermissionDenied
@@ -275,13 +275,17 @@ def certificate(
     roster: Annotated[
         int | None, typer.Option("--roster", help="A whole roster's releases, in one batch PDF.")
     ] = None,
+    force: ForceOption = False,
     as_user: AsOption = None,
     db: DbOption = None,
 ) -> None:
-    """Print certificates: one per person, a batch per facility, or a roster's batch."""
+    """Print certificates: one per person, a batch per facility, or a roster's batch.
+
+    A PDF of the same name already in the folder is refused (nothing rendered or
+    recorded) unless --force, which replaces it and records the new file's sha256."""
     paths = print_certificates(
         open_store(db), _user(as_user, db), out, run_id=run, person_id=person, facility_id=facility,
-        roster_id=roster,
+        roster_id=roster, replace=force,
     )  # fmt: skip
     for path in paths:
         print(inert(path))

@@ -3,19 +3,26 @@
 ``--against B`` asks instead whether decree B decides any person differently.
 A counterexample is replayed through the engine before it is printed; with
 ``--out DIR`` it is also written as a registry folder (``DIR/<assertion id>``)
-that ``amnesty registry import`` accepts and ``amnesty explain`` replays.
+that ``amnesty registry import`` accepts and ``amnesty explain`` replays. A
+``DIR`` that already holds files is refused before anything is proved unless
+``--force``; then each counterexample's folder is replaced whole, so that an
+earlier witness's tables never sit beside a new one's.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from amnesty.cli.app import app
-from amnesty.cli.output import Format, to_json
+from amnesty.cli.app import ForceOption, app
+from amnesty.cli.output import Format, check_out_folder, to_json
+from amnesty.errors import ConfigError
 
 
 @app.command("prove")
@@ -38,10 +45,14 @@ def prove_command(
         int, typer.Option("--max-events", min=1, help="Custody events per person (the bound).")
     ] = 4,
     fmt: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
+    force: ForceOption = False,
 ) -> None:
     """Prove the decree's assertions for every possible person, or print a counterexample."""
+    if out is not None:  # before anything is proved: a refusal costs no solver time
+        check_out_folder(out, force=force)
+        if not out.exists() and not out.parent.is_dir():
+            raise ConfigError(f"--out {out}: folder {out.parent} does not exist; create it first")
     from amnesty.assurance import Bounds, Finding, differences, prove
-    from amnesty.assurance.witness import write_registry
     from amnesty.decree import load
 
     d = load(decree)
@@ -67,7 +78,7 @@ def prove_command(
             item["witness"] = f.witness
             item["engine"] = f.engine
             if out is not None:
-                folder = write_registry(f.witness, out / f.name, d.jurisdiction)
+                folder = _write_witness(f.witness, out, f.name, d.jurisdiction, force=force)
                 item["folder"] = str(folder)
         results.append(item)
     if fmt in (Format.json, Format.jsonl):
@@ -77,6 +88,34 @@ def prove_command(
             _print(item, bounds)
     if any(f.status != "proved" for f in findings):
         raise typer.Exit(1)
+
+
+def _write_witness(witness: Any, out: Path, name: str, profile: str, *, force: bool) -> Path:
+    """Write ``witness`` as the registry folder ``out/<name>``: staged in a fresh hidden
+    folder (0700, its files created under the CLI's umask, 0600) and renamed into place,
+    so that a folder already there (``--force``) is replaced whole, never mixed with."""
+    from amnesty.assurance.witness import write_registry
+
+    out.mkdir(mode=0o700, exist_ok=True)
+    # An assertion id is the decree author's text: it must name a folder inside ``out``.
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name).strip(".") or "_"
+    target = out / safe
+    staged = Path(tempfile.mkdtemp(dir=out, prefix=f".{safe}."))
+    try:
+        write_registry(witness, staged, profile)
+        if target.exists() or target.is_symlink():
+            if not force:  # appeared while proving: the check before it found none
+                raise ConfigError(f"--out {target}: exists; give --force to replace it")
+            old = Path(tempfile.mkdtemp(dir=out, prefix=f".{safe}.old."))
+            os.replace(target, old / safe)
+            os.rename(staged, target)
+            shutil.rmtree(old)
+        else:
+            os.rename(staged, target)
+    finally:
+        if staged.exists():
+            shutil.rmtree(staged)
+    return target
 
 
 def _print(item: dict[str, Any], bounds: Any) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -21,7 +22,7 @@ from amnesty.cli.output import (
     to_json,
 )
 from amnesty.cli.session import acting_user, open_store
-from amnesty.errors import ImportRejected
+from amnesty.errors import ConfigError, ImportRejected
 from amnesty.registry.importer import SHOWN_REJECTIONS, count_rejections
 from amnesty.registry.show import registry_summary
 
@@ -32,6 +33,47 @@ def default_rejects(path: Path) -> Path:
     """Beside the extract folder, never inside it (it would read as an unknown table)."""
     resolved = path.resolve()
     return resolved.parent / f"{resolved.name}.rejects.csv"
+
+
+REJECTS_COLUMNS = ("table", "row", "column", "value", "rule")
+
+
+def check_rejects(path: Path) -> None:
+    """Refuse, before the import, a ``--rejects`` path that cannot or must not be written.
+
+    An earlier rejects list is replaced on every import, by design: re-importing after
+    fixing the extract is the normal loop, and the list describes the latest import (a
+    refusal would teach a reflex of deleting it, or of a flag that forces). Any other
+    file is refused: ``--rejects persons.csv`` by a slip of the hand must not destroy the
+    extract's own table. An import has no ``--force`` (it would read as forcing the
+    import); the user names another file instead."""
+    if path.is_dir():
+        raise ConfigError(f"--rejects {path}: is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise ConfigError(f"--rejects {path}: folder {path.parent} does not exist; create it first")
+    if (path.exists() or path.is_symlink()) and not _earlier_rejects(path):
+        raise ConfigError(
+            f"--rejects {path}: the file exists and is not an earlier rejects list; "
+            "name another file (only a rejects list is replaced)"
+        )
+
+
+def _earlier_rejects(path: Path) -> bool:
+    """Whether ``path`` is a rejects list amnesty wrote (its header, or a JSON line of
+    its columns), or empty: a file whose replacing loses nothing an import did not make."""
+    if path.is_symlink() or not path.is_file():
+        return False  # a link may lead anywhere; what it leads to is not ours to replace
+    with path.open("rb") as handle:
+        first = handle.readline(4096).strip()
+    if not first:
+        return path.stat().st_size == 0
+    if first == ",".join(REJECTS_COLUMNS).encode():
+        return True
+    try:
+        row = json.loads(first)
+    except ValueError:
+        return False
+    return isinstance(row, dict) and tuple(row) == REJECTS_COLUMNS
 
 
 def neutralise_rejects(path: Path) -> None:
@@ -103,6 +145,7 @@ def import_command(
     from amnesty.workflow.users import list_users
 
     rejects_path = rejects or default_rejects(path)
+    check_rejects(rejects_path)  # before the database is opened or the extract read
     store = open_store(db, create=True)
     actor = acting_user(as_user, store) if list_users(store) else None
     try:

@@ -19,8 +19,8 @@ from typing import Annotated, Any, cast
 
 import typer
 
-from amnesty.cli.app import FormatOption, group
-from amnesty.cli.output import Format, emit_document
+from amnesty.cli.app import ForceOption, FormatOption, group
+from amnesty.cli.output import Format, check_out, emit_document, private_file
 from amnesty.errors import ConfigError, PermissionDenied
 
 remote_app = group(
@@ -272,17 +272,30 @@ def certificate(
     run: Annotated[str | None, typer.Option("--run", help="Run id, with --person.")] = None,
     person: Annotated[str | None, typer.Option("--person", help="Person id, with --run.")] = None,
     roster: Annotated[int | None, typer.Option("--roster", help="A roster's batch.")] = None,
+    force: ForceOption = False,
     server: ServerOption = None,
 ) -> None:
-    """Download a release certificate (--run, --person) or a roster's batch (--roster)."""
+    """Download a release certificate (--run, --person) or a roster's batch (--roster).
+
+    A PDF of the same name already in the folder is refused unless --force, before the
+    server is asked (the server records every certificate it prints)."""
+    from amnesty.workflow.certificates import pdf_name
+
     if roster is not None:
-        path, name = f"/api/rosters/{roster}/certificates", f"certificates-roster-{roster}.pdf"
+        path, name = f"/api/rosters/{roster}/certificates", f"certificates-roster-{roster}"
     elif run and person:
-        path, name = f"/api/runs/{run}/releases/{person}/certificate", f"certificate-{person}.pdf"
+        path, name = f"/api/runs/{run}/releases/{person}/certificate", f"certificate-{person}"
     else:
         raise ConfigError("give --run RUN --person PERSON, or --roster ROSTER")
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: is a file; give a folder")
+    target = out / pdf_name(name)
+    if out.is_dir():
+        check_out(target, force=force)
+    elif not out.parent.is_dir():
+        raise ConfigError(f"--out {out}: folder {out.parent} does not exist; create it first")
     pdf = _call(server, "GET", path).content
-    out.mkdir(parents=True, exist_ok=True)
-    target = out / name
-    target.write_bytes(pdf)
+    out.mkdir(mode=0o700, exist_ok=True)
+    with private_file(target, "wb", force=force) as handle:  # 0600; O_EXCL unless --force
+        handle.write(pdf)
     print(target)

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -315,14 +317,24 @@ def _stage_and_validate(
 
 
 def _write_rejects(staging: Any, path: Path) -> None:
-    """Every rejection, in table and row order: CSV, or JSONL for a ``.jsonl`` name."""
+    """Every rejection, in table and row order: CSV, or JSONL for a ``.jsonl`` name.
+
+    Written to a fresh file created 0600 beside ``path`` and renamed over it: the list
+    holds the extract's values (personal data), and an earlier file of the same name,
+    whatever its permissions, is replaced whole, never rewritten in place."""
     if not path.parent.exists():
         raise ConfigError(f"--rejects {path}: folder {path.parent} does not exist")
     options = "FORMAT json" if path.suffix == ".jsonl" else "FORMAT csv, HEADER true"
-    staging.execute(
-        'COPY (SELECT tbl AS "table", row, col AS "column", value, rule FROM rejections) '
-        f"TO {quote_literal(str(path))} ({options})"
-    )
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    os.close(fd)  # mkstemp made it 0600; DuckDB writes into it and keeps the mode
+    try:
+        staging.execute(
+            'COPY (SELECT tbl AS "table", row, col AS "column", value, rule FROM rejections) '
+            f"TO {quote_literal(name)} ({options})"
+        )
+        os.replace(name, path)
+    finally:
+        Path(name).unlink(missing_ok=True)
 
 
 def _replace(

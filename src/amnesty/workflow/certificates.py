@@ -26,7 +26,6 @@ The data side (:func:`certificate_data`, reading the store) lives in
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
 import json
 import os
@@ -294,10 +293,7 @@ def join_pdfs(pdfs: Sequence[bytes], *, title: str) -> bytes:
     return out.getvalue()
 
 
-def write_pdf(pdf: bytes, folder: Path, name: str) -> tuple[Path, str]:
-    """Write ``name.pdf`` into ``folder``; returns the path and the file's sha256."""
-    folder.mkdir(parents=True, exist_ok=True)
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
-    path = folder / f"{safe}.pdf"
-    path.write_bytes(pdf)
-    return path, hashlib.sha256(pdf).hexdigest()
+def pdf_name(name: str) -> str:
+    """``name.pdf`` as a file name: any character that could leave the folder or trouble
+    a shell (a certificate number has ``/``, a person id may have anything) becomes ``_``."""
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name) + ".pdf"

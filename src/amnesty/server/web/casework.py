@@ -407,7 +407,8 @@ def roster_certificates(
     out = Path(folder) / f"roster-{roster_id}"
     out.mkdir(parents=True, exist_ok=True)
     try:
-        written = print_certificates(db, principal.name, out, roster_id=roster_id)
+        # The server's own folder, printed again on every request: replacing is the point.
+        written = print_certificates(db, principal.name, out, roster_id=roster_id, replace=True)
     except ConfigError as exc:
         raise NotFound(str(exc)) from None
     return FileResponse(written[0], media_type="application/pdf", filename=written[0].name)

@@ -80,13 +80,17 @@ def test_an_officer_works_through_the_server(
         )
         assert (out / "certificate-P01.pdf").read_bytes().startswith(b"%PDF")
 
-        # The officer of another facility is refused, with the server's reason.
+        # The officer of another facility is refused, with the server's reason (--force: the
+        # file is there, and without it the CLI refuses before asking); the file is kept.
+        kept = (out / "certificate-P01.pdf").read_bytes()
         _as(monkeypatch, s, "off2")
         assert (
-            cli(["remote", "certificate", "--run", run, "--person", "P01", "--out", str(out)]) == 1
-        )
+            cli(["remote", "certificate", "--run", run, "--person", "P01", "--out", str(out),
+                 "--force"]) == 1
+        )  # fmt: skip
         err = capsys.readouterr().err
         assert "not within your facility scope" in err and "F1" not in err
+        assert (out / "certificate-P01.pdf").read_bytes() == kept
         _as(monkeypatch, s, None)
 
         # Logging out revokes the token on the server.

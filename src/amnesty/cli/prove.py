@@ -105,7 +105,9 @@ def _write_witness(witness: Any, out: Path, name: str, profile: str, *, force: b
         write_registry(witness, staged, profile)
         if target.exists() or target.is_symlink():
             if not force:  # appeared while proving: the check before it found none
-                raise ConfigError(f"--out {target}: exists; give --force to replace it")
+                raise ConfigError(
+                    f"--out {target}: appeared while proving; give --force to replace it"
+                )
             old = Path(tempfile.mkdtemp(dir=out, prefix=f".{safe}.old."))
             os.replace(target, old / safe)
             os.rename(staged, target)

@@ -400,7 +400,8 @@ class _Placing:
                 os.link(staged, target)
             except FileExistsError:
                 raise ConfigError(
-                    f"--out {target}: the certificate file exists; give --force to replace it"
+                    f"--out {target}: a file appeared there while printing; "
+                    "give --force to replace it"
                 ) from None
             self._created.append(target)
             staged.unlink()

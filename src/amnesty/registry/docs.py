@@ -73,7 +73,10 @@ rule's text starts with its name:
 With any rejection the import writes nothing, exits 1, prints counts per table and
 rule and the first few rejections, and writes all of them to `--rejects FILE`
 (default `<DIR>.rejects.csv` beside the folder; `.jsonl` for JSON lines) with
-columns `table,row,column,value,rule`. With `--skip-invalid` the valid rows are
+columns `table,row,column,value,rule`. The next import replaces that list (it
+describes the latest import); an existing file that is not a rejects list, a
+folder or a missing folder is refused before the import (`docs/security.md`).
+With `--skip-invalid` the valid rows are
 imported, dependent rows are rejected too, and the command exits 0 with a warning.
 Table-level rejections are never skipped.
 

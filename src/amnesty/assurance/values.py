@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -237,15 +238,25 @@ def member(key: z3.ArithRef, values: Iterable[int]) -> z3.BoolRef:
     Every step keeps exactly the same members; z3 sees O(runs) terms of depth
     O(log runs).
     """
-    return _within(key, runs(values))
+    spans = runs(values)
+    if len(spans) <= FEW_RUNS:
+        return _within(key, spans)
+    # Built once per set over a placeholder: a quantifier's set is asked of every
+    # conviction or event slot, of both persons of a prover, and z3's Python API
+    # takes a second to build 10,000 terms; substituting the key is one call.
+    return z3.substitute(_searched(tuple(spans)), (_PLACEHOLDER, key))
+
+
+_PLACEHOLDER = z3.Int("member!key")
+
+
+@functools.lru_cache(maxsize=32)
+def _searched(spans: tuple[tuple[int, int], ...]) -> z3.BoolRef:
+    return _within(_PLACEHOLDER, list(spans))
 
 
 def _within(key: z3.ArithRef, spans: list[tuple[int, int]]) -> z3.BoolRef:
     if len(spans) <= FEW_RUNS:
-        return z3.Or(
-            [key == lo if lo == hi else z3.And(key >= lo, key <= hi) for lo, hi in spans]
-        )
+        return z3.Or([key == lo if lo == hi else z3.And(key >= lo, key <= hi) for lo, hi in spans])
     middle = len(spans) // 2
-    return z3.If(
-        key < spans[middle][0], _within(key, spans[:middle]), _within(key, spans[middle:])
-    )
+    return z3.If(key < spans[middle][0], _within(key, spans[:middle]), _within(key, spans[middle:]))

@@ -16,7 +16,7 @@ import z3
 
 from amnesty.assurance.person import SymbolicPerson
 from amnesty.assurance.translate import Translator
-from amnesty.assurance.values import TV, Num, Value
+from amnesty.assurance.values import TV, Num, Value, member
 from amnesty.decree.model import Decree
 
 OUTCOMES = ("eligible", "ineligible", "review")
@@ -69,22 +69,22 @@ def scope_value(decree: Decree, person: SymbolicPerson) -> TV | None:
     code = person.strings.code
     parts: list[TV] = []
 
-    def member(name: str, values: tuple[str, ...]) -> TV:
+    def admits(name: str, values: tuple[str, ...]) -> TV:
         v = f[name]
         assert isinstance(v, Num)
-        hit = z3.Or([v.value == code(x) for x in values])
+        hit = member(v.value, [code(x) for x in values])
         return TV(z3.And(v.known, hit), z3.And(v.known, z3.Not(hit)))
 
     if s.facility_types:
-        parts.append(member("facility.type", s.facility_types))
+        parts.append(admits("facility.type", s.facility_types))
     if s.facilities:
-        parts.append(member("facility.id", s.facilities))
+        parts.append(admits("facility.id", s.facilities))
     if s.authorities:
-        parts.append(member("person.authority", s.authorities))
+        parts.append(admits("person.authority", s.authorities))
     if s.divisions:
         division, province = (
-            member("facility.division", s.divisions),
-            member("facility.province", s.divisions),
+            admits("facility.division", s.divisions),
+            admits("facility.province", s.divisions),
         )
         held = f["facility.division"].known  # type: ignore[union-attr]
         hit = z3.Or(division.t, province.t)

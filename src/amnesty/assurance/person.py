@@ -31,6 +31,7 @@ from amnesty.assurance.values import (
     Value,
     days_in_month,
     maximum,
+    member,
     minimum,
     shift_months,
     year_of,
@@ -54,15 +55,17 @@ class Strings:
 
     def __init__(self) -> None:
         self.codes: dict[str, int] = {}
+        self.texts: list[str] = []  # by code: a decree's set may intern thousands
 
     def code(self, text: str) -> int:
-        return self.codes.setdefault(text, len(self.codes))
+        found = self.codes.get(text)
+        if found is None:
+            found = self.codes[text] = len(self.texts)
+            self.texts.append(text)
+        return found
 
     def text(self, code: int) -> str | None:
-        for t, c in self.codes.items():
-            if c == code:
-                return t
-        return None
+        return self.texts[code] if 0 <= code < len(self.texts) else None
 
 
 @dataclass
@@ -109,7 +112,7 @@ class SymbolicPerson:
         var = z3.Int(name)
         self.raw[name] = var
         if values:
-            self.add(z3.Or([var == self.strings.code(v) for v in values]))
+            self.add(member(var, [self.strings.code(v) for v in values]))
         else:
             self.add(var >= 0)
         return Num(known, var)
@@ -127,7 +130,7 @@ class SymbolicPerson:
         return TV(z3.And(known, var), z3.And(known, z3.Not(var)))
 
     def is_text(self, value: Num, *texts: str) -> z3.BoolRef:
-        return z3.And(value.known, z3.Or([value.value == self.strings.code(t) for t in texts]))
+        return z3.And(value.known, member(value.value, [self.strings.code(t) for t in texts]))
 
     def attribute(self, prefix: str, fact: FactDef, kind: str, sink: dict[str, Value]) -> None:
         name = fact.name.split(".", 1)[1]

@@ -26,6 +26,7 @@ from amnesty.assurance.values import (
     Value,
     cal_days,
     maximum,
+    member,
     minimum,
     shift_calendar,
     shift_months,
@@ -237,8 +238,7 @@ class Translator:
         else:
             assert isinstance(v, Num)
             known, key = v.known, v.value
-        codes = [self._code(lit) for lit in node.values]
-        hit = z3.Or([key == c for c in codes])
+        hit = member(key, [self._code(lit) for lit in node.values])
         return TV(z3.And(known, hit), z3.And(known, z3.Not(hit)))
 
     def _code(self, lit: ir.Literal) -> int:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import count
@@ -205,3 +207,56 @@ def maximum(values: list[z3.ArithRef]) -> z3.ArithRef:
     for v in values[1:]:
         out = z3.If(v > out, v, out)
     return out
+
+
+# -- membership in a set of values -------------------------------------------------------
+
+FEW_RUNS = 8
+"""Up to this many runs, membership is tested run by run; above, by halving."""
+
+
+def runs(values: Iterable[int]) -> list[tuple[int, int]]:
+    """The values as maximal runs of consecutive integers, ``(first, last)``, in order."""
+    out: list[tuple[int, int]] = []
+    for v in sorted(set(values)):
+        if out and v == out[-1][1] + 1:
+            out[-1] = (out[-1][0], v)
+        else:
+            out.append((v, v))
+    return out
+
+
+def member(key: z3.ArithRef, values: Iterable[int]) -> z3.BoolRef:
+    """Whether ``key`` is one of ``values``: equivalent to ``Or(key == v, ...)``, but small.
+
+    z3 takes time quadratic in the number of disjuncts to decide a disjunction of
+    equalities on one integer (10,000 took seconds per question), so the values
+    become runs of consecutive integers (a decree's new text literals get
+    consecutive codes, so a set of them is usually one run), each tested as a
+    range, and many runs are searched by halving: below the middle run's first
+    value only the lower half can hold ``key``, from it only the upper half.
+    Every step keeps exactly the same members; z3 sees O(runs) terms of depth
+    O(log runs).
+    """
+    spans = runs(values)
+    if len(spans) <= FEW_RUNS:
+        return _within(key, spans)
+    # Built once per set over a placeholder: a quantifier's set is asked of every
+    # conviction or event slot, of both persons of a prover, and z3's Python API
+    # takes a second to build 10,000 terms; substituting the key is one call.
+    return z3.substitute(_searched(tuple(spans)), (_PLACEHOLDER, key))
+
+
+_PLACEHOLDER = z3.Int("member!key")
+
+
+@functools.lru_cache(maxsize=32)
+def _searched(spans: tuple[tuple[int, int], ...]) -> z3.BoolRef:
+    return _within(_PLACEHOLDER, list(spans))
+
+
+def _within(key: z3.ArithRef, spans: list[tuple[int, int]]) -> z3.BoolRef:
+    if len(spans) <= FEW_RUNS:
+        return z3.Or([key == lo if lo == hi else z3.And(key >= lo, key <= hi) for lo, hi in spans])
+    middle = len(spans) // 2
+    return z3.If(key < spans[middle][0], _within(key, spans[:middle]), _within(key, spans[middle:]))

@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from amnesty.compile.sql.plans import PersonsPlan, PlanCache
 from amnesty.decree.model import Decree
 from amnesty.registry.schema import CUSTODY_EVENTS, CUSTODY_OUT
 from amnesty.workflow.casefiles import Determination, RunInfo
@@ -193,6 +194,11 @@ def body_reasons(today: dict[str, Any] | None, record: Any, person_id: str) -> l
     ]
 
 
+# The re-check's plans: a roster's batches, and rosters under the same decree and date,
+# share one (compile/sql/plans.py says what keys it).
+PLANS: PlanCache[PersonsPlan] = PlanCache(PersonsPlan)
+
+
 def engine_evaluator(
     decree: Decree, run: RunInfo, people: Sequence[str], conn: Connection
 ) -> dict[str, dict[str, Any]]:
@@ -200,13 +206,14 @@ def engine_evaluator(
 
     It runs on ``conn``'s own driver connection, so inside the release transaction it
     sees exactly the registry the release is about to change. Only the determinations
-    are fetched (not the left-out counts and places of a full evaluation).
+    are fetched (not the left-out counts and places of a full evaluation). The decree
+    is compiled once for any persons (:class:`PersonsPlan`); ``people`` are bound to
+    the query as it runs.
     """
-    from amnesty.compile.sql import compile_decree
-    from amnesty.engine import as_backend, run_compiled
+    from amnesty.engine import as_backend, run_plan
 
     backend = as_backend(conn.connection.driver_connection)
-    compiled = compile_decree(decree, backend.dialect, as_of=run.as_of, person_ids=list(people))
+    plan = PLANS.plan(decree, decree.content_hash, backend.dialect, run.as_of)
     wanted = set(people)
-    rows: list[dict[str, Any]] = run_compiled(backend, compiled).to_pylist()
+    rows: list[dict[str, Any]] = run_plan(backend, plan, list(people)).to_pylist()
     return {r["person_id"]: r for r in rows if r["person_id"] in wanted}

@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from amnesty.backends.base import Backend
 from amnesty.compile.sql import CompiledDecree, compile_decree
+from amnesty.compile.sql.plans import PersonsPlan
 from amnesty.decree.model import Decree
 from amnesty.errors import EngineError
 from amnesty.registry.profiles import Profile
@@ -195,8 +196,18 @@ def _decode_json_lists(table: pa.Table) -> pa.Table:
 
 
 def run_compiled(backend: Backend, compiled: CompiledDecree) -> pa.Table:
-    table = backend.fetch_arrow(compiled.sql)
-    if compiled.lists_as_json:
+    return _determinations(backend.fetch_arrow(compiled.sql), compiled.lists_as_json)
+
+
+def run_plan(backend: Backend, plan: PersonsPlan, person_ids: Sequence[str]) -> pa.Table:
+    """The determinations of those of ``person_ids`` in the decree's population, by a
+    plan compiled and rendered once for any persons (nothing is compiled here)."""
+    table = backend.fetch_arrow(plan.sql, plan.parameters(person_ids))
+    return _determinations(table, plan.compiled.lists_as_json)
+
+
+def _determinations(table: pa.Table, lists_as_json: bool) -> pa.Table:
+    if lists_as_json:
         return _decode_json_lists(table)
     schema = schema_of(table.column_names)
     try:

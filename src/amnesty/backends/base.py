@@ -7,7 +7,8 @@ the database.
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from collections.abc import Sequence
+from typing import Any, Protocol, runtime_checkable
 
 import pyarrow as pa
 
@@ -20,4 +21,5 @@ class Backend(Protocol):
 
     def execute(self, sql: str) -> None: ...
 
-    def fetch_arrow(self, sql: str) -> pa.Table: ...
+    # ``params``: the values of the query's parameters ``$1``, ``$2``, ... (None: it has none)
+    def fetch_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table: ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -23,9 +24,9 @@ class DuckDBBackend:
         except Exception as exc:
             raise EngineError(f"DuckDB failed to run the compiled query: {exc}") from exc
 
-    def fetch_arrow(self, sql: str) -> pa.Table:
+    def fetch_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         try:
-            relation = self.conn.sql(sql)
+            relation = self.conn.sql(sql) if params is None else self.conn.sql(sql, params=params)
             # DuckDB 2.x names it to_arrow_table; 1.x returns a Table from arrow().
             fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
             table = fetch()

@@ -5,6 +5,7 @@ normalises both to the Arrow schema."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -40,10 +41,15 @@ class PostgresBackend:
         except Exception as exc:
             raise EngineError(f"PostgreSQL failed to run the compiled query: {exc}") from exc
 
-    def fetch_arrow(self, sql: str) -> pa.Table:
+    def fetch_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        import psycopg
+
         try:
-            with self.conn.cursor() as cur:
-                cur.execute(sql)
+            # A raw cursor takes PostgreSQL's own $1 placeholders, as DuckDB does, and
+            # leaves a % in the query alone (the ordinary cursor would read it as one).
+            cursor = self.conn.cursor() if params is None else psycopg.RawCursor(self.conn)
+            with cursor as cur:
+                cur.execute(sql, params)
                 names = [d.name for d in cur.description or []]
                 rows = cur.fetchall()
         except Exception as exc:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -228,8 +228,10 @@ class SparkBackend:
         except Exception as exc:
             raise EngineError(f"Spark failed: {_short(exc)}") from exc
 
-    def fetch_arrow(self, sql: str) -> pa.Table:
+    def fetch_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         """Run a query and collect its result on the driver as an Arrow table."""
+        if params is not None:
+            raise EngineError("the spark backend runs SQL text as it is: it binds no parameters")
         df = self.frame(sql)
         try:
             return df.toArrow()

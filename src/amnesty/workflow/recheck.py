@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from amnesty.compile.sql.plans import PersonsPlan, PlanCache
 from amnesty.decree.model import Decree
 from amnesty.registry.schema import CUSTODY_EVENTS, CUSTODY_OUT
 from amnesty.workflow.casefiles import Determination, RunInfo
@@ -34,6 +35,11 @@ from amnesty.workflow.casefiles import Determination, RunInfo
 Evaluator = Callable[[Decree, RunInfo, Sequence[str], Connection], dict[str, dict[str, Any]]]
 
 
+# ``:people``, a list bound as one parameter: SQLAlchemy's expanding IN would render
+# and bind one placeholder per person (1,000 a batch) at every execution.
+_PEOPLE = "= ANY(CAST(:people AS VARCHAR[]))"
+
+
 def latest_events(kinds: Sequence[str], columns: Sequence[str]) -> sa.TextClause:
     """Each of ``:people``'s latest event among ``kinds`` (by date, then event id):
     ``person_id`` and ``columns`` of it."""
@@ -41,31 +47,26 @@ def latest_events(kinds: Sequence[str], columns: Sequence[str]) -> sa.TextClause
     return sa.text(
         f"SELECT {names} FROM (SELECT {names}, row_number() OVER (PARTITION BY person_id "
         "ORDER BY event_date DESC, event_id DESC) AS n FROM events "
-        "WHERE person_id IN :people AND event_type IN :kinds) latest WHERE n = 1"
-    ).bindparams(
-        sa.bindparam("people", expanding=True),
-        sa.bindparam("kinds", value=list(kinds), expanding=True),
-    )
+        f"WHERE person_id {_PEOPLE} AND event_type IN :kinds) latest WHERE n = 1"
+    ).bindparams(sa.bindparam("kinds", value=list(kinds), expanding=True))
 
 
 _LATEST_STATUS = latest_events(
     CUSTODY_EVENTS, ("event_type", "event_date", "run_id", "decree_id", "facility_id")
 )
-_HELD_AT = sa.text(
-    "SELECT person_id, facility_id FROM persons WHERE person_id IN :people"
-).bindparams(sa.bindparam("people", expanding=True))
+_HELD_AT = sa.text(f"SELECT person_id, facility_id FROM persons WHERE person_id {_PEOPLE}")
 _NEW_CONVICTIONS = sa.text(
     "SELECT person_id, conviction_id, offence_code, start_date FROM convictions "
     # known by the release date: a later start is a later event, not a fact of today
-    "WHERE person_id IN :people AND start_date > :as_of AND start_date <= :day "
+    f"WHERE person_id {_PEOPLE} AND start_date > :as_of AND start_date <= :day "
     "ORDER BY person_id, start_date, conviction_id"
-).bindparams(sa.bindparam("people", expanding=True))
+)
 _REPEALED = sa.text(
     "SELECT DISTINCT c.person_id, o.offence_code, o.valid_to FROM convictions c "
     "JOIN offences o ON o.offence_code = c.offence_code "
-    "WHERE c.person_id IN :people AND o.valid_to IS NOT NULL "
+    f"WHERE c.person_id {_PEOPLE} AND o.valid_to IS NOT NULL "
     "AND o.valid_to >= :as_of AND o.valid_to < :day ORDER BY c.person_id, o.offence_code"
-).bindparams(sa.bindparam("people", expanding=True))
+)
 
 
 class Stop(NamedTuple):
@@ -193,6 +194,11 @@ def body_reasons(today: dict[str, Any] | None, record: Any, person_id: str) -> l
     ]
 
 
+# The re-check's plans: a roster's batches, and rosters under the same decree and date,
+# share one (compile/sql/plans.py says what keys it).
+PLANS: PlanCache[PersonsPlan] = PlanCache(PersonsPlan)
+
+
 def engine_evaluator(
     decree: Decree, run: RunInfo, people: Sequence[str], conn: Connection
 ) -> dict[str, dict[str, Any]]:
@@ -200,13 +206,14 @@ def engine_evaluator(
 
     It runs on ``conn``'s own driver connection, so inside the release transaction it
     sees exactly the registry the release is about to change. Only the determinations
-    are fetched (not the left-out counts and places of a full evaluation).
+    are fetched (not the left-out counts and places of a full evaluation). The decree
+    is compiled once for any persons (:class:`PersonsPlan`); ``people`` are bound to
+    the query as it runs.
     """
-    from amnesty.compile.sql import compile_decree
-    from amnesty.engine import as_backend, run_compiled
+    from amnesty.engine import as_backend, run_plan
 
     backend = as_backend(conn.connection.driver_connection)
-    compiled = compile_decree(decree, backend.dialect, as_of=run.as_of, person_ids=list(people))
+    plan = PLANS.plan(decree, decree.content_hash, backend.dialect, run.as_of)
     wanted = set(people)
-    rows: list[dict[str, Any]] = run_compiled(backend, compiled).to_pylist()
+    rows: list[dict[str, Any]] = run_plan(backend, plan, list(people)).to_pylist()
     return {r["person_id"]: r for r in rows if r["person_id"] in wanted}

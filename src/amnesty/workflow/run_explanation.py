@@ -14,14 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from amnesty.compile.sql import plans
 from amnesty.decree import Decree, load
-from amnesty.engine import as_backend, profile_of
+from amnesty.engine import as_backend
 from amnesty.errors import ConfigError
 from amnesty.explanation import ExplainPlan, Explanation, explain
 from amnesty.registry.snapshot import current_snapshot
@@ -154,24 +154,21 @@ def _explain_now(
         return explain(decree, backend, person_id, as_of=as_of, plan=plan), _hash(snapshot)
 
 
-class PlanCache:
+class PlanCache(plans.PlanCache[ExplainPlan]):
     """Decrees compiled for explaining, kept between calls (bounded, least recently
-    used out first).
+    used out first), and stored decrees parsed, by their text's hash.
 
     An explanation compiles the decree for one person and renders the whole CTE
     chain four or five times; at 100k persons on PostgreSQL that was 2.9 s of
     Python against 0.8 s in the database. A plan (:class:`ExplainPlan`) does that
-    once for any person. Plans are keyed by the decree text's hash, the as-of
-    date, the profile's content hash and the SQL dialect, so a changed decree or
-    profile is compiled afresh; parsed stored decrees are kept by their text's hash.
+    once for any person. Plans are kept as :class:`amnesty.compile.sql.plans.PlanCache`
+    keeps them (by decree text hash, as-of date, profile and dialect), so a changed
+    decree or profile is compiled afresh.
     """
 
     def __init__(self, size: int = 16) -> None:
-        self.size = size
-        self._lock = threading.Lock()
-        self._plans: OrderedDict[tuple[str, dt.date, str, str], ExplainPlan] = OrderedDict()
+        super().__init__(ExplainPlan, size)
         self._decrees: OrderedDict[str, Decree] = OrderedDict()
-        self.compiled = 0  # plans made (a test reads it)
 
     def decree(self, text_hash: str, parse: Any) -> Decree:
         with self._lock:
@@ -186,25 +183,9 @@ class PlanCache:
                 self._decrees.popitem(last=False)
         return parsed
 
-    def plan(self, decree: Decree, decree_hash: str, dialect: str, as_of: dt.date) -> ExplainPlan:
-        profile = profile_of(decree)
-        key = (decree_hash, as_of, profile.content_hash, dialect)
-        with self._lock:
-            found = self._plans.get(key)
-            if found is not None and found.decree is decree:
-                self._plans.move_to_end(key)
-                return found
-        made = ExplainPlan(decree, dialect, as_of, profile)  # outside the lock: 0.1-0.5 s
-        with self._lock:
-            self._plans[key] = made
-            self.compiled += 1
-            while len(self._plans) > self.size:
-                self._plans.popitem(last=False)
-        return made
-
     def clear(self) -> None:
+        super().clear()
         with self._lock:
-            self._plans.clear()
             self._decrees.clear()
 
 

@@ -15,7 +15,6 @@ The passes, in order (each a module of this package):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -34,7 +33,7 @@ from amnesty.compile.sql.decide import (
 )
 from amnesty.compile.sql.dialect import SqlDialect, get_dialect
 from amnesty.compile.sql.lower import Lowerer
-from amnesty.compile.sql.registry import registry_ctes
+from amnesty.compile.sql.registry import BOUND_PERSONS, PersonFilter, registry_ctes
 from amnesty.decree import ir
 from amnesty.decree.model import Decree
 from amnesty.registry.profiles import Profile, get_profile, jurisdiction_profile
@@ -83,8 +82,14 @@ def compile_decree(
     *,
     as_of: dt.date | None = None,
     profile: Profile | None = None,
-    person_ids: Sequence[str] | None = None,
+    person_ids: PersonFilter = None,
 ) -> CompiledDecree:
+    """``decree`` as one query on ``as_of`` (default: the decree's).
+
+    ``person_ids``: None decides everyone; a list of ids decides those, written into
+    the query as literals; :data:`BOUND_PERSONS` decides the ids bound as the query's
+    one parameter when it runs (:class:`amnesty.compile.sql.plans.PersonsPlan`).
+    """
     d = get_dialect(dialect) if isinstance(dialect, str) else dialect
     as_of = as_of or decree.as_of
     if as_of != decree.as_of:
@@ -167,4 +172,12 @@ def _profile_for(decree: Decree) -> Profile:
         return get_profile("core")
 
 
-__all__ = ["OUTPUT_COLUMNS", "PASSES", "SCOPE_ID", "CompiledDecree", "compile_decree", "ir"]
+__all__ = [
+    "BOUND_PERSONS",
+    "OUTPUT_COLUMNS",
+    "PASSES",
+    "SCOPE_ID",
+    "CompiledDecree",
+    "compile_decree",
+    "ir",
+]

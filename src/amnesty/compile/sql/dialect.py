@@ -100,6 +100,17 @@ class SqlDialect:
     # Whether list-valued output columns arrive as JSON text to be decoded.
     lists_as_json = False
 
+    def in_bound_list(self, column: exp.Expr) -> exp.Expr:
+        """``column`` is one of the strings of the query's one parameter, ``$1``, a list
+        bound when the query runs: DuckDB and PostgreSQL both spell it ``= ANY($1)``.
+
+        The cast gives an empty list (bound without an element type) its type.
+        """
+        ids = exp.Cast(
+            this=exp.Parameter(this=exp.Literal.number(1)), to=exp.DataType.build("VARCHAR[]")
+        )
+        return exp.EQ(this=column, expression=exp.Any(this=exp.paren(ids, copy=False)))
+
 
 class DuckDBDialect(SqlDialect):
     name = "duckdb"
@@ -152,6 +163,12 @@ class PostgresDialect(SqlDialect):
 
 class SparkDialect(SqlDialect):
     name = "spark"
+
+    def in_bound_list(self, column: exp.Expr) -> exp.Expr:
+        from amnesty.errors import EngineError
+
+        # The Spark backend runs SQL text as it is: it binds no parameters.
+        raise EngineError("the spark backend cannot take the persons as a query parameter")
 
     def add_days(self, date: exp.Expr, days: exp.Expr) -> exp.Expr:
         # DATE_ADD takes an INT; Spark's DIV (the rounded fractions) yields a BIGINT.

@@ -43,12 +43,29 @@ def _int(e: exp.Expr) -> exp.Expr:
     return exp.Cast(this=e, to=exp.DataType.build("INT"))
 
 
-def _person_filter(person_ids: Sequence[str] | None, column: str) -> exp.Expr | None:
+class BoundPersons:
+    """The persons a query is restricted to, given when it runs rather than written
+    into it: the query's one parameter ``$1``, a list of person ids
+    (:meth:`SqlDialect.in_bound_list`). One rendering then serves every batch."""
+
+    def __repr__(self) -> str:
+        return "BOUND_PERSONS"
+
+
+BOUND_PERSONS = BoundPersons()
+
+# None: everyone; ids: those, as literals; BOUND_PERSONS: those bound at execution.
+PersonFilter = Sequence[str] | BoundPersons | None
+
+
+def _person_filter(person_ids: PersonFilter, column: str, d: SqlDialect) -> exp.Expr | None:
     if person_ids is None:
         return None
+    table, _, name = column.rpartition(".")
+    if isinstance(person_ids, BoundPersons):
+        return d.in_bound_list(exp.column(name, table or None))
     if not person_ids:
         return exp.false()
-    table, _, name = column.rpartition(".")
     return exp.In(this=exp.column(name, table or None), expressions=_strings(person_ids))
 
 
@@ -59,7 +76,7 @@ class RegistryCTEs:
         as_of: dt.date,
         profile: Profile,
         aggregates: Aggregates,
-        person_ids: Sequence[str] | None,
+        person_ids: PersonFilter,
     ) -> None:
         self.d = dialect
         self.as_of = as_of
@@ -71,7 +88,8 @@ class RegistryCTEs:
         return self.d.date_literal(self.as_of.isoformat())
 
     def _where(self, select: exp.Select, column: str, *extra: exp.Expr) -> exp.Select:
-        conds = [c for c in (_person_filter(self.person_ids, column), *extra) if c is not None]
+        own = _person_filter(self.person_ids, column, self.d)
+        conds = [c for c in (own, *extra) if c is not None]
         return select.where(exp.and_(*conds), copy=False) if conds else select
 
     # -- places -----------------------------------------------------------------------
@@ -565,7 +583,7 @@ def registry_ctes(
     as_of: dt.date,
     profile: Profile,
     aggs: Aggregates,
-    person_ids: Sequence[str] | None,
+    person_ids: PersonFilter,
     reads: set[str],
 ) -> tuple[RegistryCTEs, list[tuple[str, exp.Select]], list[str]]:
     """The registry part of a decision query: its builder, the CTEs every decree reads,

@@ -219,10 +219,9 @@ def _evaluate_on_spark(
 def health_clauses(decree: Any) -> list[str]:
     """The clauses whose predicate reads a health fact: an ``--out`` row they decided says
     something of the person's health (a referral for severe illness, a health ground)."""
-    from amnesty.compile.sql.aggregates import facts_read
-    from amnesty.workflow.users import health_facts
+    from amnesty.workflow.users import health_clauses_of
 
-    return [c.id for c in decree.clauses if health_facts(facts_read(c.predicate), decree)]
+    return health_clauses_of(decree)
 
 
 def health_out_reader(decree_path: Path, db: str | None, as_user: str | None) -> str | None:

@@ -281,6 +281,16 @@ def health_facts(names: Iterable[str], decree: Decree | None = None) -> list[str
     return sorted({n for n in names if n.startswith(HEALTH_FACT_PREFIX) or n in sensitive})
 
 
+def health_clauses_of(decree: Decree) -> list[str]:
+    """The ids of ``decree``'s clauses whose predicate reads a health-like fact
+    (:func:`health_facts`); the profile is resolved once, not per clause."""
+    from amnesty.compile.sql.aggregates import facts_read
+
+    reads = {c.id: facts_read(c.predicate) for c in decree.clauses}
+    gated = set(health_facts({n for names in reads.values() for n in names}, decree))
+    return [clause for clause, names in reads.items() if gated.intersection(names)]
+
+
 def record_health_read(
     url: Database,
     actor: str | None,

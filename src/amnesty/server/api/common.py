@@ -147,12 +147,11 @@ def health_clauses(db: Database, run_id: str) -> frozenset[str]:
     person's health."""
     import hashlib
 
-    from amnesty.compile.sql.aggregates import facts_read
     from amnesty.decree import load_text
     from amnesty.workflow.decrees import get_decree
     from amnesty.workflow.run_explanation import PLANS
     from amnesty.workflow.runs import get_run
-    from amnesty.workflow.users import health_facts
+    from amnesty.workflow.users import health_clauses_of
 
     run = get_run(db, run_id)
     record = get_decree(db, run.decree_id)
@@ -161,7 +160,7 @@ def health_clauses(db: Database, run_id: str) -> frozenset[str]:
     text = record.source_text
     text_hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
     decree = PLANS.decree(text_hash, lambda: load_text(text, f"decree {run.decree_id} (stored)"))
-    return frozenset(c.id for c in decree.clauses if health_facts(facts_read(c.predicate), decree))
+    return frozenset(health_clauses_of(decree))
 
 
 def redact_health(row: dict[str, Any], clauses: frozenset[str]) -> dict[str, Any]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import tempfile
 import time
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -108,6 +111,16 @@ def _the_whole_flow(s: Served) -> None:
     assert pdf.headers["content-type"] == "application/pdf"
     batch = s.call("appr1", "GET", f"/api/rosters/{roster}/certificates")
     assert batch.status_code == 200 and batch.content.startswith(b"%PDF")
+    # The web page's download prints into a private folder and leaves nothing behind:
+    # no shared folder under /tmp where another account could plant a file or a link.
+    before = set(Path(tempfile.gettempdir()).glob("amnesty-certificates*"))
+    page_pdf = s.call("appr1", "GET", f"/rosters/{roster}/certificates.pdf")
+    assert page_pdf.status_code == 200 and page_pdf.content.startswith(b"%PDF")
+    printed = _events(s, "certificate.print")[-1]["after"]
+    assert printed["sha256"] == hashlib.sha256(page_pdf.content).hexdigest()
+    folder = Path(printed["path"]).parent  # this request's own, gone once sent
+    assert folder.name.startswith("amnesty-certificates-") and not folder.exists()
+    assert set(Path(tempfile.gettempdir()).glob("amnesty-certificates*")) == before
 
     # The officer of another facility sees nothing of it.
     for path in (

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,6 +19,7 @@ from urllib.parse import urlencode
 
 from fastapi import Form, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
+from starlette.background import BackgroundTask
 
 from amnesty.audit.verify import verify
 from amnesty.errors import AmnestyError, ConfigError, ImportRejected
@@ -399,19 +401,36 @@ def roster_certificates(
     roster_id: int,
     principal: Annotated[Principal, allow(*PRINTERS, facility_of=roster_facility)],
 ) -> Response:
-    """The roster's certificates in one PDF; printing is recorded with the file's digest."""
+    """The roster's certificates in one PDF; printing is recorded with the file's digest.
+
+    Printed into a fresh folder of the server's own (mode 0700), removed once the file
+    is sent: a folder shared under /tmp would let another local account plant a symlink
+    or swap the PDF between printing and sending. An operator who keeps the files sets
+    ``app.state.certificate_dir``; a roster is then printed again over its own folder.
+    """
     db = database(request)
-    folder = getattr(request.app.state, "certificate_dir", None) or Path(
-        tempfile.gettempdir(), "amnesty-certificates"
-    )
-    out = Path(folder) / f"roster-{roster_id}"
-    out.mkdir(parents=True, exist_ok=True)
+    kept = getattr(request.app.state, "certificate_dir", None)
+    if kept is not None:
+        out = Path(kept) / f"roster-{roster_id}"
+        out.mkdir(parents=True, exist_ok=True)
+        cleanup = None
+    else:
+        out = Path(tempfile.mkdtemp(prefix="amnesty-certificates-"))
+        cleanup = BackgroundTask(shutil.rmtree, out, ignore_errors=True)
     try:
-        # The server's own folder, printed again on every request: replacing is the point.
-        written = print_certificates(db, principal.name, out, roster_id=roster_id, replace=True)
-    except ConfigError as exc:
-        raise NotFound(str(exc)) from None
-    return FileResponse(written[0], media_type="application/pdf", filename=written[0].name)
+        # replace: a kept folder is printed again on every request, on purpose.
+        written = print_certificates(
+            db, principal.name, out, roster_id=roster_id, replace=kept is not None
+        )
+    except BaseException as exc:
+        if kept is None:
+            shutil.rmtree(out, ignore_errors=True)
+        if isinstance(exc, ConfigError):
+            raise NotFound(str(exc)) from None
+        raise
+    return FileResponse(
+        written[0], media_type="application/pdf", filename=written[0].name, background=cleanup
+    )
 
 
 def _date(text: str, what: str) -> dt.date:

@@ -8,7 +8,9 @@ from casework_world import BODY_DECREE_TOML, IN_WINDOW, World, build_world
 
 from amnesty.audit.verify import verify
 from amnesty.errors import IllegalTransition
+from amnesty.store.database import Database
 from amnesty.workflow import review
+from amnesty.workflow.batches import check_roster, execute_roster
 from amnesty.workflow.releases import execute_release
 from amnesty.workflow.rosters import approve_roster, prepare_roster
 
@@ -51,3 +53,27 @@ def test_without_bodies_an_eligible_person_is_no_review_case(backend_url: str) -
     plain = build_world(backend_url)
     with pytest.raises(IllegalTransition, match="only review cases"):
         review.decide(plain.url, "rev1", plain.run_id, "P02", "eligible", "x")
+
+
+def test_roster_check_counts_who_waits_for_the_body(world: World) -> None:
+    db = Database.of(world.url)
+    roster = prepare_roster(world.url, "off1", world.run_id, "F1")
+    approve_roster(world.url, "appr1", roster.roster_id)
+    before = check_roster(db, roster.roster_id, IN_WINDOW)
+    waiting = {
+        pid
+        for pid, stops in before.blocked.items()
+        if any(s.kind == "body decision not recorded" for s in stops)
+    }
+    assert "P02" in waiting and not before.ready
+    assert dict(before.by_reason)["body decision not recorded"] == len(waiting)
+    with pytest.raises(IllegalTransition, match=r"body decision not recorded"):
+        execute_roster(world.url, "off1", roster.roster_id, release_date=IN_WINDOW)
+
+    review.decide(world.url, "rev1", world.run_id, "P02", "eligible", "court order 17/2015")
+    after = check_roster(db, roster.roster_id, IN_WINDOW)
+    assert "P02" in after.ready
+    assert dict(after.by_reason).get("body decision not recorded", 0) == len(waiting) - 1
+    report = execute_roster(world.url, "off1", roster.roster_id, release_date=IN_WINDOW)
+    assert report.released == ["P02"]
+    assert world.sql("SELECT count(*) FROM releases")[0][0] == 1

@@ -30,7 +30,7 @@ from amnesty.errors import IllegalTransition
 from amnesty.store.database import Database
 from amnesty.store.tables import determinations, releases
 from amnesty.workflow import recheck
-from amnesty.workflow.casefiles import decree_for_run, run_info
+from amnesty.workflow.casefiles import decree_for_run, determination_of, run_info
 from amnesty.workflow.execution import (
     Candidate,
     release_entity,
@@ -96,8 +96,9 @@ def check_roster(db: Database, roster_id: int, release_date: dt.date) -> Readine
     """Who on the roster is released, ready, or blocked (and why), on ``release_date``.
 
     Ready means: the run's determination allows it, every undertaking is signed by
-    the date, and the registry still holds the person where the roster says. The
-    engine re-evaluation happens at the release itself, inside its transaction.
+    the date, the decision of the body that applies the person's ground is recorded
+    (``applied_by``), and the registry still holds the person where the roster says.
+    The engine re-evaluation happens at the release itself, inside its transaction.
     """
     with db.snapshot() as conn:
         return _readiness(conn, find_roster(conn, roster_id), release_date)
@@ -208,26 +209,29 @@ def _readiness(conn: Connection, roster: Roster, day: dt.date) -> Readiness:
     )
     readiness.already = [p for p in people if p in released]
     pending = [p for p in people if p not in released]
-    required = dict(
-        conn.execute(
-            sa.select(determinations.c.person_id, determinations.c.undertakings).where(
-                determinations.c.run_id == run_id
-            )
-        ).all()
-    )
+    stored = {
+        row["person_id"]: determination_of(row)
+        for row in conn.execute(
+            sa.select(determinations).where(determinations.c.run_id == run_id)
+        ).mappings()
+    }
     decided = latest_records(conn, run_id)
     signed = undertakings_of(conn, run_id, pending) if pending else {}
     run = run_info(conn, run_id)
+    decree = decree_for_run(conn, run)
     registry = recheck.registry_reasons_many(
         conn, run, dict.fromkeys(pending, roster.facility_id), day
     )
     for pid in pending:
-        stops = undertaking_stops(
-            pid, json.loads(required.get(pid) or "[]"), signed.get(pid, {}), day
-        )
+        found = stored.get(pid)
+        required = found.undertakings if found is not None else ()
+        stops = undertaking_stops(pid, required, signed.get(pid, {}), day)
         record = decided.get(pid)
         if record is not None and record.kind == "reopen":
             stops.append(recheck.Stop("review reopened", f"the review of {pid} was reopened"))
+        body = recheck.stored_body(decree, found) if found is not None else None
+        for text in recheck.body_reasons({"applied_by": body}, record, pid):
+            stops.append(recheck.Stop("body decision not recorded", text))
         stops.extend(registry[pid])
         if stops:
             readiness.blocked[pid] = stops

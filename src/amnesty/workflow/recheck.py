@@ -194,6 +194,42 @@ def body_reasons(today: dict[str, Any] | None, record: Any, person_id: str) -> l
     ]
 
 
+def stored_body(decree: Decree, found: Determination) -> str | None:
+    """The body that applies a stored determination, read from the run's decree: the
+    engine's own choice (compile/interpreter.py ``decide``) made again from what the run
+    stored, the first best-ranked grant that holds (or, for a review case, that holds or
+    is unknown), else a refer that reaches persons with no ground.
+
+    ``roster check`` counts with it who waits for a body's decision, reading only; the
+    release itself never trusts it and re-derives the body with the engine
+    (:func:`body_reasons`)."""
+    if not decree.names_bodies or found.outcome == "ineligible":
+        return None
+    ranking = list(decree.relief_ranking)
+    unknown = {u.get("clause") for u in found.unknown if isinstance(u, dict)}
+
+    def possible(clause_id: str) -> bool:
+        return clause_id in found.grounds or (found.outcome == "review" and clause_id in unknown)
+
+    grants = [c for c in decree.clauses if c.kind == "grant" and possible(c.id)]
+    best = min(
+        grants,
+        key=lambda c: (
+            ranking.index(c.relief or "release")
+            if (c.relief or "release") in ranking
+            else len(ranking)
+        ),
+        default=None,
+    )
+    if best is None and found.outcome == "review":
+        best = next(
+            (c for c in decree.clauses if c.without_ground and c.id in found.referred), None
+        )
+    if best is None:
+        return None
+    return best.applied_by or decree.applied_by
+
+
 # The re-check's plans: a roster's batches, and rosters under the same decree and date,
 # share one (compile/sql/plans.py says what keys it).
 PLANS: PlanCache[PersonsPlan] = PlanCache(PersonsPlan)

@@ -227,3 +227,27 @@ def test_where_a_check_finds_no_problem_its_witness_replays() -> None:
         assert answer.status == "sat"
         pid = answer.witness["persons"][0]["person_id"]
         assert seen(engine_determinations(decree, answer.witness)[pid])
+
+
+def test_a_scope_division_above_the_province_is_matched_as_the_engine_does() -> None:
+    """The scope's divisions match any division of the facility's chain (itself and up
+    to four above), so a person held two levels below the named division is in scope:
+    the prover once modelled only the division and the province, and proved this."""
+    scope = '[scope]\ndivisions = ["KP-NORTH"]\n'
+    text = CHECKED.format(scope=scope) + (
+        '\n[[assertion]]\nid = "T9"\n'
+        'never = \'outcome = "eligible" and known(facility.province) and '
+        'facility.division != "KP-NORTH" and facility.province != "KP-NORTH"\'\n'
+    )
+    decree = load_text(text, "t.toml")
+    finding = next(f for f in prove(decree) if f.name == "T9")
+    assert finding.status == "refuted", finding.message
+    row = replayed_violation(decree, finding)
+    assert row["outcome"] == "eligible"
+    chain = {d["division_id"]: d for d in finding.witness["divisions"]}
+    facility = finding.witness["facilities"][0]
+    above, seen = chain[facility["division_id"]], []
+    while above is not None:
+        seen.append(above["division_id"])
+        above = chain.get(above["parent_id"])
+    assert "KP-NORTH" in seen[2:], seen

@@ -82,12 +82,11 @@ def scope_value(decree: Decree, person: SymbolicPerson) -> TV | None:
     if s.authorities:
         parts.append(admits("person.authority", s.authorities))
     if s.divisions:
-        division, province = (
-            admits("facility.division", s.divisions),
-            admits("facility.province", s.divisions),
-        )
+        # As the engine: any division of the facility's chain (itself and those above)
+        # that the scope names; a facility with no division leaves it unknown.
+        codes = [code(x) for x in s.divisions]
         held = f["facility.division"].known  # type: ignore[union-attr]
-        hit = z3.Or(division.t, province.t)
+        hit = z3.Or([z3.And(a.known, member(a.value, codes)) for a in person.ancestors])
         parts.append(TV(z3.And(held, hit), z3.And(held, z3.Not(hit))))
     if not parts:
         if s.predicate is not None:

@@ -36,6 +36,7 @@ from amnesty.assurance.values import (
     shift_months,
     year_of,
 )
+from amnesty.compile.sql.registry import ANCESTOR_DEPTH
 from amnesty.decree.facts import FactDef, catalogue
 from amnesty.registry.profiles import Profile
 from amnesty.registry.schema import (
@@ -103,6 +104,39 @@ class SymbolicPerson:
         self._offence_catalogue()
         self._sentence()
         self._not_before_birth()
+
+    # -- the facility's division and the divisions above it -----------------------------
+    def _ancestors(self, division: Num) -> list[Num]:
+        """The chain the engine reads (compile/sql/registry.py, ``ANCESTOR_DEPTH``): the
+        facility's division and up to four above it, each known only if the one below is,
+        no division twice (the registry holds no cycle)."""
+        chain = [division]
+        for i in range(1, ANCESTOR_DEPTH):
+            above = self.text(f"facility.anc{i}", self.flag(f"facility.anc{i}?"), None)
+            self.add(z3.Implies(above.known, chain[-1].known))
+            chain.append(above)
+        for a, b in itertools.combinations(chain, 2):
+            self.add(z3.Implies(z3.And(a.known, b.known), a.value != b.value))
+        return chain
+
+    def _province_in_chain(self, province: Num) -> None:
+        """The province is the first division of the chain whose level is a province
+        level, or unknown: any division of the chain, since the witness gives the ones
+        below it other levels; the division itself when the profile has no other level,
+        and never when it has no province level."""
+        profile = self.profile
+        if not profile.province_levels:
+            self.add(z3.Not(province.known))
+            return
+        self.add(
+            z3.Implies(
+                province.known,
+                z3.Or([z3.And(a.known, a.value == province.value) for a in self.ancestors]),
+            )
+        )
+        if all(lv in profile.province_levels for lv in profile.division_levels):
+            first = self.ancestors[0]
+            self.add(z3.Implies(first.known, z3.And(province.known, province.value == first.value)))
 
     # -- helpers -----------------------------------------------------------------------
     def add(self, *constraints: z3.BoolRef) -> None:
@@ -192,9 +226,11 @@ class SymbolicPerson:
         f["facility.type"] = self.text("facility.type", held, self.profile.facility_types)
         f["facility.authority"] = self.text("facility.authority", held, authorities)
         f["facility.division"] = self.text("facility.division", held, None)
+        self.ancestors = self._ancestors(f["facility.division"])  # type: ignore[arg-type]
         province = self.flag("facility.province?")
         self.add(z3.Implies(province, held))
         f["facility.province"] = self.text("facility.province", province, None)
+        self._province_in_chain(f["facility.province"])  # type: ignore[arg-type]
         assessed = self.flag("health?")
         self.assessed = assessed
         severity, able = self.flag("health.severity?"), self.flag("health.able?")

@@ -81,22 +81,19 @@ def witness_rows(person: SymbolicPerson, model: z3.ModelRef) -> Rows:
     rows |= {"convictions": [], "health_assessments": [], "events": []}
     facility_id = r.text(f["facility.id"], "FAC-") if r.true(person.held) else None
     if facility_id is not None:
-        division = r.text(f["facility.division"], "DIV-") or "DIV"
+        chain = [d for a in person.ancestors if (d := r.text(a, "DIV-")) is not None]
+        division = chain[0]
         province = r.text(f["facility.province"], "DIV-")
-        # Levels from the profile: its first level for the root, a province level for
-        # the province, a level that is not one for any other division.
+        # Levels from the profile: a province level for the province, a level that is not
+        # one for every other division of the chain (so that the province is the first).
         prof = person.profile
-        top = prof.division_levels[0]
-        as_province = prof.province_levels[0] if prof.province_levels else top
-        others = [lv for lv in prof.division_levels[1:] if lv not in prof.province_levels]
-        plain = others[-1] if others else top
-        root = "ROOT-COUNTRY"
-        rows["divisions"].append(_division(root, None, top))
-        if province is not None and province != division:
-            rows["divisions"].append(_division(province, root, as_province))
-        level = as_province if province == division else plain
-        parent = province if province not in (None, division) else root
-        rows["divisions"].append(_division(division, parent, level))
+        as_province = prof.province_levels[0] if prof.province_levels else None
+        others = [lv for lv in prof.division_levels if lv not in prof.province_levels]
+        plain = others[-1] if others else prof.division_levels[0]
+        for i, did in enumerate(chain):
+            parent = chain[i + 1] if i + 1 < len(chain) else None
+            level = as_province if did == province and as_province else plain
+            rows["divisions"].append(_division(did, parent, level))
         rows["facilities"].append(
             {
                 "facility_id": facility_id,

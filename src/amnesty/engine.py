@@ -129,6 +129,7 @@ class Evaluation:
         return {
             "decree": self.decree.id,
             "as_of": self.as_of.isoformat(),
+            **({"part": self.decree.part_id} if self.decree.part_id else {}),
             # Which jurisdiction's profile the registry was read under, by content: the
             # run's audit event carries it, so a later change to the profile file shows.
             "profile": {"name": self.compiled.profile, "hash": self.compiled.profile_hash},
@@ -230,6 +231,8 @@ def evaluate(
     prepared plan, :class:`amnesty.explanation.ExplainPlan`); compiled here if None.
     """
     backend = as_backend(conn)
+    if decree.parts:  # a decree in parts: the part whose reference date as_of is
+        decree = decree.evaluated_on(as_of)
     as_of = as_of or decree.as_of
     if compiled is None:
         compiled = compile_decree(

@@ -215,6 +215,8 @@ def explain(
     ``plan``: ``decree`` prepared for ``as_of`` and ``profile`` (:class:`ExplainPlan`),
     so that nothing is compiled or rendered again.
     """
+    if decree.parts and plan is None:  # a decree in parts: the part dated as_of
+        decree = decree.evaluated_on(as_of)
     backend = as_backend(conn)
     if plan is not None and (plan.decree is not decree or (as_of and plan.as_of != as_of)):
         raise EngineError("explain: the plan given was prepared for another decree or date")

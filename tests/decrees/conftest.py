@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from .tables import (
+    LANGUAGE_TABLES,
     TABLES,
     Case,
     Table,
@@ -37,7 +38,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 class DecreeTables(pytest.File):
     def collect(self) -> Iterator[pytest.Item | pytest.Collector]:
-        for path in sorted(TABLES.glob("*.yaml")):
+        for path in [*sorted(TABLES.glob("*.yaml")), *sorted(LANGUAGE_TABLES.glob("*.yaml"))]:
             yield DecreeTable.from_parent(self, name=path.name, table_path=path)
 
 

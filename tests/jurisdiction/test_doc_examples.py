@@ -159,3 +159,10 @@ def test_the_strictness_error_reads_as_shown(
     printed = capsys.readouterr()
     lines = [line.strip() for line in (printed.out + printed.err).splitlines()]
     assert shown.group(1) in lines and shown.group(2) in lines
+
+
+def test_the_parts_example_is_the_tested_decree_in_parts() -> None:
+    (example,) = [text for lang, text in blocks(DECREES_DOC) if "[[part]]" in text]
+    tested = ROOT / "tests" / "decrees" / "language" / "xp-two-occasions.toml"
+    whole = set(content_lines(tested.read_text(encoding="utf-8")))
+    assert [line for line in content_lines(example) if line not in whole] == []

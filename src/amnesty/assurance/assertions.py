@@ -7,7 +7,8 @@ whom P is false; a person for whom P is unknown refutes neither (docs/assurance.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import z3
 
@@ -50,6 +51,15 @@ def breaking(assertion: Assertion) -> Goal:
     return lambda world: violation(world, assertion)
 
 
+def in_each_part(decree: Decree, run: Callable[[Decree], list[Finding]]) -> list[Finding]:
+    """``run`` on each part of a decree in parts, each finding's message naming its part."""
+    out = []
+    for part in decree.parts:
+        for f in run(decree.part(part.id)):
+            out.append(replace(f, message=f"part {part.id}: {f.message}"))
+    return out
+
+
 def prove(
     decree: Decree,
     bounds: Bounds | None = None,
@@ -57,7 +67,10 @@ def prove(
     profile: Profile | None = None,
     as_of: dt.date | None = None,
 ) -> list[Finding]:
-    """Prove or refute every assertion of ``decree``."""
+    """Prove or refute every assertion of ``decree``; of a decree in parts, in each part
+    (the part named at the front of each message)."""
+    if decree.parts and as_of is None:
+        return in_each_part(decree, lambda d: prove(d, bounds, timeout_s, profile))
     out = []
     prover = Prover([decree], bounds, profile, as_of) if decree.assertions else None
     for a in decree.assertions:

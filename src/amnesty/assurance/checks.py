@@ -18,7 +18,7 @@ import time
 
 import z3
 
-from amnesty.assurance.assertions import Finding
+from amnesty.assurance.assertions import Finding, in_each_part
 from amnesty.assurance.decide import scope_value
 from amnesty.assurance.person import Bounds
 from amnesty.assurance.replay import engine_determinations
@@ -49,7 +49,11 @@ def builtin_checks(
 ) -> list[Finding]:
     """Every built-in check; a finding is reported only when the problem exists
     (status ``proved``: it holds for every person) or the solver gave up.
-    ``time_limit`` bounds all questions together; those left are reported unknown."""
+    ``time_limit`` bounds all questions together; those left are reported unknown.
+    A decree in parts is checked part by part."""
+    if decree.parts:
+        share = None if time_limit is None else time_limit / len(decree.parts)
+        return in_each_part(decree, lambda d: builtin_checks(d, bounds, timeout_s, profile, share))
     out: list[Finding] = []
     started = time.perf_counter()
     prover = Prover([decree], bounds, profile)

@@ -51,6 +51,21 @@ def _as_of(value: str | None) -> dt.date | None:
         raise ConfigError(f"--as-of {value!r}: expected a date as YYYY-MM-DD") from None
 
 
+PART_HELP = "A decree in parts ([[part]]): evaluate this part, on its own as-of date."
+
+
+def evaluation_date(decree_path: Path, part: str | None, as_of: str | None) -> dt.date | None:
+    """The as-of date of ``--part`` (a decree in parts is evaluated a part at a time, each
+    on its own reference date), or of ``--as-of``; never both."""
+    if part is None:
+        return _as_of(as_of)
+    if as_of is not None:
+        raise ConfigError("--part and --as-of do not go together: a part has its own as-of date")
+    from amnesty.decree import load
+
+    return load(decree_path).part(part).as_of
+
+
 FACILITIES_SHOWN = 20
 
 
@@ -292,11 +307,13 @@ def evaluate_command(
     no_record: Annotated[bool, typer.Option("--no-record", help=NO_RECORD_HELP)] = False,
     force: ForceOption = False,
     as_user: AsOption = None,
+    part: Annotated[str | None, typer.Option("--part", help=PART_HELP)] = None,
 ) -> None:
     """Decide everyone under sentence on the as-of date; record the run; print the summary."""
     from amnesty.decree import load
     from amnesty.engine import evaluate
 
+    day = evaluation_date(decree_path, part, as_of)
     run = None
     determinations: pa.Table | None = None
     kind = _engine(engine, db, registry, spark_master)
@@ -307,11 +324,11 @@ def evaluate_command(
     if kind == "spark":
         decree = load(decree_path)
         assert registry is not None
-        summary = _evaluate_on_spark(decree, registry, out, spark_master, _as_of(as_of))
+        summary = _evaluate_on_spark(decree, registry, out, spark_master, day)
     elif no_record:
         decree = load(decree_path)
         with registry_connection(db) as conn:
-            ev = evaluate(decree, conn, as_of=_as_of(as_of))
+            ev = evaluate(decree, conn, as_of=day)
         if out is not None:
             write_determinations(with_names(ev.determinations, db), Path(out), force=force)
             log_health_out(db, health_reader, decree, out, ev.determinations.num_rows)
@@ -320,7 +337,7 @@ def evaluate_command(
         from amnesty.workflow.evaluate import evaluate_and_record
 
         recorded = evaluate_and_record(
-            db, decree_path, actor=acting_user(as_user, open_store(db)), as_of=_as_of(as_of)
+            db, decree_path, actor=acting_user(as_user, open_store(db)), as_of=day
         )
         decree, ev, run = recorded.decree, recorded.evaluation, recorded.run
         if out is not None:

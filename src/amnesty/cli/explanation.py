@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from amnesty.cli.app import AsOption, DbOption, app
-from amnesty.cli.evaluate import _as_of
+from amnesty.cli.evaluate import PART_HELP, evaluation_date
 from amnesty.cli.output import Format, console, emit_rows, inert, to_json
 from amnesty.cli.session import registry_connection
 
@@ -58,6 +58,7 @@ def explain_command(
         ExplainFormat.table
     ),
     as_user: AsOption = None,
+    part: Annotated[str | None, typer.Option("--part", help=PART_HELP)] = None,
 ) -> None:
     """One person, clause by clause, with legal text, value and the facts read; with
     --run, beside what that stored run decided and whether they agree.
@@ -76,7 +77,7 @@ def explain_command(
     from amnesty.decree import load
     from amnesty.explanation import explain
 
-    decree, day = load(decree_path), _as_of(as_of)
+    decree, day = load(decree_path), evaluation_date(decree_path, part, as_of)
     with registry_connection(db) as conn:
         e = explain(decree, conn, person_id, as_of=day)
     e = allow_health_read(db, as_user, e, "explain " + decree.id, decree)

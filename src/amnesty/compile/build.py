@@ -46,6 +46,7 @@ def build_decree(unit: Unit) -> Decree | None:
         applied_reading=unit.applied_reading,
         applied_by=unit.applied_by,
         bodies=dict(unit.bodies),
+        parts=tuple(unit.parts),
         source_path=unit.syntax.file,
         content_hash=unit.syntax.content_hash,
     )
@@ -117,4 +118,5 @@ def _clause(unit: Unit, draft: ClauseDraft) -> Clause:
         uses=tuple(dict.fromkeys(n for p in draft.predicates() for n in p.uses)),
         applied_by=draft.applied_by,
         without_ground=draft.without_ground,
+        parts=draft.parts,
     )

@@ -691,6 +691,8 @@ def interpret(
     as_of: dt.date | None = None,
 ) -> Interpretation:
     """Decide every person of ``tables`` (registry rows as dicts) under ``decree``."""
+    if decree.parts:
+        decree = decree.evaluated_on(as_of)
     as_of = as_of or decree.as_of
     reg = Registry(tables)
     out: dict[str, dict[str, Any]] = {}

@@ -12,6 +12,7 @@ import datetime as dt
 from fractions import Fraction
 from typing import Any, cast
 
+from amnesty.compile.parts import read_parts
 from amnesty.compile.unit import (
     ClauseDraft,
     Predicate,
@@ -47,6 +48,7 @@ TOP_KEYS = {
     "note": "text",
     "applied_by": "text",
     "bodies": "table",
+    "part": "tables",
 }
 REQUIRED_TOP = ("id", "title", "jurisdiction", "as_of")
 CLAUSE_KEYS = {
@@ -67,6 +69,7 @@ CLAUSE_KEYS = {
     "grants": "texts",
     "applied_by": "text",
     "without_ground": "bool",
+    "parts": "texts",
 }
 REQUIRED_CLAUSE = ("id", "kind", "text", "source")
 UNDERTAKING_KEYS = {
@@ -166,6 +169,7 @@ def read_structure(unit: Unit) -> None:
         if u is not None:
             unit.undertakings.append(u)
     _check_ids(unit)
+    read_parts(unit, check_table)
     _check_scoped_excludes(unit)
     _check_bodies(unit, meta)
     _check_ranking(unit, meta)
@@ -334,6 +338,7 @@ def _read_clause(unit: Unit, index: int, table: dict[str, Any]) -> ClauseDraft |
         if_empty=good.get("if_empty"),
         applied_by=good.get("applied_by"),
         without_ground=good.get("without_ground", False),
+        parts=tuple(good.get("parts", ())),
     )
     if draft.without_ground and kind != "refer":
         unit.error(

@@ -18,7 +18,7 @@ from amnesty.decree import ir
 from amnesty.decree import syntax as s
 from amnesty.decree.facts import FactDef
 from amnesty.decree.locate import Path
-from amnesty.decree.model import CommutationTerms, Relief, Scope, Source
+from amnesty.decree.model import CommutationTerms, Part, Relief, Scope, Source
 from amnesty.decree.parse import DecreeSyntax
 from amnesty.errors import DecreeError, Position
 from amnesty.registry.profiles import Profile
@@ -85,6 +85,7 @@ class ClauseDraft:
     grants: tuple[str, ...] = ()  # an exclude limited to these grants (removes only them)
     applied_by: str | None = None  # the body that applies this ground ([bodies])
     without_ground: bool = False  # a refer that also reaches persons with no ground
+    parts: tuple[str, ...] = ()  # the [[part]] ids it applies to; () = every part
 
     @property
     def path(self) -> Path:
@@ -129,6 +130,7 @@ class Unit:
     applied_reading: str | None = None
     bodies: dict[str, str] = field(default_factory=dict)  # [bodies]: id -> who it is
     applied_by: str | None = None  # the decree's body
+    parts: list[Part] = field(default_factory=list)  # [[part]], checked
     # The decree's [sets] (name -> values as written, with their TOML path) and
     # [predicates] (name -> its text), and the origins of copied syntax (index + 1).
     sets: dict[str, tuple[list[Any], Path]] = field(default_factory=dict)

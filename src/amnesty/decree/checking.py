@@ -130,6 +130,10 @@ def registry_warnings(report: CheckReport, decree: Decree, conn: Any) -> None:
             raise
         report.notes.append("dead and shadowed clauses were not checked: no engine yet")
         return
+    if decree.parts:  # each part on its own registry evaluation
+        for part in decree.parts:
+            registry_warnings(report, decree.part(part.id), conn)
+        return
     try:
         rows = engine.evaluate(decree, conn).determinations.to_pylist()
     except AmnestyError as exc:

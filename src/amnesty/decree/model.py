@@ -4,11 +4,11 @@ every predicate already resolved and type-checked into :mod:`amnesty.decree.ir`.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal as L
 
 from amnesty.decree.ir import Expr
-from amnesty.errors import Position
+from amnesty.errors import ConfigError, Position
 
 ClauseKind = L["grant", "exclude", "require", "refer"]
 Relief = L["release", "conditional_release", "temporary_release", "commutation"]
@@ -56,6 +56,7 @@ class Clause:
     uses: tuple[str, ...] = ()
     applied_by: str | None = None  # the body that applies this ground (a [bodies] id)
     without_ground: bool = False  # a refer that also reaches persons with no ground
+    parts: tuple[str, ...] = ()  # the [[part]] ids it applies to; () = every part
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,19 @@ class Scope:
 
 
 @dataclass(frozen=True)
+class Part:
+    """One occasion of a decree that has several (``[[part]]``): its own reference date and
+    execution window; clauses that name it (``parts = [...]``), and those that name no
+    part, apply to it (docs/decrees.md, "Parts with their own reference date")."""
+
+    id: str
+    title: str
+    as_of: dt.date
+    execution_window: tuple[dt.date, dt.date] | None = None
+    pos: Position | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
 class Decree:
     id: str
     title: str
@@ -117,6 +131,8 @@ class Decree:
     assertions: tuple[Assertion, ...] = ()  # what `amnesty prove` proves (never evaluated)
     applied_by: str | None = None  # the body that applies the decree (a [bodies] id)
     bodies: dict[str, str] = field(default_factory=dict)  # [bodies]: id -> who it is
+    parts: tuple[Part, ...] = ()  # [[part]]: occasions, each evaluated on its own
+    part_id: str | None = None  # set on the decree one part gives (:meth:`part`)
 
     @property
     def names_bodies(self) -> bool:
@@ -126,6 +142,39 @@ class Decree:
     @property
     def reaches_without_ground(self) -> bool:
         return any(c.without_ground for c in self.clauses)
+
+    def part(self, part_id: str) -> Decree:
+        """The decree as one of its parts: that part's reference date and window, its
+        clauses and those that name no part. What the engine evaluates; a decree with
+        parts is never evaluated whole."""
+        found = next((p for p in self.parts if p.id == part_id), None)
+        if found is None:
+            have = ", ".join(p.id for p in self.parts) or "none"
+            raise ConfigError(f"decree {self.id} has no part {part_id!r} (its parts: {have})")
+        return replace(
+            self,
+            as_of=found.as_of,
+            execution_window=found.execution_window or self.execution_window,
+            clauses=tuple(c for c in self.clauses if not c.parts or part_id in c.parts),
+            parts=(),
+            part_id=part_id,
+        )
+
+    def evaluated_on(self, as_of: dt.date | None) -> Decree:
+        """What is evaluated on ``as_of``: the decree itself when it has no parts, else
+        the part whose reference date ``as_of`` is (the parts' dates are distinct, so a
+        stored run's as-of date names its part). A decree with parts is never evaluated
+        whole: with no date, or a date no part has, this is an error."""
+        if not self.parts:
+            return self
+        found = next((p for p in self.parts if p.as_of == as_of), None)
+        if found is None:
+            have = ", ".join(f"{p.id} (as_of {p.as_of})" for p in self.parts)
+            raise ConfigError(
+                f"decree {self.id} is in parts, each evaluated on its own: {have}; "
+                "choose one with --part ID"
+            )
+        return self.part(found.id)
 
     def clause(self, clause_id: str) -> Clause:
         for c in self.clauses:

@@ -161,14 +161,15 @@ def decree_for_run(connection: Connection, run: RunInfo) -> Decree:
     """The decree as it was evaluated, parsed from the text stored with it."""
     with _decrees_lock:
         cached = _decrees.get(run.decree_hash)
-    if cached is not None:
-        return cached
-    text = connection.execute(
-        sa.select(decrees.c.source_text).where(decrees.c.decree_id == run.decree_id)
-    ).scalar_one()
-    decree = parse_decree_text(text)
-    remember_decree(decree, run.decree_hash)
-    return decree
+    if cached is None:
+        text = connection.execute(
+            sa.select(decrees.c.source_text).where(decrees.c.decree_id == run.decree_id)
+        ).scalar_one()
+        cached = parse_decree_text(text)
+        remember_decree(cached, run.decree_hash)
+    # A decree in parts: the part the run evaluated, named by its as-of date (the parts'
+    # dates are distinct), so the release re-check re-derives that part and no other.
+    return cached.evaluated_on(run.as_of)
 
 
 def parse_decree_text(text: str) -> Decree:

@@ -280,8 +280,13 @@ def check_window(decree: Decree, day: dt.date, override_reason: str | None) -> N
         return
     if override_reason and override_reason.strip():
         return
+    of = (
+        f"decree {decree.id}'s"
+        if decree.part_id is None
+        else (f"part {decree.part_id} of decree {decree.id}:")
+    )
     raise IllegalTransition(
-        f"release date {day} is outside decree {decree.id}'s execution window "
+        f"release date {day} is outside {of} execution window "
         f"{window[0]} to {window[1]}; give --override-reason to release outside it"
     )
 

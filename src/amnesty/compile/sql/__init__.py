@@ -91,6 +91,8 @@ def compile_decree(
     one parameter when it runs (:class:`amnesty.compile.sql.plans.PersonsPlan`).
     """
     d = get_dialect(dialect) if isinstance(dialect, str) else dialect
+    if decree.parts:
+        decree = decree.evaluated_on(as_of)
     as_of = as_of or decree.as_of
     if as_of != decree.as_of:
         from dataclasses import replace

@@ -334,10 +334,10 @@ def test_a_quantifier_inside_a_quantifier_is_refused_where_it_starts() -> None:
         "d.toml:12:31",
         "nested-quantifier",
         "clause G1: a quantifier inside a quantifier is not supported",
-        "a condition linking one item to another (an offence within 10 years after a "
-        "pardon) is a registry attribute for now, as ru-2015's within_10y_of_amnesty; "
-        "two separate quantifiers do not say the same (docs/decrees.md, Not yet in the "
-        "language)",
+        "a condition linking one item to another, such as an offence within 10 years "
+        "after a pardon, is a registry attribute for now, as ru-2015's "
+        "within_10y_of_amnesty; two separate quantifiers do not say the same; see "
+        "docs/decrees.md, Not yet in the language",
     )
 
 

@@ -59,10 +59,10 @@ class _Resolver:
                     # Splitting a linked condition into two quantifiers joined with
                     # and/or drops the link between the items and can widen a grant,
                     # so the hint must not suggest it as an equivalent.
-                    "a condition linking one item to another (an offence within 10 years "
-                    "after a pardon) is a registry attribute for now, as ru-2015's "
-                    "within_10y_of_amnesty; two separate quantifiers do not say the same "
-                    "(docs/decrees.md, Not yet in the language)",
+                    "a condition linking one item to another, such as an offence within "
+                    "10 years after a pardon, is a registry attribute for now, as "
+                    "ru-2015's within_10y_of_amnesty; two separate quantifiers do not say "
+                    "the same; see docs/decrees.md, Not yet in the language",
                 )
             return replace(node, condition=self.visit(node.condition, node.collection))
         if isinstance(node, s.FractionOf):

@@ -324,3 +324,25 @@ def test_dead_and_shadowed_clauses_against_a_registry(
         ("shadowed-grant", "grant G1 is shadowed: all 1 persons it holds for are excluded (by X1)"),
         ("dead-clause", "grant G2 applies to nobody in this registry (1 persons)"),
     ]
+
+
+def test_a_quantifier_inside_a_quantifier_is_refused_where_it_starts() -> None:
+    # Until nested quantifiers have a SQL form on every backend (#10), the check must
+    # stop them: the engine would otherwise fail only when the decree is applied.
+    predicate = """'any convictions (any events (type = "pardon"))'"""
+    assert only_error(HEAD + grant(predicate)) == (
+        "d.toml:12:31",
+        "nested-quantifier",
+        "clause G1: a quantifier inside a quantifier is not supported",
+        "a condition linking one item to another, such as an offence within 10 years "
+        "after a pardon, is a registry attribute for now, as ru-2015's "
+        "within_10y_of_amnesty; two separate quantifiers do not say the same; see "
+        "docs/decrees.md, Not yet in the language",
+    )
+
+
+def test_a_count_inside_a_quantifier_is_refused_too() -> None:
+    where, code, _, _ = only_error(
+        HEAD + grant("""'none events (count convictions (category = "theft") >= 2)'""")
+    )
+    assert (where, code) == ("d.toml:12:27", "nested-quantifier")

@@ -56,7 +56,13 @@ class _Resolver:
                     "nested-quantifier",
                     f"{self.predicate.owner}: a quantifier inside a quantifier is not supported",
                     self.unit.in_predicate(self.predicate, node),
-                    "state the inner condition as its own quantifier, joined with and/or",
+                    # Splitting a linked condition into two quantifiers joined with
+                    # and/or drops the link between the items and can widen a grant,
+                    # so the hint must not suggest it as an equivalent.
+                    "a condition linking one item to another, such as an offence within "
+                    "10 years after a pardon, is a registry attribute for now, as "
+                    "ru-2015's within_10y_of_amnesty; two separate quantifiers do not say "
+                    "the same; see docs/decrees.md, Not yet in the language",
                 )
             return replace(node, condition=self.visit(node.condition, node.collection))
         if isinstance(node, s.FractionOf):

@@ -7,9 +7,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 from amnesty.decree import load_text
+from amnesty.errors import ConfigError, DecreeErrors
 
 from .tables import ROOT, decide_with_engine, decide_with_interpreter, mismatches, read_table
 
@@ -125,3 +127,71 @@ def test_the_test_table_sample_is_cases_of_the_shipped_table_that_pass(tmp_path:
         for decide in (decide_with_engine, decide_with_interpreter):
             wrong += mismatches(case, decide(table, case.as_of).get(case.person_id))
     assert wrong == []
+
+
+# --- the one-line examples of the predicate table (section 2) ---------------------------
+
+BASES = [ROOT / "decrees" / f for f in (
+    "kp-2015-10-party-founding.toml", "ru-2015-victory.toml", "xa-2020-decongestion.toml",
+    "vn-2021-national-day.toml",
+)]  # fmt: skip
+# Forms the table writes with placeholders, not as predicates.
+PLACEHOLDERS = {
+    "x not in {...}", "a and b", "a or b", "not a", "# to the end of the line",
+    "< <= > >= = !=", "[sets]", "[predicates]",
+}  # fmt: skip
+# Forms whose examples stand only in some places (docs: "It may stand in those two places").
+WRAP_FORM = {
+    "fraction in calendar months": "any convictions (served >= {x})",
+    "count": "{x}",
+}
+WRAP = {
+    "condition": "{x}",
+    "number": "{x} >= 0",
+    "duration": "{x} <= {x}",
+    "date": "{x} <= {x}",
+    "as operands": "sentence.served >= {x}",
+    "text, number, date": "{x} = {x}",
+    "the fact's": "known({x})",
+}
+
+
+def table_examples() -> list[tuple[str, str]]:
+    """(example, how it is written as a predicate) for each example of the table."""
+    section = DOC.read_text(encoding="utf-8").split("## 2. The predicate language", 1)[1]
+    rows = re.findall(r"^\| ([^|]+) \| (.+) \| ([^|]*) \|$", section.split("\n\n", 3)[2], re.M)
+    out = []
+    for form, example, type_ in rows:
+        for snippet in re.findall(r"`([^`]+)`", example):
+            if snippet not in PLACEHOLDERS and "(...)" not in snippet:
+                wrap = WRAP_FORM.get(form.strip()) or WRAP.get(type_.strip(), "{x}")
+                out.append((snippet, wrap))
+    return out
+
+
+def _accepted(predicate: str) -> list[str]:
+    """Which shipped decree accepts ``predicate`` as its first clause's (none: the errors)."""
+    errors = []
+    for base in BASES:
+        text = base.read_text(encoding="utf-8")
+        first = re.search(r"^predicate = ('[^'\n]*'|'''.*?''')$", text, re.M | re.S)
+        assert first is not None
+        for wrapped in (predicate, f"any convictions ({predicate})"):
+            candidate = text[: first.start()] + f"predicate = '{wrapped}'" + text[first.end() :]
+            try:
+                load_text(candidate, str(base))
+                return [base.name]
+            except (DecreeErrors, ConfigError) as refused:
+                errors.append(f"{base.name}: {str(refused).splitlines()[0]}")
+    return errors
+
+
+def test_the_predicate_table_has_its_examples() -> None:
+    assert len(table_examples()) >= 25
+
+
+@pytest.mark.parametrize("snippet, wrap", table_examples(), ids=lambda v: str(v))
+def test_each_predicate_table_example_is_accepted(snippet: str, wrap: str) -> None:
+    predicate = wrap.format(x=snippet)
+    found = _accepted(predicate)
+    assert found and found[0].endswith(".toml"), found

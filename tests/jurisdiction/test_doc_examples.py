@@ -5,8 +5,8 @@ exactly, split as a shell would); its profile, CSV and decree excerpts must be l
 the shipped files the commands then use; its sample error must be what `profile check`
 prints. From docs/decrees.md, the file sample of section 1 must pass `amnesty check`, the
 named-sets example must be lines of the XA act, and the strictness error must read as
-shown. (The grammar summary and the one-line examples of the predicate table are not
-run here.)
+shown. (The one-line examples of the predicate table and the worked examples run in
+tests/decrees/test_doc_examples.py; the grammar summary is no example.)
 """
 
 from __future__ import annotations

@@ -205,6 +205,7 @@ def build_world(
     decree_id: str = "kp-2015-10",
     crowd: int = 0,
     template: str = DECREE_TOML,
+    relief: str = "release",
 ) -> World:
     """The world of PEOPLE, plus ``crowd`` persons at facility F3 (officer ``off3``), each
     eligible for release once they sign the pledge: a roster big enough to batch."""
@@ -233,8 +234,9 @@ def build_world(
         r["person_id"]: (r["outcome"], r["relief"], list(r["undertakings"] or []))
         for r in recorded.evaluation.determinations.to_pylist()
     }
-    expected = {p: (v[3], v[4], v[5]) for p, v in PEOPLE.items()}
-    expected.update({p: ("eligible", "release", ["pledge"]) for p in crowd_ids(crowd)})
+    # a template granting another relief grants it to the same people
+    expected = {p: (v[3], v[4] and relief, v[5]) for p, v in PEOPLE.items()}
+    expected.update({p: ("eligible", relief, ["pledge"]) for p in crowd_ids(crowd)})
     assert decided == expected, f"the engine decided {decided}, the world expects {expected}"
     return World(db, recorded.decree, recorded.run.run_id, path, registry_dir, recorded)
 

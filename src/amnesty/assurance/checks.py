@@ -107,7 +107,8 @@ def builtin_checks(
     grants = [c for c in decree.clauses if c.kind == "grant"]
     for i, a in enumerate(grants):
         for b in grants[i + 1 :]:
-            if a.relief != b.relief or (a.until, a.commutation) == (b.until, b.commutation):
+            terms = (a.until, a.for_months, a.commutation)
+            if a.relief != b.relief or terms == (b.until, b.for_months, b.commutation):
                 continue
             answer = ask("relief-tie", f"grants {a.id} and {b.id}", tie(a, b), (a.id, b.id))
             if answer is not None and answer.status == "sat":

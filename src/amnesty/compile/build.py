@@ -111,6 +111,7 @@ def _clause(unit: Unit, draft: ClauseDraft) -> Clause:
         source=draft.source,
         relief=draft.relief,
         until=draft.until,
+        for_months=draft.for_months,
         commutation=draft.commutation,
         contested=draft.contested,
         if_empty=draft.if_empty,

@@ -62,6 +62,7 @@ CLAUSE_KEYS = {
     "note": "text",
     "relief": "text",
     "until": "date",
+    "for_months": "int",
     "commutation": "table",
     "contested": "bool",
     "if_empty": "bool",
@@ -88,7 +89,12 @@ SCOPE_KEYS = {
     "authorities": "texts",
     "note": "text",
 }
-COMMUTATION_KEYS = {"fraction_of_remaining": "text", "to_months": "int", "death_to_life": "bool"}
+COMMUTATION_KEYS = {
+    "fraction_of_remaining": "text",
+    "to_months": "int",
+    "reduce_by_months": "int",
+    "death_to_life": "bool",
+}
 
 _TYPE_WORDS = {
     "text": "a quoted text",
@@ -434,7 +440,7 @@ def _read_relief(unit: Unit, draft: ClauseDraft, good: dict[str, Any], what: str
             draft.relief = cast(Relief, relief or "release")
         good = {k: v for k, v in good.items() if k != "relief"}
     if draft.kind != "grant":
-        for key in ("relief", "until", "commutation"):
+        for key in ("relief", "until", "for_months", "commutation"):
             if key in good:
                 article = "an" if draft.kind == "exclude" else "a"
                 unit.error(
@@ -462,19 +468,36 @@ def _read_relief(unit: Unit, draft: ClauseDraft, good: dict[str, Any], what: str
         return
     draft.relief = cast(Relief, relief)
     until = good.get("until")
-    if relief == "temporary_release" and until is None:
+    for_months = good.get("for_months")
+    if relief == "temporary_release" and until is None and for_months is None:
         unit.error(
             "missing-until",
             f"{what}: a temporary_release must say until when",
             unit.at((*path, "relief")),
-            "add until = the return date, e.g. until = 2015-12-31",
+            "add until = the return date, e.g. until = 2015-12-31, "
+            "or for_months = N calendar months from the release",
         )
-    elif relief != "temporary_release" and until is not None:
+    elif relief == "temporary_release" and until is not None and for_months is not None:
+        # Two return dates that could disagree: the official would have to pick one.
         unit.error(
-            "until-without-temporary",
-            f'{what}: until is only for relief = "temporary_release"',
-            unit.syntax.key_at((*path, "until")),
+            "until-and-for-months",
+            f"{what}: a temporary_release says until or for_months, not both",
+            unit.syntax.key_at((*path, "for_months")),
         )
+    for key, value in (("until", until), ("for_months", for_months)):
+        if relief != "temporary_release" and value is not None:
+            unit.error(
+                "until-without-temporary",
+                f'{what}: {key} is only for relief = "temporary_release"',
+                unit.syntax.key_at((*path, key)),
+            )
+    if for_months is not None and for_months < 1:
+        unit.error(
+            "wrong-type",
+            f"{what}: for_months must be a whole number of months of at least 1",
+            unit.at((*path, "for_months")),
+        )
+    draft.for_months = for_months
     draft.until = until
     _read_commutation(unit, draft, good, what)
 
@@ -495,7 +518,8 @@ def _read_commutation(unit: Unit, draft: ClauseDraft, good: dict[str, Any], what
             "missing-commutation",
             f"{what}: a commutation must say what it does to the sentence",
             unit.at((*path, "relief")),
-            "add [clause.commutation] with fraction_of_remaining, to_months or death_to_life",
+            "add [clause.commutation] with fraction_of_remaining, to_months, "
+            "reduce_by_months or death_to_life",
         )
         return
     tpath = (*path, "commutation")
@@ -512,6 +536,26 @@ def _read_commutation(unit: Unit, draft: ClauseDraft, good: dict[str, Any], what
                 f'{what}: fraction_of_remaining must be a fraction between 0 and 1 such as "1/2"',
                 unit.at((*tpath, "fraction_of_remaining")),
             )
+    for key in ("to_months", "reduce_by_months"):
+        months = good_terms.get(key)
+        if months is not None and months < (0 if key == "to_months" else 1):
+            unit.error(
+                "wrong-type",
+                f"{what}: {key} must be a whole number of months"
+                + (" of at least 1" if key == "reduce_by_months" else ", 0 or more"),
+                unit.at((*tpath, key)),
+            )
+    cuts = [
+        k for k in ("fraction_of_remaining", "to_months", "reduce_by_months") if k in good_terms
+    ]
+    if len(cuts) > 1:
+        # Each cut alone gives one new end; two would need an order nobody wrote down.
+        unit.error(
+            "commutation-terms-conflict",
+            f"{what}: a commutation cuts the sentence one way; it says {' and '.join(cuts)}",
+            unit.syntax.key_at((*tpath, cuts[1])),
+            "keep one of fraction_of_remaining, to_months, reduce_by_months",
+        )
     if not good_terms:
         unit.error(
             "missing-commutation",
@@ -521,6 +565,7 @@ def _read_commutation(unit: Unit, draft: ClauseDraft, good: dict[str, Any], what
     draft.commutation = CommutationTerms(
         fraction_of_remaining=fraction,
         to_months=good_terms.get("to_months"),
+        reduce_by_months=good_terms.get("reduce_by_months"),
         death_to_life=good_terms.get("death_to_life", False),
     )
 

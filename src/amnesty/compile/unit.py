@@ -78,6 +78,7 @@ class ClauseDraft:
     readings: dict[str, Predicate] = field(default_factory=dict)
     relief: Relief | None = None
     until: dt.date | None = None
+    for_months: int | None = None
     commutation: CommutationTerms | None = None
     contested: bool = False
     if_empty: bool | None = None

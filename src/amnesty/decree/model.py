@@ -35,6 +35,7 @@ class CommutationTerms:
 
     fraction_of_remaining: str | None = None  # e.g. "1/2": the remaining term cut by it
     to_months: int | None = None  # the remaining term cut to this many months
+    reduce_by_months: int | None = None  # the remaining term cut by this many months
     death_to_life: bool = False
 
 
@@ -47,6 +48,8 @@ class Clause:
     source: Source
     relief: Relief | None = None  # grants only
     until: dt.date | None = None  # temporary_release: the return date
+    # temporary_release: the return as calendar months from the release date instead
+    for_months: int | None = None
     commutation: CommutationTerms | None = None
     contested: bool = False
     if_empty: bool | None = None  # the clause's stated value for "all of no convictions"

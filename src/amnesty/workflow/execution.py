@@ -44,6 +44,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from amnesty.compile.interpreter import shift_months
 from amnesty.decree.model import Decree
 from amnesty.errors import IllegalTransition
 from amnesty.registry.schema import CUSTODY_IN
@@ -164,7 +165,7 @@ def release_many(
             continue
         try:
             changes[c.person_id] = sentence_change(
-                decree, stored[c.person_id].grounds, c.relief, new_end_date
+                decree, stored[c.person_id].grounds, c.relief, new_end_date, release_date
             )
         except IllegalTransition as why:
             stops[c.person_id].append(recheck.Stop("sentence change missing", str(why)))
@@ -200,12 +201,23 @@ def release_of(row: sa.RowMapping) -> Release:
 
 
 def sentence_change(
-    decree: Decree, grounds: tuple[str, ...], relief: str, new_end_date: dt.date | None
+    decree: Decree,
+    grounds: tuple[str, ...],
+    relief: str,
+    new_end_date: dt.date | None,
+    release_date: dt.date | None = None,
 ) -> tuple[dt.date | None, dt.date | None, str | None]:
-    """(return date, new end date, new sentence kind) for temporary releases and commutations."""
+    """(return date, new end date, new sentence kind) for temporary releases and commutations.
+
+    A temporary release given ``for_months`` returns that many calendar months after
+    ``release_date`` (the month's last day when it is shorter, docs/semantics.md).
+    """
     clauses = [c for c in decree.clauses if c.id in grounds and c.relief == relief]
     if relief == "temporary_release":
         until = new_end_date or next((c.until for c in clauses if c.until), None)
+        months = next((c.for_months for c in clauses if c.for_months), None)
+        if until is None and months is not None and release_date is not None:
+            until = shift_months(release_date, months)
         if until is None:
             raise IllegalTransition("a temporary release needs a return date (--new-end-date)")
         return until, until, None

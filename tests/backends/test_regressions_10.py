@@ -9,6 +9,8 @@ engine on DuckDB, PostgreSQL and Spark, which must all give the hand-computed an
   the same person held ``served >= 5 years`` but not ``min(served, 10 years) >= 5 years``.
 - Convictions sharing an ``aggregate_id`` were each counted alone, so a person serving
   two consecutive terms was left out as "sentence ended" after the longer one.
+- A start or a term not recorded makes every clause that needs it unknown, naming the
+  fact, on all four (the registry accepts both since revision 0013).
 """
 
 from __future__ import annotations
@@ -102,6 +104,12 @@ AGGREGATED = [
     ("AGG-LIFE", "C-AL-1", dt.date(2013, 3, 1), 24, "G2", "term"),
     ("AGG-LIFE", "C-AL-2", dt.date(2013, 6, 1), None, "G2", "life"),
 ]
+# A start or a term the registry did not record (#10): whatever needs it is unknown,
+# never decided. Time served is still known without the term, from the start.
+UNRECORDED = [
+    ("NO-START", "C-NS", None, 120),
+    ("NO-TERM", "C-NT", dt.date(2010, 6, 1), None),
+]
 AGGREGATE_DECREE = DECREE.replace(
     "[[clause]]",
     """[[clause]]
@@ -119,35 +127,58 @@ source = "test"
 
 def rows() -> dict[str, list[dict[str, Any]]]:
     persons = [person(pid) for pid in [*CASES, "AGG", "AGG-LIFE"]]
-    convictions = [
-        {
-            "conviction_id": f"C-{pid}",
-            "person_id": pid,
-            "offence_code": "KP-CC-254",
-            "sentence_kind": "term",
-            "term_months": months,
-            "start_date": start,
-        }
-        for pid, (start, months, _) in CASES.items()
-    ] + [
-        {
-            "conviction_id": cid,
-            "person_id": pid,
-            "offence_code": "KP-CC-254",
-            "sentence_kind": kind,
-            "term_months": months,
-            "start_date": start,
-            "aggregate_id": group,
-        }
-        for pid, cid, start, months, group, kind in AGGREGATED
-    ]
+    convictions = (
+        [
+            {
+                "conviction_id": f"C-{pid}",
+                "person_id": pid,
+                "offence_code": "KP-CC-254",
+                "sentence_kind": "term",
+                "term_months": months,
+                "start_date": start,
+            }
+            for pid, (start, months, _) in CASES.items()
+        ]
+        + [
+            {
+                "conviction_id": cid,
+                "person_id": pid,
+                "offence_code": "KP-CC-254",
+                "sentence_kind": kind,
+                "term_months": months,
+                "start_date": start,
+                "aggregate_id": group,
+            }
+            for pid, cid, start, months, group, kind in AGGREGATED
+        ]
+        + [
+            {
+                "conviction_id": cid,
+                "person_id": pid,
+                "offence_code": "KP-CC-254",
+                "sentence_kind": "term",
+                "term_months": months,
+                "start_date": start,
+            }
+            for pid, cid, start, months in UNRECORDED
+        ]
+    )
+    persons += [person(pid) for pid, _, _, _ in UNRECORDED]
     events = [admission(pid, when=start) for pid, (start, _, _) in CASES.items()]
+    events += [admission(pid, dt.date(2010, 6, 1)) for pid, _, _, _ in UNRECORDED]
     events += [admission("AGG", dt.date(2013, 3, 1)), admission("AGG-LIFE", dt.date(2013, 3, 1))]
     return {**BASE_PLACES, "persons": persons, "convictions": convictions, "events": events}
 
 
 def grounds(determinations: list[dict[str, Any]]) -> dict[str, list[str]]:
-    return {r["person_id"]: r["grounds"] for r in determinations}
+    got = {r["person_id"]: r["grounds"] for r in determinations}
+    # Each unknown clause, with the facts it names, joins the answer for the two
+    # persons whose registry rows leave something unrecorded.
+    for r in determinations:
+        if r["person_id"] in UNKNOWN:
+            unknown = {u["clause"]: sorted(u["missing"]) for u in r["unknown"]}
+            got[r["person_id"]] = [*r["grounds"], f"unknown {sorted(unknown.items())}"]
+    return got
 
 
 EXPECTED = {
@@ -159,6 +190,25 @@ EXPECTED = {
     # yet served.
     "AGG-LIFE": [],
 }
+END, SERVED, START, TERM = "sentence.end", "sentence.served", "sentence.start", "sentence.term"
+UNKNOWN = {
+    "NO-START": [
+        ("ends_2017", [END]),
+        ("half", [START, TERM]),
+        ("max_served_5y", [SERVED]),
+        ("min_served_5y", [SERVED]),
+        ("served_5y", [SERVED]),
+        ("two_thirds", [START, TERM]),
+    ],
+    "NO-TERM": [("ends_2017", [END]), ("half", [TERM]), ("two_thirds", [TERM])],
+}
+EXPECTED["NO-START"] = [f"unknown {UNKNOWN['NO-START']}"]
+EXPECTED["NO-TERM"] = [
+    "served_5y",
+    "min_served_5y",
+    "max_served_5y",
+    f"unknown {UNKNOWN['NO-TERM']}",
+]
 
 
 def test_the_interpreter_gives_the_hand_computed_answers() -> None:

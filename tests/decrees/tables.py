@@ -192,14 +192,18 @@ def _person(
             "offence_code": code,
             "offence_date": c.get("offence_date"),
             "sentence_kind": kind,
-            "term_months": None if kind in ("life", "death") else months(c["term"]),
+            # ``term: null`` or ``start: null``: the registry did not record it.
+            "term_months": None
+            if kind in ("life", "death") or c["term"] is None
+            else months(c["term"]),
             "start_date": c["start"],
             "aggregate_id": None,
         }
         for attr in profile.conviction_attributes:
             row[attr.name] = c.get(attr.name)
         rows["convictions"].append(row)
-        starts.append(c["start"])
+        if c["start"] is not None:
+            starts.append(c["start"])
     admitted = spec.get("admitted") or (min(starts) if starts else as_of - dt.timedelta(days=30))
     events = [{"type": "admission", "date": admitted}, *spec.get("events", [])]
     for k, e in enumerate(events, start=1):
@@ -277,6 +281,10 @@ def mismatches(case: Case, row: dict[str, Any] | None) -> list[str]:
         got = sorted(u["clause"] for u in row.get("unknown") or [])
         if want != got:
             out.append(f"unknown: expected {want}, got {got}")
+    for clause, facts in (expect.get("missing") or {}).items():
+        named = {u["clause"]: sorted(u["missing"]) for u in row.get("unknown") or []}
+        if named.get(clause) != sorted(facts):
+            out.append(f"missing for {clause}: expected {sorted(facts)}, got {named.get(clause)}")
     if "undertakings" in expect:
         want, got = sorted(expect["undertakings"] or []), sorted(row.get("undertakings") or [])
         if want != got:

@@ -159,12 +159,11 @@ def registries(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
                     "offence_code": draw(st.sampled_from(CODES)),
                     "offence_date": draw(st.none() | _DAYS),
                     "sentence_kind": kind,
-                    # A term not recorded (#10): unknown, never invented. (A start not
-                    # recorded is not generated: the registry's start_date is NOT NULL.)
+                    # A term or a start not recorded (#10): unknown, never invented.
                     "term_months": None
                     if kind in ("life", "death")
                     else draw(st.sampled_from([1, 12, 24, 60, 120, 6, None])),
-                    "start_date": draw(_DAYS),
+                    "start_date": draw(st.one_of(_DAYS, _DAYS, _DAYS, st.none())),
                     # Convictions sharing an id form one aggregate sentence (#10).
                     "aggregate_id": draw(st.sampled_from([None, None, "A1", "A2"])),
                     "first_conviction": draw(st.sampled_from([True, False, None])),

@@ -29,7 +29,6 @@ RULE_OF_CLASS = {
     "dangling_reference": "foreign_key:",
     "unknown_offence_code": "unknown_offence:",
     "duplicate_key": "primary_key:",
-    "term_without_months": "check term_needs_months:",
     "offence_after_start": "check offence_before_start:",
     "precision_without_date": "check precision_with_date:",
     "invalid_validity_range": "check valid_range:",

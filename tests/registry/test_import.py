@@ -360,3 +360,27 @@ def test_every_table_is_written(db: Path) -> None:
     assert set(TABLE_NAMES) | {"registry_snapshots", "alembic_version"} <= set(state)
     assert all(state[name] for name in TABLE_NAMES)
     assert isinstance(state["offences"][0][6], dt.date)
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv", "jsonl"])
+def test_a_sentence_whose_start_or_term_was_not_recorded_is_imported(
+    tmp_path: Path, fmt: str
+) -> None:
+    data = registry()
+    data["convictions"][0]["start_date"] = None  # its offence_date is still given
+    data["convictions"][1]["term_months"] = None  # a term sentence
+    db = tmp_path / "reg.duckdb"
+    import_registry(str(db), write(data, tmp_path / "src", fmt))
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        got = con.execute(
+            "SELECT conviction_id, sentence_kind, start_date, term_months FROM convictions "
+            "WHERE start_date IS NULL OR term_months IS NULL ORDER BY conviction_id"
+        ).fetchall()
+    finally:
+        con.close()
+    first, second = data["convictions"][0], data["convictions"][1]
+    assert got == [
+        (first["conviction_id"], first["sentence_kind"], None, first["term_months"]),
+        (second["conviction_id"], second["sentence_kind"], second["start_date"], None),
+    ]

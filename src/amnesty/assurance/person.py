@@ -274,17 +274,18 @@ class SymbolicPerson:
         f["conviction.code_in_force"] = self.boolean(f"{p}.in_force", yes)
         kind = self.text(f"{p}.kind", yes, SENTENCE_KINDS)
         f["conviction.kind"] = kind
-        has_term = z3.Not(self.is_text(kind, "life", "death"))
+        # The registry may leave a term or a start unrecorded (#10): both are unknown then.
+        term = z3.And(z3.Not(self.is_text(kind, "life", "death")), self.flag(f"{p}.months?"))
         months = z3.Int(f"{p}.months")
         self.raw[f"{p}.months"] = months
         self.add(months >= 1, months <= MAX_TERM_MONTHS)
-        f["conviction.term_months"] = Num(has_term, months)
-        start = Day.variable(f"{p}.start", yes, self.constraints)
+        f["conviction.term_months"] = Num(term, months)
+        start = Day.variable(f"{p}.start", self.flag(f"{p}.start?"), self.constraints)
         f["conviction.start"] = start
         end = shift_months(start, months, self.constraints)
-        f["conviction.end"] = Day(has_term, end.ordinal, end.parts)
+        f["conviction.end"] = Day(z3.And(term, start.known), end.ordinal, end.parts)
         offence = Day.variable(f"{p}.offence", self.flag(f"{p}.offence?"), self.constraints)
-        self.add(z3.Implies(offence.known, offence.ordinal <= start.ordinal))
+        self.add(z3.Implies(z3.And(offence.known, start.known), offence.ordinal <= start.ordinal))
         f["conviction.offence_date"] = offence
         as_of = Day.const(self.as_of)
         f["conviction.served"] = Span(start, as_of)
@@ -380,14 +381,21 @@ class SymbolicPerson:
         f["sentence.life"] = TV(life, z3.Not(life))
         f["sentence.death"] = TV(death, z3.Not(death))
         big = z3.IntVal(10**9)
+
+        def every(name: str) -> z3.BoolRef:
+            """Every recorded conviction has ``name`` known."""
+            return z3.And([z3.Implies(c.present, c.facts[name].known) for c in cs])  # type: ignore[union-attr]
+
         starts = [z3.If(c.present, c.facts["conviction.start"].ordinal, big) for c in cs]  # type: ignore[union-attr]
-        f["sentence.start"] = Day(any_conviction, minimum(starts) if cs else big)
+        f["sentence.start"] = Day(
+            z3.And(any_conviction, every("conviction.start")), minimum(starts) if cs else big
+        )
         months = [
             z3.If(c.present, c.facts["conviction.term_months"].value, 0)  # type: ignore[union-attr]
             for c in cs
         ]
         f["sentence.total_months"] = Num(
-            z3.And(any_conviction, z3.Not(z3.Or(life, death))), z3.Sum(months) if cs else big
+            z3.And(any_conviction, every("conviction.term_months")), z3.Sum(months) if cs else big
         )
         commuted = [
             z3.And(e.present, e.facts["_new_end"].known)  # type: ignore[union-attr]
@@ -400,7 +408,7 @@ class SymbolicPerson:
         for e, is_latest in zip(es, latest_commutation, strict=True):
             end_value = z3.If(is_latest, e.facts["_new_end"].ordinal, end_value)  # type: ignore[union-attr]
         any_commuted = z3.Or(commuted) if es else z3.BoolVal(False)
-        end_known = z3.And(any_conviction, z3.Or(any_commuted, z3.Not(z3.Or(life, death))))
+        end_known = z3.And(any_conviction, z3.Or(any_commuted, every("conviction.end")))
         end = Day(end_known, end_value)
         f["sentence.end"] = end
         as_of = Day.const(self.as_of)

@@ -135,7 +135,7 @@ CORE_FACTS: tuple[FactDef, ...] = (
         "duration",
         "person",
         "From sentence.start to the as-of date.",
-        "no conviction recorded",
+        "as sentence.start",
     ),
     _f(
         "sentence.remaining",
@@ -149,14 +149,14 @@ CORE_FACTS: tuple[FactDef, ...] = (
         "duration",
         "person",
         "From sentence.start to sentence.end.",
-        "as sentence.end",
+        "as sentence.start or sentence.end",
     ),
     _f(
         "sentence.total_months",
         "int",
         "person",
         "Sum of term_months over all convictions.",
-        "no conviction recorded, or a life or death sentence among them",
+        "no conviction recorded, or a life or death sentence or an unrecorded term among them",
     ),
     _f("sentence.life", "bool", "person", "Any life sentence."),
     _f("sentence.death", "bool", "person", "Any death sentence."),
@@ -202,7 +202,11 @@ CORE_FACTS: tuple[FactDef, ...] = (
         ("term", "life", "death", "suspended", "deferred", "non_custodial"),
     ),
     _f(
-        "conviction.term_months", "int", "conviction", "Term in months.", "life and death sentences"
+        "conviction.term_months",
+        "int",
+        "conviction",
+        "Term in months.",
+        "life and death sentences, or the term not recorded",
     ),
     _f(
         "conviction.start",
@@ -218,20 +222,26 @@ CORE_FACTS: tuple[FactDef, ...] = (
         "start + term_months (calendar).",
         "life and death sentences, or the start or the term not recorded",
     ),
-    _f("conviction.served", "duration", "conviction", "From start to the as-of date."),
+    _f(
+        "conviction.served",
+        "duration",
+        "conviction",
+        "From start to the as-of date.",
+        "the start not recorded",
+    ),
     _f(
         "conviction.remaining",
         "duration",
         "conviction",
         "From the as-of date to end.",
-        "life and death sentences",
+        "as end",
     ),
     _f(
         "conviction.term",
         "duration",
         "conviction",
         "From start to end.",
-        "life and death sentences",
+        "as end",
     ),
     # -- one custody event on or before the as-of date (inside `... events (...)`) -------
     _f(

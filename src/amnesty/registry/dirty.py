@@ -35,7 +35,6 @@ FAULT_CLASSES: dict[str, str] = {
     "(person, facility or division)",
     "unknown_offence_code": "convictions.offence_code not in the offence catalogue",
     "duplicate_key": "a key value repeating the previous row's (the later row is listed)",
-    "term_without_months": "check term_needs_months: a term sentence without term_months",
     "offence_after_start": "check offence_before_start: offence_date after start_date",
     "precision_without_date": "check precision_with_date: a birth_date without birth_precision",
     "invalid_validity_range": "check valid_range: an offence code with valid_to before valid_from",
@@ -143,7 +142,7 @@ class _Damage:
         self.put(
             "missing_required",
             "convictions",
-            "start_date",
+            "sentence_kind",
             self.claim("convictions", self.rows("convictions"), k[1]),
             lambda r: None,
         )
@@ -242,14 +241,6 @@ class _Damage:
             self.used[table][picked - 1] = True
             keys: list[str] = self.tables[table].column(key).to_pylist()
             self.put("duplicate_key", table, key, picked, _previous_of(keys))
-
-        self.put(
-            "term_without_months",
-            "convictions",
-            "term_months",
-            self.claim("convictions", term_rows, self.per_class),
-            lambda r: None,
-        )
 
         offence_date = conv.column("offence_date")
         start = conv.column("start_date")

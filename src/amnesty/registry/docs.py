@@ -125,7 +125,9 @@ split in two:
   checked by the import, not declared. On PostgreSQL, revision `0011` indexes
   `convictions`, `health_assessments` and `events` by `person_id`, so that one
   person's rows (an explanation, a person page) are read without a scan; the import
-  truncates and refills the tables, so the index stays.
+  truncates and refills the tables, so the index stays. Revision `0013` lets
+  `convictions.start_date` be null: a start the registry did not record, which
+  leaves the facts that need it unknown (`docs/semantics.md`).
 - **What a profile adds** (its typed attributes) is the import's: inside its write
   transaction, before the rows are replaced, an attribute column the profile
   declares and the table lacks is added with its SQLAlchemy type, one the profile no

@@ -333,9 +333,9 @@ CONVICTIONS = Table(
             INTEGER,
             "Length of a term, suspended or non-custodial sentence.",
             min_value=1,
-            unknown="only for life and death sentences",
+            unknown="not recorded (ignored for life and death sentences)",
         ),
-        Column("start_date", DATE, "First day of the sentence.", nullable=False),
+        Column("start_date", DATE, "First day of the sentence.", unknown="not recorded"),
         Column(
             "aggregate_id",
             VARCHAR,
@@ -346,14 +346,8 @@ CONVICTIONS = Table(
     key="conviction_id",
     checks=(
         Check(
-            "term_needs_months",
-            "sentence_kind IN ('life', 'death') OR term_months IS NOT NULL",
-            "a term sentence has term_months",
-            column="term_months",
-        ),
-        Check(
             "offence_before_start",
-            "offence_date IS NULL OR offence_date <= start_date",
+            "offence_date IS NULL OR start_date IS NULL OR offence_date <= start_date",
             "the offence is not after the sentence starts",
             column="offence_date",
         ),

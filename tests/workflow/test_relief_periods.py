@@ -1,11 +1,19 @@
-"""A temporary release given as a period returns that many calendar months after it (#10)."""
+"""A temporary release given as a period returns that many calendar months after it; a
+commutation's new end is the one its decree gives the sentence (#10)."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from casework_world import DECREE_TOML, IN_WINDOW, build_world
+import datetime as dt
+from typing import Any
 
+import pytest
+import sqlalchemy as sa
+from casework_world import AS_OF, DECREE_TOML, IN_WINDOW, build_world, decree_text
+
+from amnesty.decree import load_text
+from amnesty.errors import IllegalTransition
 from amnesty.store.engine import get_engine
+from amnesty.workflow.execution import Sentence, sentence_change
 from amnesty.workflow.releases import execute_release
 from amnesty.workflow.rosters import approve_roster, prepare_roster
 
@@ -29,3 +37,94 @@ def test_the_return_date_is_computed_from_the_release_date(backend_url: str) -> 
         ).all()
     # released on IN_WINDOW, 2015-10-08, for four calendar months: back on 2016-02-08
     assert [(t, str(d)) for t, d in rows] == [("temporary_release", "2016-02-08")]
+
+
+HALF_REMAINING = DECREE_TOML.replace(
+    'relief = "release"\n',
+    'relief = "commutation"\ncommutation = {{ fraction_of_remaining = "1/2" }}\n',
+    1,
+)
+
+
+def _commutation_world(backend_url: str) -> Any:
+    world = build_world(backend_url, template=HALF_REMAINING, relief="commutation")
+    roster = prepare_roster(world.url, "off1", world.run_id, "F1")
+    approve_roster(world.url, "appr1", roster.roster_id)
+    return world
+
+
+def _events_of(world: Any, person: str) -> list[tuple[str, str]]:
+    rows = world.sql(
+        "SELECT event_type, new_end_date FROM events WHERE person_id = :p AND run_id = :run",
+        p=person,
+        run=world.run_id,
+    )
+    return [(t, str(e)) for t, e in rows]
+
+
+def test_a_commutation_carries_the_new_end_the_decree_gives(backend_url: str) -> None:
+    world = _commutation_world(backend_url)
+    execute_release(world.url, "off1", world.run_id, "P02", release_date=IN_WINDOW)
+    # 60 months from 2012-03-01 end on 2017-03-01; on the as-of date 2015-10-01 17 months
+    # remain, half of them kept: 8 months and 15 days, to 2016-06-16
+    assert _events_of(world, "P02") == [("commutation", "2016-06-16")]
+    # the official may give the same date
+    execute_release(
+        world.url, "off1", world.run_id, "P06", release_date=IN_WINDOW,
+        new_end_date=dt.date(2016, 6, 16),
+    )  # fmt: skip
+    assert _events_of(world, "P06") == [("commutation", "2016-06-16")]
+
+
+def test_a_new_end_date_other_than_the_decrees_is_refused(backend_url: str) -> None:
+    world = _commutation_world(backend_url)
+    with pytest.raises(IllegalTransition, match=r"2016-06-01 differs .* 2016-06-16"):
+        execute_release(
+            world.url, "off1", world.run_id, "P02", release_date=IN_WINDOW,
+            new_end_date=dt.date(2016, 6, 1),
+        )  # fmt: skip
+    assert _events_of(world, "P02") == []
+    assert world.sql("SELECT count(*) FROM releases")[0][0] == 0
+
+
+def test_an_unknown_sentence_end_needs_the_officials_date(backend_url: str) -> None:
+    world = _commutation_world(backend_url)
+    world.change(
+        "convictions",
+        "UPDATE convictions SET start_date = NULL WHERE conviction_id = 'C-P02'",
+        key="C-P02",
+    )
+    with pytest.raises(IllegalTransition, match=r"sentence end unknown .* --new-end-date"):
+        execute_release(world.url, "off1", world.run_id, "P02", release_date=IN_WINDOW)
+    assert _events_of(world, "P02") == []
+    assert world.sql("SELECT count(*) FROM releases")[0][0] == 0
+    execute_release(
+        world.url, "off1", world.run_id, "P02", release_date=IN_WINDOW,
+        new_end_date=dt.date(2016, 5, 1),
+    )  # fmt: skip
+    assert _events_of(world, "P02") == [("commutation", "2016-05-01")]
+
+
+def _commuting(terms: str) -> Any:
+    template = DECREE_TOML.replace(
+        'relief = "release"\n', f'relief = "commutation"\ncommutation = {{{{ {terms} }}}}\n', 1
+    )
+    return load_text(decree_text(template=template), path="kp.toml")
+
+
+def test_death_to_life_commutes_only_a_death_sentence() -> None:
+    decree = _commuting("death_to_life = true")
+    death = Sentence(end=None, death=True)
+    assert sentence_change(
+        decree, ("g-common",), "commutation", None, sentence=death, as_of=AS_OF
+    ) == (None, None, "life")
+    # a term sentence under a clause that only commutes death: nothing to change, refused
+    # rather than recorded as a life sentence
+    term = Sentence(end=dt.date(2017, 3, 1), death=False)
+    with pytest.raises(IllegalTransition, match="no death sentence"):
+        sentence_change(decree, ("g-common",), "commutation", None, sentence=term, as_of=AS_OF)
+    # with a cut as well, the term sentence is cut and keeps its kind
+    both = _commuting("death_to_life = true, reduce_by_months = 6")
+    assert sentence_change(
+        both, ("g-common",), "commutation", None, sentence=term, as_of=AS_OF
+    ) == (None, dt.date(2016, 9, 1), None)

@@ -214,7 +214,11 @@ def release_execute(
         str | None,
         typer.Option(
             "--new-end-date",
-            help="YYYY-MM-DD: a commutation's new sentence end or a temporary release's return.",
+            help=(
+                "YYYY-MM-DD: a temporary release's return; a commutation's new sentence end, "
+                "which must be the one the decree gives (needed only when the sentence end "
+                "is unknown)."
+            ),
         ),
     ] = None,
     batch_size: Annotated[

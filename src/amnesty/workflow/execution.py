@@ -45,6 +45,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from amnesty.compile.interpreter import shift_months
+from amnesty.compile.relief_dates import commuted_end, sentence_end
 from amnesty.decree.model import Decree
 from amnesty.errors import IllegalTransition
 from amnesty.registry.schema import CUSTODY_IN
@@ -160,15 +161,23 @@ def release_many(
     stops = _stops(conn, run, decree, todo, release_date, evaluator)
     changes: dict[str, tuple[dt.date | None, dt.date | None, str | None]] = {}
     stored = _determinations(conn, run.run_id, [c.person_id for c in todo])
+    commuted = [c.person_id for c in todo if c.relief == "commutation" and not stops[c.person_id]]
+    sentences = sentences_of(conn, commuted, run.as_of)
     for c in todo:
         if stops[c.person_id]:
             continue
         try:
             changes[c.person_id] = sentence_change(
-                decree, stored[c.person_id].grounds, c.relief, new_end_date, release_date
+                decree,
+                stored[c.person_id].grounds,
+                c.relief,
+                new_end_date,
+                release_date,
+                sentence=sentences.get(c.person_id),
+                as_of=run.as_of,
             )
         except IllegalTransition as why:
-            stops[c.person_id].append(recheck.Stop("sentence change missing", str(why)))
+            stops[c.person_id].append(recheck.Stop("sentence change refused", str(why)))
     for c in todo:
         if stops[c.person_id]:
             outcome.stopped.append((c.person_id, stops[c.person_id][0]))
@@ -200,17 +209,65 @@ def release_of(row: sa.RowMapping) -> Release:
     return Release(**{k: row[k] for k in Release.__dataclass_fields__})
 
 
+@dataclass(frozen=True)
+class Sentence:
+    """What a commutation is computed from: the person's sentence on the run's as-of date."""
+
+    end: dt.date | None  # ``sentence.end``: None when unknown or there is none (life, death)
+    death: bool  # a death sentence among the convictions
+
+
+_CONVICTIONS = sa.text(
+    "SELECT person_id, sentence_kind, term_months, start_date, aggregate_id FROM convictions "
+    "WHERE person_id = ANY(CAST(:people AS VARCHAR[]))"
+)
+_COMMUTATIONS = sa.text(
+    "SELECT person_id, event_id, event_date, new_end_date FROM events "
+    "WHERE person_id = ANY(CAST(:people AS VARCHAR[])) AND event_type = 'commutation'"
+)
+
+
+def sentences_of(conn: Connection, people: Sequence[str], as_of: dt.date) -> dict[str, Sentence]:
+    """person -> their sentence on ``as_of``, read on ``conn`` (the release's transaction)."""
+    if not people:
+        return {}
+    convictions: dict[str, list[dict[str, Any]]] = {p: [] for p in people}
+    events: dict[str, list[dict[str, Any]]] = {p: [] for p in people}
+    for start in range(0, len(people), 5000):
+        chunk = {"people": list(people[start : start + 5000])}
+        for r in conn.execute(_CONVICTIONS, chunk).mappings():
+            convictions[r["person_id"]].append(dict(r))
+        for r in conn.execute(_COMMUTATIONS, chunk).mappings():
+            events[r["person_id"]].append(dict(r))
+    return {
+        p: Sentence(
+            sentence_end(convictions[p], events[p], as_of),
+            any(c["sentence_kind"] == "death" for c in convictions[p]),
+        )
+        for p in people
+    }
+
+
 def sentence_change(
     decree: Decree,
     grounds: tuple[str, ...],
     relief: str,
     new_end_date: dt.date | None,
     release_date: dt.date | None = None,
+    *,
+    sentence: Sentence | None = None,
+    as_of: dt.date | None = None,
 ) -> tuple[dt.date | None, dt.date | None, str | None]:
     """(return date, new end date, new sentence kind) for temporary releases and commutations.
 
     A temporary release given ``for_months`` returns that many calendar months after
     ``release_date`` (the month's last day when it is shorter, docs/semantics.md).
+
+    A commutation takes the terms of the first grant among ``grounds`` that gives it (file
+    order, as the engine chose the relief) and computes the new end from ``sentence`` on
+    ``as_of`` (:mod:`amnesty.compile.relief_dates`). ``new_end_date`` must then be that date;
+    it is the official's only where the end cannot be computed (an unknown sentence end).
+    ``death_to_life`` makes a death sentence life, and nothing else.
     """
     clauses = [c for c in decree.clauses if c.id in grounds and c.relief == relief]
     if relief == "temporary_release":
@@ -223,13 +280,34 @@ def sentence_change(
         return until, until, None
     if relief == "commutation":
         terms = next((c.commutation for c in clauses if c.commutation), None)
-        kind = "life" if terms is not None and terms.death_to_life else None
-        if new_end_date is None and kind is None:
+        if terms is None or sentence is None or as_of is None:
             raise IllegalTransition(
-                "a commutation needs the new sentence end (--new-end-date) unless the decree "
-                "commutes death to life"
+                "a commutation needs its decree terms and the person's sentence"
             )
-        return None, new_end_date, kind
+        if terms.death_to_life and sentence.death:
+            return None, new_end_date, "life"
+        cuts = (terms.fraction_of_remaining, terms.to_months, terms.reduce_by_months)
+        if all(cut is None for cut in cuts):
+            raise IllegalTransition(
+                "the commutation changes nothing for this person: the decree commutes death "
+                "to life and the person has no death sentence"
+            )
+        computed = commuted_end(sentence.end, as_of, terms)
+        if computed is None:
+            if new_end_date is None:
+                raise IllegalTransition(
+                    f"sentence end unknown on {as_of} (a life or death sentence, or a start or "
+                    "term not recorded): the new end date cannot be computed and must be set "
+                    "by the official from the court's record with --new-end-date"
+                )
+            return None, new_end_date, None
+        if new_end_date is not None and new_end_date != computed:
+            raise IllegalTransition(
+                f"--new-end-date {new_end_date} differs from the new end date {computed} the "
+                f"decree gives (sentence end {sentence.end}, remaining term counted from "
+                f"{as_of}); leave the option out to use {computed}"
+            )
+        return None, computed, None
     return None, None, None
 
 

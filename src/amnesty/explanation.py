@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from amnesty.compile.relief_dates import commuted_end
 from amnesty.compile.sql import CompiledDecree, compile_decree
 from amnesty.compile.sql.aggregates import facts_read
 from amnesty.compile.sql.columns import DURATION_FACTS, collection_of, column_name
@@ -237,7 +238,11 @@ def explain(
     scope_facts = [fact for fact, _values in scope_axes] or (
         list(facts_read(decree.scope.predicate)) if decree.scope.predicate is not None else []
     )
-    person_names = list(dict.fromkeys([f for f in names if collection_of(f) is None] + scope_facts))
+    # a commutation's new end is computed from the sentence (docs/semantics.md, "Commutations")
+    commutes = ["sentence.end", "sentence.death"] if _commutes(decree) else []
+    person_names = list(
+        dict.fromkeys([f for f in names if collection_of(f) is None] + scope_facts + commutes)
+    )
     conv_names = [f for f in names if collection_of(f) == "convictions"]
     event_names = [f for f in names if collection_of(f) == "events"]
     people = _fetch(
@@ -319,7 +324,7 @@ def explain(
         ev.as_of,
         det["outcome"],
         det["relief"],
-        _why(det),
+        _why(det) + _commutation_why(decree, det, person_row, ev.as_of),
         explained,
         det,
         ev.compiled.profile,
@@ -403,3 +408,35 @@ def _why_rule(det: dict[str, Any]) -> str:
             parts.append("referred by " + ", ".join(det["referred"]))
         return "review: " + "; ".join(parts)
     return f"eligible for {det['relief']} on " + ", ".join(det["grounds"])
+
+
+def _commutes(decree: Decree) -> bool:
+    return any(c.relief == "commutation" for c in decree.clauses)
+
+
+def _commutation_why(
+    decree: Decree, det: dict[str, Any], person: dict[str, Any], as_of: dt.date
+) -> str:
+    """What an eligible person's commutation does to their sentence, as the release computes
+    it (workflow/execution.py ``sentence_change``); "" for any other determination."""
+    if det["outcome"] != "eligible" or det["relief"] != "commutation":
+        return ""
+    terms = next(
+        (
+            c.commutation
+            for c in decree.clauses
+            if c.id in det["grounds"] and c.relief == "commutation" and c.commutation
+        ),
+        None,
+    )
+    if terms is None:
+        return ""
+    if terms.death_to_life and person.get("sentence__death"):
+        return "; the death sentence becomes life"
+    if (terms.fraction_of_remaining, terms.to_months, terms.reduce_by_months) == (None,) * 3:
+        return "; no death sentence to commute (the release is refused)"
+    end = person.get("sentence__end")
+    new_end = commuted_end(end, as_of, terms)
+    if end is None or new_end is None:
+        return "; new sentence end not computable (sentence end unknown): given at the release"
+    return f"; new sentence end {new_end.isoformat()} (from {end.isoformat()})"

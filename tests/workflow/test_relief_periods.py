@@ -12,6 +12,8 @@ from casework_world import AS_OF, DECREE_TOML, IN_WINDOW, build_world, decree_te
 
 from amnesty.decree import load_text
 from amnesty.errors import IllegalTransition
+from amnesty.explanation import explain
+from amnesty.store.database import as_database
 from amnesty.store.engine import get_engine
 from amnesty.workflow.execution import Sentence, sentence_change
 from amnesty.workflow.releases import execute_release
@@ -76,6 +78,17 @@ def test_a_commutation_carries_the_new_end_the_decree_gives(backend_url: str) ->
     assert _events_of(world, "P06") == [("commutation", "2016-06-16")]
 
 
+def test_explain_shows_the_new_end_the_release_will_write(backend_url: str) -> None:
+    world = build_world(backend_url, template=HALF_REMAINING, relief="commutation")
+    with as_database(world.url).raw() as raw:
+        told = explain(world.decree, raw, "P02", as_of=AS_OF)
+        assert told.why == (
+            "eligible for commutation on g-common; new sentence end 2016-06-16 (from 2017-03-01)"
+        )
+        # a person decided otherwise is told nothing of a new end
+        assert "new sentence end" not in explain(world.decree, raw, "P04", as_of=AS_OF).why
+
+
 def test_a_new_end_date_other_than_the_decrees_is_refused(backend_url: str) -> None:
     world = _commutation_world(backend_url)
     with pytest.raises(IllegalTransition, match=r"2016-06-01 differs .* 2016-06-16"):
@@ -93,6 +106,11 @@ def test_an_unknown_sentence_end_needs_the_officials_date(backend_url: str) -> N
         "convictions",
         "UPDATE convictions SET start_date = NULL WHERE conviction_id = 'C-P02'",
         key="C-P02",
+    )
+    with as_database(world.url).raw() as raw:
+        why = explain(world.decree, raw, "P02", as_of=AS_OF).why
+    assert why.endswith(
+        "new sentence end not computable (sentence end unknown): given at the release"
     )
     with pytest.raises(IllegalTransition, match=r"sentence end unknown .* --new-end-date"):
         execute_release(world.url, "off1", world.run_id, "P02", release_date=IN_WINDOW)

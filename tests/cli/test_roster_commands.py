@@ -62,3 +62,13 @@ def test_a_roster_from_check_to_certificates(
     printed = capsys.readouterr().out.split()
     assert [Path(p).name for p in printed] == ["kp-2015-10-F3-roster-1.pdf"]
     assert run(["audit", "verify", *target]) == 0
+
+
+def test_a_roster_takes_no_new_end_date(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # refused before anything is opened: the database file is never created
+    target = tmp_path / "amnesty.duckdb"
+    code = run(["release", "execute", "--roster", "1", "--date", str(IN_WINDOW),
+                "--new-end-date", "2016-06-16", "--db", str(target)])  # fmt: skip
+    assert code != 0
+    assert "--new-end-date is for one person" in capsys.readouterr().err
+    assert not target.exists()

@@ -10,11 +10,14 @@ import pytest
 import sqlalchemy as sa
 from casework_world import AS_OF, DECREE_TOML, IN_WINDOW, build_world, decree_text
 
+from amnesty.audit.verify import verify
 from amnesty.decree import load_text
 from amnesty.errors import IllegalTransition
 from amnesty.explanation import explain
 from amnesty.store.database import as_database
 from amnesty.store.engine import get_engine
+from amnesty.workflow.batches import execute_roster
+from amnesty.workflow.certificate_store import certificate_data
 from amnesty.workflow.execution import Sentence, sentence_change
 from amnesty.workflow.releases import execute_release
 from amnesty.workflow.rosters import approve_roster, prepare_roster
@@ -76,6 +79,11 @@ def test_a_commutation_carries_the_new_end_the_decree_gives(backend_url: str) ->
         new_end_date=dt.date(2016, 6, 16),
     )  # fmt: skip
     assert _events_of(world, "P06") == [("commutation", "2016-06-16")]
+    # the certificate prints the event's date, and the audit trail replays it
+    release_id = world.sql("SELECT release_id FROM releases WHERE person_id = 'P02'")[0][0]
+    with get_engine(world.url).connect() as conn:
+        assert certificate_data(conn, release_id).new_end_date == "2016-06-16"
+    assert verify(world.url).ok
 
 
 def test_explain_shows_the_new_end_the_release_will_write(backend_url: str) -> None:
@@ -146,3 +154,26 @@ def test_death_to_life_commutes_only_a_death_sentence() -> None:
     assert sentence_change(
         both, ("g-common",), "commutation", None, sentence=term, as_of=AS_OF
     ) == (None, dt.date(2016, 9, 1), None)
+
+
+def test_a_roster_of_commutations_is_released_each_with_their_own_end(backend_url: str) -> None:
+    world = build_world(backend_url, template=HALF_REMAINING, relief="commutation")
+    world.change(  # P07's sentence is longer: 72 months, ending 2018-03-01
+        "convictions",
+        "UPDATE convictions SET term_months = 72 WHERE conviction_id = 'C-P07'",
+        key="C-P07",
+    )
+    world.change(
+        "convictions",
+        "UPDATE convictions SET start_date = NULL WHERE conviction_id = 'C-P06'",
+        key="C-P06",
+    )
+    roster = prepare_roster(world.url, "off1", world.run_id, "F1")
+    approve_roster(world.url, "appr1", roster.roster_id)
+    report = execute_roster(world.url, "off1", roster.roster_id, release_date=IN_WINDOW)
+    assert sorted(report.released) == ["P02", "P07"]
+    assert [(p, "sentence end unknown" in why) for p, why in report.stopped] == [("P06", True)]
+    assert _events_of(world, "P02") == [("commutation", "2016-06-16")]
+    # 29 months left on 2015-10-01, half kept: 14 months 15 days, to 2016-12-16
+    assert _events_of(world, "P07") == [("commutation", "2016-12-16")]
+    assert _events_of(world, "P06") == []

@@ -215,7 +215,7 @@ def release_execute(
         typer.Option(
             "--new-end-date",
             help=(
-                "YYYY-MM-DD: a temporary release's return; a commutation's new sentence end, "
+                "YYYY-MM-DD, with --person: a temporary release's return; a commutation's new end, "
                 "which must be the one the decree gives (needed only when the sentence end "
                 "is unknown)."
             ),
@@ -230,6 +230,12 @@ def release_execute(
     """Release one person (--run, --person) or a whole approved roster (--roster)."""
     if not date:
         raise ConfigError("give the release date: --date YYYY-MM-DD")
+    if roster is not None and new_end_date is not None:
+        # one date for a whole roster would fit at most the persons it happens to equal
+        raise ConfigError(
+            "--new-end-date is for one person (--run, --person): a roster's commutations "
+            "take the end dates the decree gives, and a temporary release its return"
+        )
     actor, day = _user(as_user, db), _required_date(date, "--date")
     if roster is not None:
         from amnesty.cli.casework_bulk import execute_whole_roster

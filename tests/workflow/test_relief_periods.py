@@ -106,6 +106,13 @@ def test_a_new_end_date_other_than_the_decrees_is_refused(backend_url: str) -> N
         )  # fmt: skip
     assert _events_of(world, "P02") == []
     assert world.sql("SELECT count(*) FROM releases")[0][0] == 0
+    # the refusal is audited, naming both dates, and the trail still holds
+    refused = world.sql(
+        "SELECT reason FROM audit_events WHERE entity_id = :e AND outcome = 'refused'",
+        e=f"{world.run_id}:P02",
+    )
+    assert len(refused) == 1 and "2016-06-16" in refused[0][0]
+    assert verify(world.url).ok
 
 
 def test_an_unknown_sentence_end_needs_the_officials_date(backend_url: str) -> None:

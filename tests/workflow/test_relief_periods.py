@@ -184,3 +184,18 @@ def test_a_roster_of_commutations_is_released_each_with_their_own_end(backend_ur
     # 29 months left on 2015-10-01, half kept: 14 months 15 days, to 2016-12-16
     assert _events_of(world, "P07") == [("commutation", "2016-12-16")]
     assert _events_of(world, "P06") == []
+
+
+def test_a_commutation_recorded_after_the_as_of_date_is_not_undone(backend_url: str) -> None:
+    world = _commutation_world(backend_url)
+    # another decree shortened P02's sentence to 2016-01-01 after this run's as-of date:
+    # this run's 2016-06-16 would lengthen it again
+    world.change(
+        "events",
+        "INSERT INTO events (event_id, person_id, event_type, event_date, new_end_date) "
+        "VALUES ('E-other', 'P02', 'commutation', DATE '2015-10-05', DATE '2016-01-01')",
+        key="E-other",
+    )
+    with pytest.raises(IllegalTransition, match="commuted after the run's as-of date"):
+        execute_release(world.url, "off1", world.run_id, "P02", release_date=IN_WINDOW)
+    assert _events_of(world, "P02") == []

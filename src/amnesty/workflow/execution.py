@@ -215,6 +215,9 @@ class Sentence:
 
     end: dt.date | None  # ``sentence.end``: None when unknown or there is none (life, death)
     death: bool  # a death sentence among the convictions
+    # a commutation recorded after the as-of date ("EVENT_ID of DATE"): the end computed
+    # from the as-of date would overwrite what it decided
+    later: str | None = None
 
 
 _CONVICTIONS = sa.text(
@@ -239,13 +242,17 @@ def sentences_of(conn: Connection, people: Sequence[str], as_of: dt.date) -> dic
             convictions[r["person_id"]].append(dict(r))
         for r in conn.execute(_COMMUTATIONS, chunk).mappings():
             events[r["person_id"]].append(dict(r))
-    return {
-        p: Sentence(
+    found = {}
+    for p in people:
+        after = sorted(
+            (e["event_date"], e["event_id"]) for e in events[p] if e["event_date"] > as_of
+        )
+        found[p] = Sentence(
             sentence_end(convictions[p], events[p], as_of),
             any(c["sentence_kind"] == "death" for c in convictions[p]),
+            f"{after[-1][1]} of {after[-1][0]}" if after else None,
         )
-        for p in people
-    }
+    return found
 
 
 def sentence_change(
@@ -283,6 +290,12 @@ def sentence_change(
         if terms is None or sentence is None or as_of is None:
             raise IllegalTransition(
                 "a commutation needs its decree terms and the person's sentence"
+            )
+        if sentence.later is not None:
+            raise IllegalTransition(
+                f"the sentence was commuted after the run's as-of date {as_of} (event "
+                f"{sentence.later}): a new end computed from {as_of} would undo it; run the "
+                "decree again on the registry as it is"
             )
         if terms.death_to_life and sentence.death:
             return None, new_end_date, "life"

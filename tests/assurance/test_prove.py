@@ -254,3 +254,29 @@ division nor their province, is in scope:
     # above the division, and not the province (the assertion says so): a level the old
     # model had no place for
     assert "KP-NORTH" in seen[1:], seen
+
+
+AFTER_PARDON = Path("tests/decrees/language/xp-after-pardon.toml")
+
+
+@pytest.mark.parametrize(
+    "kind, predicate, status",
+    [
+        # X-RELAPSE holds only through a pair of a conviction and a pardon, so the
+        # prover must read the event inside the conviction to prove this ...
+        ("always", 'excluded implies any events (type = "pardon")', "proved"),
+        # ... and find a person the nested exclusion bars, whom the engine bars too.
+        ("never", "excluded", "refuted"),
+        ("never", "excluded and none convictions (known(offence_date))", "proved"),
+    ],
+)
+def test_nested_quantifiers_are_proved_and_refuted_as_the_engine_decides(
+    kind: str, predicate: str, status: str
+) -> None:
+    text = with_assertions(AFTER_PARDON, f"[[assertion]]\nid = \"N1\"\n{kind} = '{predicate}'\n")
+    decree = load_text(text, str(AFTER_PARDON))
+    finding = next(f for f in prove(decree) if f.name == "N1")
+    assert finding.status == status, finding.message
+    if status == "refuted":
+        row = replayed_violation(decree, finding)
+        assert row["blocking"] == ["X-RELAPSE"]

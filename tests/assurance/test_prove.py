@@ -232,8 +232,8 @@ def test_where_a_check_finds_no_problem_its_witness_replays() -> None:
 def test_a_scope_division_above_the_province_is_matched_as_the_engine_does() -> None:
     """The scope's divisions match any division of the facility's chain (itself and up
     to four above), so a person held below the named division, which is neither their
-division nor their province, is in scope:
-    the prover once modelled only the division and the province, and proved this."""
+    division nor their province, is in scope: the prover once modelled only the division
+    and the province, and proved this."""
     scope = '[scope]\ndivisions = ["KP-NORTH"]\n'
     text = CHECKED.format(scope=scope) + (
         '\n[[assertion]]\nid = "T9"\n'

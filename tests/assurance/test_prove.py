@@ -231,8 +231,9 @@ def test_where_a_check_finds_no_problem_its_witness_replays() -> None:
 
 def test_a_scope_division_above_the_province_is_matched_as_the_engine_does() -> None:
     """The scope's divisions match any division of the facility's chain (itself and up
-    to four above), so a person held two levels below the named division is in scope:
-    the prover once modelled only the division and the province, and proved this."""
+    to four above), so a person held below the named division, which is neither their
+    division nor their province, is in scope: the prover once modelled only the division
+    and the province, and proved this."""
     scope = '[scope]\ndivisions = ["KP-NORTH"]\n'
     text = CHECKED.format(scope=scope) + (
         '\n[[assertion]]\nid = "T9"\n'
@@ -250,4 +251,32 @@ def test_a_scope_division_above_the_province_is_matched_as_the_engine_does() -> 
     while above is not None:
         seen.append(above["division_id"])
         above = chain.get(above["parent_id"])
-    assert "KP-NORTH" in seen[2:], seen
+    # above the division, and not the province (the assertion says so): a level the old
+    # model had no place for
+    assert "KP-NORTH" in seen[1:], seen
+
+
+AFTER_PARDON = Path("tests/decrees/language/xp-after-pardon.toml")
+
+
+@pytest.mark.parametrize(
+    "kind, predicate, status",
+    [
+        # X-RELAPSE holds only through a pair of a conviction and a pardon, so the
+        # prover must read the event inside the conviction to prove this ...
+        ("always", 'excluded implies any events (type = "pardon")', "proved"),
+        # ... and find a person the nested exclusion bars, whom the engine bars too.
+        ("never", "excluded", "refuted"),
+        ("never", "excluded and none convictions (known(offence_date))", "proved"),
+    ],
+)
+def test_nested_quantifiers_are_proved_and_refuted_as_the_engine_decides(
+    kind: str, predicate: str, status: str
+) -> None:
+    text = with_assertions(AFTER_PARDON, f"[[assertion]]\nid = \"N1\"\n{kind} = '{predicate}'\n")
+    decree = load_text(text, str(AFTER_PARDON))
+    finding = next(f for f in prove(decree) if f.name == "N1")
+    assert finding.status == status, finding.message
+    if status == "refuted":
+        row = replayed_violation(decree, finding)
+        assert row["blocking"] == ["X-RELAPSE"]

@@ -7,7 +7,8 @@ import datetime as dt
 import duckdb
 import pytest
 
-from amnesty.decree import load_text
+from amnesty.compile.sql.aggregates import walk
+from amnesty.decree import ir, load_text
 from amnesty.decree.checking import CheckReport, check_syntax
 from amnesty.decree.parse import parse_text
 from amnesty.errors import DecreeErrors
@@ -326,23 +327,58 @@ def test_dead_and_shadowed_clauses_against_a_registry(
     ]
 
 
-def test_a_quantifier_inside_a_quantifier_is_refused_where_it_starts() -> None:
-    # Until nested quantifiers have a SQL form on every backend (#10), the check must
-    # stop them: the engine would otherwise fail only when the decree is applied.
-    predicate = """'any convictions (any events (type = "pardon"))'"""
+def test_a_quantifier_over_the_other_collection_nests_and_names_reach_both_items() -> None:
+    predicate = """'any convictions (any events (type = "pardon" and date < offence_date))'"""
+    r = report(HEAD + grant(predicate))
+    assert r.ok, [str(e) for e in r.errors]
+    assert r.decree is not None
+    outer = r.decree.clauses[0].predicate
+    assert isinstance(outer, ir.Quantifier) and outer.collection == "convictions"
+    inner = outer.condition
+    assert isinstance(inner, ir.Quantifier) and inner.collection == "events"
+    # "type" and "date" are the event's own fields; "offence_date" exists only on the
+    # enclosing conviction, so it resolves there.
+    assert [f.name for f in walk(inner.condition) if isinstance(f, ir.Fact)] == [
+        "event.type",
+        "event.date",
+        "conviction.offence_date",
+    ]
+
+
+def test_a_short_name_of_the_outer_item_reaches_it_from_the_inner_quantifier() -> None:
+    predicate = """'any events (count convictions (category = "theft" and decree = "X") >= 1)'"""
+    r = report(HEAD + grant(predicate))
+    assert r.ok, [str(e) for e in r.errors]
+    assert r.decree is not None
+    facts = [f.name for f in walk(r.decree.clauses[0].predicate) if isinstance(f, ir.Fact)]
+    assert facts == ["conviction.category", "event.decree"]
+
+
+def test_a_collection_inside_itself_is_refused_where_the_inner_one_starts() -> None:
+    predicate = """'any convictions (any events (any convictions (category = "theft")))'"""
     assert only_error(HEAD + grant(predicate)) == (
-        "d.toml:12:31",
+        "d.toml:12:43",
         "nested-quantifier",
-        "clause G1: a quantifier inside a quantifier is not supported",
-        "a condition linking one item to another, such as an offence within 10 years "
-        "after a pardon, is a registry attribute for now, as ru-2015's "
-        "within_10y_of_amnesty; two separate quantifiers do not say the same; see "
-        "docs/decrees.md, Not yet in the language",
+        "clause G1: a quantifier over convictions inside a quantifier over convictions",
+        "a quantifier can nest only inside one over the other collection, e.g. any "
+        'convictions (any events (type = "pardon" and date < conviction.offence_date)); '
+        "two items of the same collection cannot be compared",
     )
 
 
-def test_a_count_inside_a_quantifier_is_refused_too() -> None:
+def test_a_count_inside_a_quantifier_of_its_own_collection_is_refused_too() -> None:
     where, code, _, _ = only_error(
-        HEAD + grant("""'none events (count convictions (category = "theft") >= 2)'""")
+        HEAD + grant("""'none events (count events (type = "pardon") >= 2)'""")
     )
     assert (where, code) == ("d.toml:12:27", "nested-quantifier")
+
+
+def test_an_inner_name_that_is_no_field_of_either_item_is_unknown() -> None:
+    where, code, message, _ = only_error(
+        HEAD + grant("""'any convictions (any events (colour = "red"))'""")
+    )
+    assert (where, code, message) == (
+        "d.toml:12:43",
+        "unknown-name",
+        "clause G1: unknown name 'colour'",
+    )

@@ -433,6 +433,58 @@ def leaves(ctx: str) -> st.SearchStrategy[ir.Expr]:
     return st.one_of(out)
 
 
+# A quantifier over the other collection inside one over convictions or events (#10):
+# the inner condition reads either item, so its leaves are both contexts' and a date of
+# one item against a date of the other, the link nesting exists for.
+NESTED = {"convictions": "events", "events": "convictions"}
+
+
+@functools.cache
+def nested_leaves(outer: str) -> st.SearchStrategy[ir.Expr]:
+    cross = st.builds(
+        lambda op, c: ir.Compare(op=op, left=F("event.date", "date"), right=F(c, "date")),
+        OPS,
+        st.sampled_from(CONV_DATES),
+    )
+    return st.one_of(leaves(NESTED[outer]), leaves(outer), cross, cross)
+
+
+@functools.cache
+def nested_predicates(outer: str, depth: int) -> st.SearchStrategy[ir.Expr]:
+    base = nested_leaves(outer)
+    if depth <= 0:
+        return base
+    sub = nested_predicates(outer, depth - 1)
+    return st.one_of(
+        base,
+        sub.map(lambda e: ir.Not(operand=e)),
+        st.lists(sub, min_size=0, max_size=3).map(lambda es: ir.And(operands=tuple(es))),
+        st.lists(sub, min_size=0, max_size=3).map(lambda es: ir.Or(operands=tuple(es))),
+    )
+
+
+def inner_quantifiers(outer: str, depth: int) -> list[st.SearchStrategy[ir.Expr]]:
+    """A quantifier and a count over the other collection, inside one over ``outer``."""
+    inner_coll = NESTED[outer]
+    nested = nested_predicates(outer, depth)
+    return [
+        st.builds(
+            lambda k, c, e: ir.Quantifier(kind=k, collection=inner_coll, condition=c, if_empty=e),
+            st.sampled_from(["any", "all", "none"]),
+            nested,
+            st.sampled_from([None, True, False]),
+        ),
+        st.builds(
+            lambda c, op, n: ir.Compare(
+                op=op, left=ir.Count(collection=inner_coll, condition=c), right=L(n, "int")
+            ),
+            nested,
+            OPS,
+            st.sampled_from([0, 1, 2]),
+        ),
+    ]
+
+
 @functools.cache
 def predicates(ctx: str = "person", depth: int = 3) -> st.SearchStrategy[ir.Expr]:
     base = leaves(ctx)
@@ -476,7 +528,41 @@ def predicates(ctx: str = "person", depth: int = 3) -> st.SearchStrategy[ir.Expr
                     st.sampled_from([0, 1, 2]),
                 )
             )
+    if ctx in NESTED:
+        # Weighted up: drawn as one option among the rest, nesting is rare.
+        options += 3 * inner_quantifiers(ctx, depth - 1)
     return st.one_of(options)
+
+
+@functools.cache
+def linked() -> st.SearchStrategy[ir.Expr]:
+    """A clause whose quantifier holds a quantifier over the other collection, drawn on
+    its own: left to the mix of ``predicates`` nesting is too rare to be tested."""
+
+    def outer(coll: str) -> st.SearchStrategy[ir.Expr]:
+        inner = st.one_of(*inner_quantifiers(coll, 1))
+        condition = st.one_of(
+            inner,
+            st.builds(lambda a, b: ir.And(operands=(a, b)), predicates(coll, 1), inner),
+        )
+        return st.one_of(
+            st.builds(
+                lambda k, c, e: ir.Quantifier(kind=k, collection=coll, condition=c, if_empty=e),
+                st.sampled_from(["any", "all", "none"]),
+                condition,
+                st.sampled_from([None, True, False]),
+            ),
+            st.builds(
+                lambda c, op, n: ir.Compare(
+                    op=op, left=ir.Count(collection=coll, condition=c), right=L(n, "int")
+                ),
+                condition,
+                OPS,
+                st.sampled_from([0, 1, 2]),
+            ),
+        )
+
+    return st.one_of(outer("convictions"), outer("events"))
 
 
 RELIEFS = ("release", "conditional_release", "temporary_release", "commutation")
@@ -502,7 +588,7 @@ def decrees(draw: st.DrawFn) -> Decree:
             Clause(
                 id=f"{kind[0]}{i}",
                 kind=kind,
-                predicate=draw(predicates()),
+                predicate=draw(st.one_of(predicates(), linked())),
                 text=f"clause {i}",
                 source=Source("S", basis=draw(st.sampled_from(["source", "assumption"]))),
                 relief=relief,

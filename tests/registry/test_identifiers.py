@@ -113,3 +113,27 @@ def test_upper_case_profile_refuses_lower_case_keys_and_references(
 def test_a_profile_declares_a_known_case_rule() -> None:
     with pytest.raises(ConfigError, match="id_case 'mixed'; expected insensitive or upper"):
         Profile("x", "x", (), id_case="mixed")
+
+
+def test_mixed_case_keys_that_differ_only_by_case_collide(tmp_path: Path) -> None:
+    # Neither spelling is all upper or all lower case: the ASCII shortcut of the
+    # collision rule must still find them.
+    data = registry()
+    data["convictions"][0]["conviction_id"] = "Ca01"
+    data["convictions"][1]["conviction_id"] = "cA01"
+    with pytest.raises(ImportRejected) as refused:
+        import_registry(str(tmp_path / "r.duckdb"), write(data, tmp_path / "x"))
+    clashes = sorted(
+        (r.row, r.value)
+        for r in refused.value.rejections
+        if r.rule.startswith("id_collision: conviction_id")
+    )
+    assert clashes == [(1, "Ca01"), (2, "cA01")]
+
+
+def test_mixed_case_keys_of_different_ids_do_not_collide(tmp_path: Path) -> None:
+    data = registry()
+    data["convictions"][0]["conviction_id"] = "Ca01"
+    data["convictions"][1]["conviction_id"] = "cA02"
+    report = import_registry(str(tmp_path / "r.duckdb"), write(data, tmp_path / "x"))
+    assert report.status == "imported"

@@ -64,7 +64,8 @@ def _is_age(node: ir.Expr) -> bool:
 
 
 class Translator:
-    """Translates expressions for one symbolic person, in one clause, maybe over one item."""
+    """Translates expressions for one symbolic person, in one clause, maybe over one item
+    (and, inside a nested quantifier, the item of the enclosing one)."""
 
     def __init__(
         self,
@@ -72,11 +73,13 @@ class Translator:
         clause_if_empty: bool | None = None,
         item: Item | None = None,
         extra: Mapping[str, Value] | None = None,
+        outer: Item | None = None,
     ) -> None:
         self.person = person
         self.as_of: dt.date = person.as_of
         self.clause_if_empty = clause_if_empty
         self.item = item
+        self.outer = outer
         self.extra = extra or {}
 
     @property
@@ -115,6 +118,10 @@ class Translator:
             return self.extra[node.name]
         if node.name.startswith(("conviction.", "event.")):
             assert self.item is not None, node.name
+            # The resolver lets a nested condition read the enclosing item's fields;
+            # the two items are of different collections, so a name is in one only.
+            if node.name not in self.item.facts and self.outer is not None:
+                return self.outer.facts[node.name]
             return self.item.facts[node.name]
         return self.person.facts[node.name]
 
@@ -264,9 +271,9 @@ class Translator:
         return [
             (
                 i,
-                Translator(self.person, self.clause_if_empty, i, self.extra).condition(
-                    node.condition
-                ),
+                Translator(
+                    self.person, self.clause_if_empty, i, self.extra, outer=self.item
+                ).condition(node.condition),
             )
             for i in self.items(node.collection)
         ]

@@ -92,10 +92,10 @@ class _AssertionResolver(_Resolver):
         super().__init__(unit, predicate)
         self.facts = {**unit.facts, **DETERMINATION}
 
-    def lookup(self, parts: tuple[str, ...], collection: str | None) -> str | None:
+    def lookup(self, parts: tuple[str, ...], scope: tuple[str, ...]) -> str | None:
         if len(parts) == 1 and parts[0] in DETERMINATION:
             return parts[0]
-        return super().lookup(parts, collection)
+        return super().lookup(parts, scope)
 
 
 class _AssertionChecker(_Checker):
@@ -179,7 +179,7 @@ def _compile(unit: Unit, predicate: Predicate) -> None:
         unit.error(code, f"{predicate.owner}: {p.message}", where, p.hint)
     if tree is None:
         return
-    tree = _AssertionResolver(unit, predicate).visit(tree, None)
+    tree = _AssertionResolver(unit, predicate).visit(tree, ())
     typed = _AssertionChecker(unit, predicate).expr(tree)
     if typed is None:
         return

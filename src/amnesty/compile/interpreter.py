@@ -151,10 +151,14 @@ class Evaluator:
     person: PersonView
     clause_if_empty: bool | None = None
     item: dict[str, Any] | None = field(default=None)
+    # Inside a nested quantifier: the enclosing quantifier's item (the other collection).
+    outer: dict[str, Any] | None = field(default=None)
 
     def fact(self, name: str) -> Any:
         if name.startswith(("conviction.", "event.")):
             assert self.item is not None, name
+            if name not in self.item and self.outer is not None:
+                return self.outer.get(name)
             return self.item.get(name)
         return self.person.facts.get(name)
 
@@ -233,7 +237,7 @@ class Evaluator:
         return self.person.convictions if collection == "convictions" else self.person.events
 
     def within(self, item: dict[str, Any]) -> Evaluator:
-        return Evaluator(self.as_of, self.person, self.clause_if_empty, item)
+        return Evaluator(self.as_of, self.person, self.clause_if_empty, item, self.item)
 
     def quantify(self, node: ir.Quantifier) -> bool | None:
         vals = [self.within(i).ev(node.condition) for i in self.items(node.collection)]

@@ -156,6 +156,22 @@ def _collision_rule(table: Table, staged: StagedIds) -> str:
     clashing = (
         f"SELECT canon FROM ({ids}) GROUP BY canon HAVING count(*) > 1 AND min(id) <> max(id)"
     )
+    if not staged.values:
+        # Every id is plain ASCII, its canonical key its lower case. Two different such
+        # ids with one lower case cannot both be all upper case, nor both all lower
+        # case; so a clashing key is the lower case of an id that is not all upper case
+        # and of one that is not all lower case. Those two sets are small or empty in
+        # most extracts (ids written in one case), and much cheaper to find than the
+        # grouping of every id: only their common keys are grouped.
+        q, typed = quote_ident(table.key), f"typed_{table.name}"
+        candidates = (
+            f"SELECT lower({q}) FROM {typed} WHERE {q} <> upper({q}) INTERSECT "
+            f"SELECT lower({q}) FROM {typed} WHERE {q} <> lower({q})"
+        )
+        clashing = (
+            f"SELECT canon FROM ({ids}) WHERE canon IN ({candidates}) "
+            "GROUP BY canon HAVING count(*) > 1 AND min(id) <> max(id)"
+        )
     rows = f"SELECT * FROM ({ids}) WHERE canon IN ({clashing})"
     quoted = "'''' || id || ''''"
     return (

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from amnesty.compile.sql.aggregates import Aggregates, facts_read
+from amnesty.compile.sql.aggregates import Aggregates, facts_read, nested_ctes
 from amnesty.compile.sql.decide import (
     SCOPE_ID,
     LoweredClause,
@@ -117,6 +117,7 @@ def compile_decree(
     if decree.scope.predicate is not None:
         reads |= set(facts_read(decree.scope.predicate))
     reg, ctes, phase2 = registry_ctes(d, as_of, profile, aggs, person_ids, reads)
+    nested_ctes(aggs, ctes, phase2)
 
     # 5: decide.
     flags = MissingFlags(d)

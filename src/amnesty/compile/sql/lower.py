@@ -333,14 +333,20 @@ class Lowerer:
     # -- collections and readings -----------------------------------------------------
 
     def _Quantifier(self, node: ir.Quantifier) -> exp.Expr:
-        if self.context != "person" or self.aggregates is None:
-            raise EngineError("a quantifier inside a quantifier is not supported")
-        return self.aggregates.quantifier(node, self.if_empty)
+        if self.aggregates is None or node.collection == self.context:
+            raise EngineError(
+                f"a quantifier over {node.collection} cannot stand at this depth of nesting"
+            )
+        outer = None if self.context == "person" else self.context
+        return self.aggregates.quantifier(node, self.if_empty, outer)
 
     def _Count(self, node: ir.Count) -> exp.Expr:
-        if self.context != "person" or self.aggregates is None:
-            raise EngineError("a count inside a quantifier is not supported")
-        return self.aggregates.count(node)
+        if self.aggregates is None or node.collection == self.context:
+            raise EngineError(
+                f"a count over {node.collection} cannot stand at this depth of nesting"
+            )
+        outer = None if self.context == "person" else self.context
+        return self.aggregates.count(node, self.if_empty, outer)
 
     def _Contested(self, node: ir.Contested) -> exp.Expr:
         if self.context != "person":

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from amnesty.compile.sql import OUTPUT_COLUMNS
-from amnesty.compile.sql.aggregates import Aggregates, facts_read
+from amnesty.compile.sql.aggregates import Aggregates, facts_read, nested_ctes
 from amnesty.compile.sql.decide import (
     LoweredClause,
     MissingFlags,
@@ -131,6 +131,7 @@ def compile_variants(
 
     # 4: the registry CTEs, once.
     _reg, ctes, phase2 = registry_ctes(d, as_of, profile, aggs, person_ids, reads)
+    nested_ctes(aggs, ctes, phase2)
 
     # 5: decide each decree over the shared value columns.
     flags = MissingFlags(d)

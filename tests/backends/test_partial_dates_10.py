@@ -158,3 +158,19 @@ def test_spark_gives_the_hand_worked_answers(spark_session: Any, tmp_path: Path)
         pq.write_table(table, tmp_path / f"{name}.parquet")
     got = evaluate(load_text(DECREE, profile=KP), SparkBackend(spark_session, tmp_path))
     assert answers(got.determinations.to_pylist()) == EXPECTED
+
+
+@pytest.mark.spark
+def test_spark_reads_an_extract_older_than_the_precision_columns(
+    spark_session: Any, tmp_path: Path
+) -> None:
+    data = rows()
+    data["convictions"] = [c for c in data["convictions"] if c["person_id"] == "DAY"]
+    data["persons"] = [p for p in data["persons"] if p["person_id"] == "DAY"]
+    data["events"] = [e for e in data["events"] if e["person_id"] == "DAY"]
+    for name, table in arrow_tables(data, KP).items():
+        if name == "convictions":
+            table = table.drop_columns(["offence_date_precision", "start_precision"])
+        pq.write_table(table, tmp_path / f"{name}.parquet")
+    got = evaluate(load_text(DECREE, profile=KP), SparkBackend(spark_session, tmp_path))
+    assert answers(got.determinations.to_pylist()) == {"DAY": EXPECTED["DAY"]}

@@ -432,11 +432,14 @@ def test_a_partial_start_or_offence_date_is_imported(tmp_path: Path, fmt: str) -
     ]
 
 
-def test_a_day_start_after_the_offence_day_is_still_refused(db: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("precision", ["day", None])
+def test_a_day_start_before_the_offence_day_is_still_refused(
+    db: Path, tmp_path: Path, precision: str | None
+) -> None:
     data = registry()
     data["convictions"][0]["offence_date"] = D(2010, 3, 15)
     data["convictions"][0]["start_date"] = D(2010, 3, 1)
-    data["convictions"][0]["start_precision"] = "day"
+    data["convictions"][0]["start_precision"] = precision  # null: a day
     rs = rejected(db, tmp_path, data)
     assert [(r.table, r.row, r.column) for r in rs] == [("convictions", 1, "offence_date")]
     assert rs[0].rule.startswith("check offence_before_start")

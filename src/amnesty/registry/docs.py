@@ -130,7 +130,9 @@ split in two:
   leaves the facts that need it unknown (`docs/semantics.md`). Revision `0014`
   adds `convictions.offence_date_precision` and `convictions.start_precision`: a
   date known only to its month or year, read as a partial birth date is; a null
-  precision means the day is known, so older rows keep their meaning.
+  precision means the day is known, so older rows keep their meaning. An extract
+  may leave both columns out (the import, and the Spark backend reading a Parquet
+  directory, take them as null).
 - **What a profile adds** (its typed attributes) is the import's: inside its write
   transaction, before the rows are replaced, an attribute column the profile
   declares and the table lacks is added with its SQLAlchemy type, one the profile no

@@ -380,8 +380,9 @@ CONVICTIONS = Table(
             "offence_before_start",
             # A start known only to its month or year may fall after the offence's
             # first possible day; only a start known to the day is compared.
-            "offence_date IS NULL OR start_date IS NULL OR start_precision IN ('month', "
-            "'year') OR offence_date <= start_date",
+            # (coalesce: a null precision is a day, and a null would pass the check)
+            "offence_date IS NULL OR start_date IS NULL OR coalesce(start_precision, 'day') "
+            "IN ('month', 'year') OR offence_date <= start_date",
             "the offence is not after the sentence starts",
             column="offence_date",
         ),

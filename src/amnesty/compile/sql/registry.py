@@ -145,7 +145,11 @@ class RegistryCTEs:
     def _known_day(self, date: str, precision: str) -> exp.Expr:
         """A conviction date, NULL when only its month or year is recorded (as the
         interpreter's ``known_day``); a NULL precision is a day."""
-        partial = exp.In(this=exp.column(precision, "c"), expressions=_strings(("month", "year")))
+        # Anything but a day (or a null, an older extract's day) is partial.
+        partial = exp.NEQ(
+            this=exp.Coalesce(this=exp.column(precision, "c"), expressions=[lit("day")]),
+            expression=lit("day"),
+        )
         return exp.Case(
             ifs=[exp.If(this=partial, true=exp.Cast(this=exp.Null(), to=DATE))],
             default=exp.column(date, "c"),

@@ -186,24 +186,29 @@ def _person(
                 offence[attr.name] = c.get(attr.name)
             rows["offences"].append(offence)
         kind = c.get("kind", "term")
+        # A start or offence date may be partial ("2013-05", "2013"), as ``born`` may.
+        start, start_precision = birth(c["start"])
+        offence_date, offence_precision = birth(c.get("offence_date"))
         row: dict[str, Any] = {
             "conviction_id": f"{pid}-C{j}",
             "person_id": pid,
             "offence_code": code,
-            "offence_date": c.get("offence_date"),
+            "offence_date": offence_date,
+            "offence_date_precision": offence_precision,
             "sentence_kind": kind,
             # ``term: null`` or ``start: null``: the registry did not record it.
             "term_months": None
             if kind in ("life", "death") or c["term"] is None
             else months(c["term"]),
-            "start_date": c["start"],
+            "start_date": start,
+            "start_precision": start_precision,
             "aggregate_id": None,
         }
         for attr in profile.conviction_attributes:
             row[attr.name] = c.get(attr.name)
         rows["convictions"].append(row)
-        if c["start"] is not None:
-            starts.append(c["start"])
+        if start is not None:
+            starts.append(start)
     admitted = spec.get("admitted") or (min(starts) if starts else as_of - dt.timedelta(days=30))
     events = [{"type": "admission", "date": admitted}, *spec.get("events", [])]
     for k, e in enumerate(events, start=1):

@@ -123,6 +123,18 @@ _BIRTHS = st.sampled_from(
 ) | st.dates(dt.date(1940, 1, 1), dt.date(2000, 12, 31))
 
 
+def _partial(draw: st.DrawFn, day: dt.date | None) -> tuple[dt.date | None, str | None]:
+    """A conviction date and its precision: none without a date, else mostly a day."""
+    if day is None:
+        return None, None
+    precision = draw(st.sampled_from([None, "day", "day", "month", "year"]))
+    if precision == "month":
+        return day.replace(day=1), precision
+    if precision == "year":
+        return day.replace(month=1, day=1), precision
+    return day, precision
+
+
 @st.composite
 def registries(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
     n = draw(st.integers(1, 6))
@@ -152,18 +164,24 @@ def registries(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
         )
         for j in range(draw(st.integers(0, 4))):
             kind = draw(st.sampled_from(["term", "term", "life", "death", "suspended"]))
+            # A start or offence date known only to its month or year (#10), stored as
+            # its first possible day; a null precision is a day.
+            offence, offence_precision = _partial(draw, draw(st.none() | _DAYS))
+            start, start_precision = _partial(draw, draw(st.one_of(_DAYS, _DAYS, _DAYS, st.none())))
             convictions.append(
                 {
                     "conviction_id": f"C{i:02d}{j}",
                     "person_id": pid,
                     "offence_code": draw(st.sampled_from(CODES)),
-                    "offence_date": draw(st.none() | _DAYS),
+                    "offence_date": offence,
+                    "offence_date_precision": offence_precision,
                     "sentence_kind": kind,
                     # A term or a start not recorded (#10): unknown, never invented.
                     "term_months": None
                     if kind in ("life", "death")
                     else draw(st.sampled_from([1, 12, 24, 60, 120, 6, None])),
-                    "start_date": draw(st.one_of(_DAYS, _DAYS, _DAYS, st.none())),
+                    "start_date": start,
+                    "start_precision": start_precision,
                     # Convictions sharing an id form one aggregate sentence (#10).
                     "aggregate_id": draw(st.sampled_from([None, None, "A1", "A2"])),
                     "first_conviction": draw(st.sampled_from([True, False, None])),

@@ -384,3 +384,62 @@ def test_a_sentence_whose_start_or_term_was_not_recorded_is_imported(
         (first["conviction_id"], first["sentence_kind"], None, first["term_months"]),
         (second["conviction_id"], second["sentence_kind"], second["start_date"], None),
     ]
+
+
+def test_a_bad_date_precision_or_one_without_its_date_is_refused(db: Path, tmp_path: Path) -> None:
+    data = registry()
+    data["convictions"][0]["start_precision"] = "week"
+    data["convictions"][2]["start_date"] = None
+    data["convictions"][2]["start_precision"] = "month"
+    data["convictions"][3]["offence_date_precision"] = "year"  # C004 has no offence date
+    rs = rejected(db, tmp_path, data)
+    assert sorted((r.table, r.row, r.column, r.value) for r in rs) == [
+        ("convictions", 1, "start_precision", "week"),
+        ("convictions", 3, "start_precision", "month"),
+        ("convictions", 4, "offence_date_precision", "year"),
+    ]
+    rules = {r.column: r.rule for r in rs if r.row != 1}
+    assert rules["start_precision"].startswith("check start_precision_with_date")
+    assert rules["offence_date_precision"].startswith("check offence_precision_with_date")
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv", "jsonl"])
+def test_a_partial_start_or_offence_date_is_imported(tmp_path: Path, fmt: str) -> None:
+    data = registry()
+    # Offence on 15 March, sentence known to start "in March": the offence may still
+    # come first, so offence_before_start does not refuse it.
+    data["convictions"][0]["offence_date"] = D(2010, 3, 15)
+    data["convictions"][0]["start_date"] = D(2010, 3, 1)
+    data["convictions"][0]["start_precision"] = "month"
+    data["convictions"][1]["offence_date"] = D(2003, 1, 1)
+    data["convictions"][1]["offence_date_precision"] = "year"
+    data["convictions"][2]["start_precision"] = "day"
+    db = tmp_path / "reg.duckdb"
+    import_registry(str(db), write(data, tmp_path / "src", fmt))
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        got = con.execute(
+            "SELECT conviction_id, offence_date_precision, start_precision FROM convictions "
+            "ORDER BY conviction_id"
+        ).fetchall()
+    finally:
+        con.close()
+    assert got == [
+        ("C001", None, "month"),
+        ("C002", "year", None),
+        ("C003", None, "day"),
+        ("C004", None, None),
+    ]
+
+
+@pytest.mark.parametrize("precision", ["day", None])
+def test_a_day_start_before_the_offence_day_is_still_refused(
+    db: Path, tmp_path: Path, precision: str | None
+) -> None:
+    data = registry()
+    data["convictions"][0]["offence_date"] = D(2010, 3, 15)
+    data["convictions"][0]["start_date"] = D(2010, 3, 1)
+    data["convictions"][0]["start_precision"] = precision  # null: a day
+    rs = rejected(db, tmp_path, data)
+    assert [(r.table, r.row, r.column) for r in rs] == [("convictions", 1, "offence_date")]
+    assert rs[0].rule.startswith("check offence_before_start")

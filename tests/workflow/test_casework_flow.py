@@ -163,8 +163,9 @@ def test_recheck_stops_releases_on_registry_changes(world: World) -> None:
     )
     world.change(
         "convictions",
-        "INSERT INTO convictions VALUES ('C-new', 'P07', 'T1', DATE '2015-10-02', 'term', 12, "
-        "DATE '2015-10-03', NULL)",
+        "INSERT INTO convictions (conviction_id, person_id, offence_code, offence_date, "
+        "sentence_kind, term_months, start_date, aggregate_id) VALUES ('C-new', 'P07', 'T1', "
+        "DATE '2015-10-02', 'term', 12, DATE '2015-10-03', NULL)",
         key="C-new",
     )
     # A changed fact that changes the outcome: P01 now held under the Ministry of State

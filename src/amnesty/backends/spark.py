@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from amnesty.errors import ConfigError, EngineError, RegistryError
-from amnesty.registry.schema import TABLE_NAMES
+from amnesty.registry.schema import CORE_TABLES, TABLE_NAMES
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -199,9 +199,16 @@ class SparkBackend:
 
     def register_registry(self, directory: Location, tables: Iterable[str] = TABLE_NAMES) -> None:
         """Register ``<table>.parquet`` of ``directory`` as temp views named by table."""
+        optional = {t.name: [c.name for c in t.columns if c.optional] for t in CORE_TABLES}
         for name, path in registry_paths(directory, tables).items():
             try:
-                self.spark.read.parquet(path).createOrReplaceTempView(name)
+                frame = self.spark.read.parquet(path)
+                # An extract older than an optional column reads as if it were all null,
+                # as the import reads it (registry/sources.py).
+                for column in optional.get(name, []):
+                    if column not in frame.columns:
+                        frame = frame.selectExpr("*", f"CAST(NULL AS STRING) AS {column}")
+                frame.createOrReplaceTempView(name)
             except Exception as exc:
                 raise RegistryError(
                     f"{path}: Spark cannot read it as Parquet: {_short(exc)}"

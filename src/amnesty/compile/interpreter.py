@@ -337,6 +337,13 @@ def _latest(rows: list[Row], date_key: str, id_key: str) -> Row | None:
     return max(rows, key=lambda r: (r[date_key], r[id_key])) if rows else None
 
 
+def known_day(row: Row, date_key: str, precision_key: str) -> dt.date | None:
+    """A conviction date, or None when only its month or year is recorded: every fact
+    built on it would otherwise be decided on its first possible day. A null
+    precision is a day (extracts older than revision 0014)."""
+    return row.get(date_key) if row.get(precision_key) in (None, "day") else None
+
+
 def sentence_parts_ends(rows: Sequence[Row]) -> list[dt.date | None]:
     """The end of each part of a person's sentence: a conviction standing alone, or an
     aggregate (convictions sharing ``aggregate_id``, served one after another from the
@@ -346,12 +353,12 @@ def sentence_parts_ends(rows: Sequence[Row]) -> list[dt.date | None]:
     for c in rows:
         months = None if c["sentence_kind"] in ("life", "death") else c.get("term_months")
         if c.get("aggregate_id") is None:
-            ends.append(_end(c.get("start_date"), months))
+            ends.append(_end(known_day(c, "start_date", "start_precision"), months))
         else:
             groups.setdefault(c["aggregate_id"], []).append({**c, "term_months": months})
     for members in groups.values():
         terms = [m["term_months"] for m in members]
-        starts = [m.get("start_date") for m in members]
+        starts = [known_day(m, "start_date", "start_precision") for m in members]
         known = None not in terms and None not in starts
         ends.append(_end(min(starts), sum(terms)) if known else None)  # type: ignore[type-var]
     return ends
@@ -383,7 +390,8 @@ def person_view(
         o = reg.offences.get(c["offence_code"])
         kind = c["sentence_kind"]
         months = None if kind in ("life", "death") else c.get("term_months")
-        end = _end(c.get("start_date"), months)
+        start = known_day(c, "start_date", "start_precision")
+        end = _end(start, months)
         in_force = bool(
             o is not None
             and o["valid_from"] <= as_of
@@ -396,10 +404,10 @@ def person_view(
             "conviction.gravity": o.get("gravity") if o else None,
             "conviction.intent": o.get("intent") if o else None,
             "conviction.code_in_force": in_force,
-            "conviction.offence_date": c.get("offence_date"),
+            "conviction.offence_date": known_day(c, "offence_date", "offence_date_precision"),
             "conviction.kind": kind,
             "conviction.term_months": months,
-            "conviction.start": c["start_date"],
+            "conviction.start": start,
             "conviction.end": end,
         }
         for attr in profile.conviction_attributes:

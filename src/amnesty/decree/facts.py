@@ -119,7 +119,7 @@ CORE_FACTS: tuple[FactDef, ...] = (
         "date",
         "person",
         "Earliest start of any conviction.",
-        "no conviction recorded, or a start not recorded",
+        "no conviction recorded, or a start not recorded or recorded only to the month or year",
     ),
     _f(
         "sentence.end",
@@ -128,7 +128,8 @@ CORE_FACTS: tuple[FactDef, ...] = (
         "Latest end of the parts of the sentence: a conviction alone ends at start + "
         "term_months (calendar); convictions sharing an aggregate_id end at their earliest "
         "start + the sum of their terms.",
-        "no conviction recorded, or a life or death sentence or an unrecorded term among them",
+        "no conviction recorded, or a life or death sentence, an unrecorded term, or a start "
+        "not recorded or recorded only to the month or year among them",
     ),
     _f(
         "sentence.served",
@@ -191,7 +192,7 @@ CORE_FACTS: tuple[FactDef, ...] = (
         "date",
         "conviction",
         "When the offence was committed.",
-        "not recorded",
+        "not recorded, or recorded only to the month or year",
     ),
     _f(
         "conviction.kind",
@@ -213,21 +214,22 @@ CORE_FACTS: tuple[FactDef, ...] = (
         "date",
         "conviction",
         "First day of the sentence.",
-        "not recorded",
+        "not recorded, or recorded only to the month or year",
     ),
     _f(
         "conviction.end",
         "date",
         "conviction",
         "start + term_months (calendar).",
-        "life and death sentences, or the start or the term not recorded",
+        "life and death sentences, the term not recorded, or the start not recorded or "
+        "recorded only to the month or year",
     ),
     _f(
         "conviction.served",
         "duration",
         "conviction",
         "From start to the as-of date.",
-        "the start not recorded",
+        "the start not recorded, or recorded only to the month or year",
     ),
     _f(
         "conviction.remaining",

@@ -52,7 +52,7 @@ rule's text starts with its name:
 | --- | --- |
 | `missing_table`, `ambiguous_table`, `unknown_table` | a table with no file, with several, or a file naming no table (whole table) |
 | `unreadable_file` | a file that is not valid CSV, JSONL or Parquet (whole table) |
-| `missing_column`, `unknown_column` | every column of the profile must be present, and no other (whole table) |
+| `missing_column`, `unknown_column` | every column of the profile must be present, and no other (whole table); `convictions.offence_date_precision` and `convictions.start_precision`, newer than most extracts, may be left out and read as null |
 | `type` | a value that does not cast to the column's type (an integer must be written as one: `1.5` is refused) |
 | `not_null` | an empty value in a required column |
 | `vocabulary` | a value outside the column's closed vocabulary, or outside the profile's authorities |
@@ -127,7 +127,12 @@ split in two:
   person's rows (an explanation, a person page) are read without a scan; the import
   truncates and refills the tables, so the index stays. Revision `0013` lets
   `convictions.start_date` be null: a start the registry did not record, which
-  leaves the facts that need it unknown (`docs/semantics.md`).
+  leaves the facts that need it unknown (`docs/semantics.md`). Revision `0014`
+  adds `convictions.offence_date_precision` and `convictions.start_precision`: a
+  date known only to its month or year, read as a partial birth date is; a null
+  precision means the day is known, so older rows keep their meaning. An extract
+  may leave both columns out (the import, and the Spark backend reading a Parquet
+  directory, take them as null).
 - **What a profile adds** (its typed attributes) is the import's: inside its write
   transaction, before the rows are replaced, an attribute column the profile
   declares and the table lacks is added with its SQLAlchemy type, one the profile no

@@ -34,6 +34,9 @@ class Column:
     references: tuple[str, str] | None = None  # (table, column) foreign key
     min_value: int | None = None  # inclusive lower bound for INTEGER columns
     unknown: str = ""  # what a null means here, for the docs
+    # An extract written before the column existed may leave it out: it reads as all
+    # null, which the column's ``unknown`` must give a safe meaning.
+    optional: bool = False
 
     def __post_init__(self) -> None:
         if self.type not in TYPES:
@@ -324,7 +327,21 @@ CONVICTIONS = Table(
             nullable=False,
             references=("offences", "offence_code"),
         ),
-        Column("offence_date", DATE, "When the offence was committed.", unknown="not recorded"),
+        Column(
+            "offence_date",
+            DATE,
+            "When the offence was committed: its first possible day; with "
+            "offence_date_precision month or year only the month or the year is known.",
+            unknown="not recorded",
+        ),
+        Column(
+            "offence_date_precision",
+            VARCHAR,
+            "How much of offence_date is known.",
+            optional=True,
+            values=BIRTH_PRECISIONS,
+            unknown="the day is known (extracts older than revision 0014)",
+        ),
         Column(
             "sentence_kind", VARCHAR, "Kind of sentence.", nullable=False, values=SENTENCE_KINDS
         ),
@@ -335,7 +352,21 @@ CONVICTIONS = Table(
             min_value=1,
             unknown="not recorded (ignored for life and death sentences)",
         ),
-        Column("start_date", DATE, "First day of the sentence.", unknown="not recorded"),
+        Column(
+            "start_date",
+            DATE,
+            "First day of the sentence: its first possible day; with start_precision "
+            "month or year only the month or the year is known.",
+            unknown="not recorded",
+        ),
+        Column(
+            "start_precision",
+            VARCHAR,
+            "How much of start_date is known.",
+            optional=True,
+            values=BIRTH_PRECISIONS,
+            unknown="the day is known (extracts older than revision 0014)",
+        ),
         Column(
             "aggregate_id",
             VARCHAR,
@@ -347,9 +378,25 @@ CONVICTIONS = Table(
     checks=(
         Check(
             "offence_before_start",
-            "offence_date IS NULL OR start_date IS NULL OR offence_date <= start_date",
+            # A start known only to its month or year may fall after the offence's
+            # first possible day; only a start known to the day is compared.
+            # (coalesce: a null precision is a day, and a null would pass the check)
+            "offence_date IS NULL OR start_date IS NULL OR coalesce(start_precision, 'day') "
+            "IN ('month', 'year') OR offence_date <= start_date",
             "the offence is not after the sentence starts",
             column="offence_date",
+        ),
+        Check(
+            "offence_precision_with_date",
+            "offence_date_precision IS NULL OR offence_date IS NOT NULL",
+            "offence_date_precision is given only with an offence_date",
+            column="offence_date_precision",
+        ),
+        Check(
+            "start_precision_with_date",
+            "start_precision IS NULL OR start_date IS NOT NULL",
+            "start_precision is given only with a start_date",
+            column="start_precision",
         ),
     ),
 )

@@ -177,11 +177,16 @@ def load_source(conn: Any, source: SourceFile, table: Table | None = None) -> Re
 
 
 def column_rejections(conn: Any, table: Table, source: SourceFile) -> list[Rejection]:
-    """Every schema column must be present and no other: checked on the header alone."""
+    """Every schema column must be present and no other: checked on the header alone.
+
+    An optional column the file lacks is added to ``raw_<table>`` as all null."""
     present = [r[0] for r in conn.execute(f"DESCRIBE raw_{table.name}").fetchall() if r[0] != ROW]
     out: list[Rejection] = []
-    for name in table.column_names:
-        if name not in present:
+    for column in table.columns:
+        name = column.name
+        if name not in present and column.optional:
+            conn.execute(f"ALTER TABLE raw_{table.name} ADD COLUMN {quote_ident(name)} VARCHAR")
+        elif name not in present:
             out.append(
                 Rejection(
                     table.name,

@@ -47,14 +47,26 @@ WITH places AS (
       ),
       FALSE
     ) AS conviction__code_in_force,
-    c.offence_date AS conviction__offence_date,
+    CASE
+      WHEN COALESCE(c.offence_date_precision, 'day') <> 'day'
+      THEN CAST(NULL AS DATE)
+      ELSE c.offence_date
+    END AS conviction__offence_date,
     c.sentence_kind AS conviction__kind,
     CASE WHEN c.sentence_kind IN ('life', 'death') THEN NULL ELSE c.term_months END AS conviction__term_months,
-    c.start_date AS conviction__start,
+    CASE
+      WHEN COALESCE(c.start_precision, 'day') <> 'day'
+      THEN CAST(NULL AS DATE)
+      ELSE c.start_date
+    END AS conviction__start,
     CASE
       WHEN CASE WHEN c.sentence_kind IN ('life', 'death') THEN NULL ELSE c.term_months END IS NULL
       THEN NULL
-      ELSE CAST(c.start_date + (
+      ELSE CAST(CASE
+        WHEN COALESCE(c.start_precision, 'day') <> 'day'
+        THEN CAST(NULL AS DATE)
+        ELSE c.start_date
+      END + (
         CASE WHEN c.sentence_kind IN ('life', 'death') THEN NULL ELSE c.term_months END
       ) * INTERVAL '1' MONTH AS DATE)
     END AS conviction__end,
@@ -63,7 +75,11 @@ WITH places AS (
       THEN CASE
         WHEN CASE WHEN c.sentence_kind IN ('life', 'death') THEN NULL ELSE c.term_months END IS NULL
         THEN NULL
-        ELSE CAST(c.start_date + (
+        ELSE CAST(CASE
+          WHEN COALESCE(c.start_precision, 'day') <> 'day'
+          THEN CAST(NULL AS DATE)
+          ELSE c.start_date
+        END + (
           CASE WHEN c.sentence_kind IN ('life', 'death') THEN NULL ELSE c.term_months END
         ) * INTERVAL '1' MONTH AS DATE)
       END
@@ -71,13 +87,23 @@ WITH places AS (
         WHEN SUM(
           CASE
             WHEN CASE WHEN c.sentence_kind IN ('life', 'death') THEN NULL ELSE c.term_months END IS NULL
-            OR c.start_date IS NULL
+            OR CASE
+              WHEN COALESCE(c.start_precision, 'day') <> 'day'
+              THEN CAST(NULL AS DATE)
+              ELSE c.start_date
+            END IS NULL
             THEN 1
             ELSE 0
           END
         ) OVER (PARTITION BY c.person_id, c.aggregate_id) > 0
         THEN NULL
-        ELSE CAST(MIN(c.start_date) OVER (PARTITION BY c.person_id, c.aggregate_id) + (
+        ELSE CAST(MIN(
+          CASE
+            WHEN COALESCE(c.start_precision, 'day') <> 'day'
+            THEN CAST(NULL AS DATE)
+            ELSE c.start_date
+          END
+        ) OVER (PARTITION BY c.person_id, c.aggregate_id) + (
           CAST(SUM(CASE WHEN c.sentence_kind IN ('life', 'death') THEN NULL ELSE c.term_months END) OVER (PARTITION BY c.person_id, c.aggregate_id) AS INT)
         ) * INTERVAL '1' MONTH AS DATE)
       END

@@ -142,11 +142,27 @@ class RegistryCTEs:
             default=exp.column("term_months", "c"),
         )
 
+    def _known_day(self, date: str, precision: str) -> exp.Expr:
+        """A conviction date, NULL when only its month or year is recorded (as the
+        interpreter's ``known_day``); a NULL precision is a day."""
+        # Anything but a day (or a null, an older extract's day) is partial.
+        partial = exp.NEQ(
+            this=exp.Coalesce(this=exp.column(precision, "c"), expressions=[lit("day")]),
+            expression=lit("day"),
+        )
+        return exp.Case(
+            ifs=[exp.If(this=partial, true=exp.Cast(this=exp.Null(), to=DATE))],
+            default=exp.column(date, "c"),
+        )
+
+    def _start(self) -> exp.Expr:
+        return self._known_day("start_date", "start_precision")
+
     def _own_end(self) -> exp.Expr:
         months = self._term_months()
         return exp.Case(
             ifs=[exp.If(this=exp.Is(this=months, expression=exp.Null()), true=exp.Null())],
-            default=self.d.add_months(exp.column("start_date", "c"), months),
+            default=self.d.add_months(self._start(), months),
         )
 
     def counted_end(self) -> exp.Expr:
@@ -161,7 +177,7 @@ class RegistryCTEs:
 
         unrecorded = exp.or_(
             exp.Is(this=self._term_months(), expression=exp.Null()),
-            exp.Is(this=exp.column("start_date", "c"), expression=exp.Null()),
+            exp.Is(this=self._start(), expression=exp.Null()),
         )
         open_ended = over(
             exp.Sum(this=exp.Case(ifs=[exp.If(this=unrecorded, true=lit(1))], default=lit(0)))
@@ -169,7 +185,7 @@ class RegistryCTEs:
         aggregate_end = exp.Case(
             ifs=[exp.If(this=exp.GT(this=open_ended, expression=lit(0)), true=exp.Null())],
             default=self.d.add_months(
-                over(exp.Min(this=exp.column("start_date", "c"))),
+                over(exp.Min(this=self._start())),
                 _int(over(exp.Sum(this=self._term_months()))),
             ),
         )
@@ -186,7 +202,7 @@ class RegistryCTEs:
     def conv_rows(self) -> exp.Select:
         kind = exp.column("sentence_kind", "c")
         months = self._term_months()
-        start = exp.column("start_date", "c")
+        start = self._start()
         end = self._own_end()
         valid_from, valid_to = exp.column("valid_from", "o"), exp.column("valid_to", "o")
         in_force = exp.Coalesce(
@@ -206,7 +222,7 @@ class RegistryCTEs:
             "conviction.gravity": exp.column("gravity", "o"),
             "conviction.intent": exp.column("intent", "o"),
             "conviction.code_in_force": in_force,
-            "conviction.offence_date": exp.column("offence_date", "c"),
+            "conviction.offence_date": self._known_day("offence_date", "offence_date_precision"),
             "conviction.kind": kind,
             "conviction.term_months": months,
             "conviction.start": start,

@@ -271,6 +271,9 @@ def _convictions(
     cols["sentence_kind"] = pa.array(sentence.astype(str))
     cols["term_months"] = with_nulls(months, sentence != "term")
     cols["start_date"] = start
+    # Every generated date is known to the day: a null precision says so.
+    cols["offence_date_precision"] = pa.nulls(m, pa.string())
+    cols["start_precision"] = pa.nulls(m, pa.string())
     cols["aggregate_id"] = with_nulls(
         pa.compute.binary_join_element_wise("AGG-", cols.values["person_id"], ""),
         ~aggregated[owner],

@@ -352,6 +352,9 @@ def _convictions(
     cols["sentence_kind"] = pa.array(sentence.astype(str))
     cols["term_months"] = with_nulls(months, sentence == "life")
     cols["start_date"] = start
+    # Every generated date is known to the day: a null precision says so.
+    cols["offence_date_precision"] = pa.nulls(m, pa.string())
+    cols["start_precision"] = pa.nulls(m, pa.string())
     cols["aggregate_id"] = pa.nulls(m, pa.string())
     cols["first_conviction"] = with_nulls(first, chance(rng, m, 0.03))
     cols["committed_in_custody"] = with_nulls(in_custody, chance(rng, m, 0.03))

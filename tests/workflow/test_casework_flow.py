@@ -274,3 +274,30 @@ def test_cli_refusal_prints_error_and_exits_1(
     )
     assert code == 1
     assert "Error: " in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "start, precision, stopped",
+    [
+        ("DATE '2015-10-01'", "'month'", True),  # October 2015: may be after 1 October
+        ("DATE '2015-01-01'", "'year'", True),  # 2015: may be after 1 October
+        ("NULL", "NULL", True),  # not recorded: may be any day
+        ("DATE '2015-09-01'", "'month'", False),  # all of September is before the as-of date
+    ],
+)
+def test_a_conviction_whose_start_may_follow_the_run_stops_the_release(
+    world: World, start: str, precision: str, stopped: bool
+) -> None:
+    """A conviction recorded with a partial or unrecorded start may have begun after the
+    run's as-of date; its first possible day alone would let the release through."""
+    roster_id = _approved(world)
+    world.change(
+        "convictions",
+        "INSERT INTO convictions (conviction_id, person_id, offence_code, offence_date, "
+        "sentence_kind, term_months, start_date, start_precision, aggregate_id) VALUES "
+        f"('C-vague', 'P07', 'T1', NULL, 'term', 12, {start}, {precision}, NULL)",
+        key="C-vague",
+    )
+    readiness = check_roster(Database.of(world.url), roster_id, IN_WINDOW)
+    texts = [s.text for s in readiness.blocked.get("P07", [])]
+    assert any("C-vague" in t and "may be after" in t for t in texts) is stopped, texts

@@ -55,10 +55,22 @@ _LATEST_STATUS = latest_events(
     CUSTODY_EVENTS, ("event_type", "event_date", "run_id", "decree_id", "facility_id")
 )
 _HELD_AT = sa.text(f"SELECT person_id, facility_id FROM persons WHERE person_id {_PEOPLE}")
+# The last day a conviction's start may be: a start known only to the month or the year
+# (start_precision) may be any day of it, so it may be after the as-of date though its
+# first possible day is not.
+_LAST_START = (
+    "CASE coalesce(start_precision, 'day') WHEN 'month' "
+    "THEN CAST(start_date + INTERVAL '1 month' - INTERVAL '1 day' AS DATE) "
+    "WHEN 'year' THEN CAST(start_date + INTERVAL '1 year' - INTERVAL '1 day' AS DATE) "
+    "ELSE start_date END"
+)
 _NEW_CONVICTIONS = sa.text(
-    "SELECT person_id, conviction_id, offence_code, start_date FROM convictions "
-    # known by the release date: a later start is a later event, not a fact of today
-    f"WHERE person_id {_PEOPLE} AND start_date > :as_of AND start_date <= :day "
+    "SELECT person_id, conviction_id, offence_code, start_date, start_precision "
+    "FROM convictions "
+    # known by the release date: a later start is a later event, not a fact of today; a
+    # start that may fall after the as-of date counts, and so does one not recorded
+    f"WHERE person_id {_PEOPLE} AND (start_date IS NULL OR "
+    f"(start_date <= :day AND {_LAST_START} > :as_of)) "
     "ORDER BY person_id, start_date, conviction_id"
 )
 _REPEALED = sa.text(
@@ -114,7 +126,19 @@ def registry_reasons_many(
                 )
             )
     window = {"people": people, "as_of": run.as_of, "day": release_date}
-    for person_id, conviction_id, code, start in conn.execute(_NEW_CONVICTIONS, window).all():
+    found = conn.execute(_NEW_CONVICTIONS, window).all()
+    for person_id, conviction_id, code, start, precision in found:
+        if start is None or (precision or "day") != "day":
+            when = "not recorded" if start is None else f"known only to the {precision}"
+            reasons[person_id].append(
+                Stop(
+                    "conviction start uncertain",
+                    f"person {person_id} has conviction {conviction_id} ({code}) whose start "
+                    f"is {when}: it may be after the run's as-of date {run.as_of}; record "
+                    "its start before releasing",
+                )
+            )
+            continue
         reasons[person_id].append(
             Stop(
                 "new conviction",

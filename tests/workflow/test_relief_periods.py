@@ -119,7 +119,9 @@ def test_an_unknown_sentence_end_needs_the_officials_date(backend_url: str) -> N
     world = _commutation_world(backend_url)
     world.change(
         "convictions",
-        "UPDATE convictions SET start_date = NULL WHERE conviction_id = 'C-P02'",
+        # the term not recorded (an unrecorded start would stop the release outright:
+        # the conviction might have begun after the as-of date)
+        "UPDATE convictions SET term_months = NULL WHERE conviction_id = 'C-P02'",
         key="C-P02",
     )
     with as_database(world.url).raw() as raw:
@@ -172,7 +174,7 @@ def test_a_roster_of_commutations_is_released_each_with_their_own_end(backend_ur
     )
     world.change(
         "convictions",
-        "UPDATE convictions SET start_date = NULL WHERE conviction_id = 'C-P06'",
+        "UPDATE convictions SET term_months = NULL WHERE conviction_id = 'C-P06'",
         key="C-P06",
     )
     roster = prepare_roster(world.url, "off1", world.run_id, "F1")

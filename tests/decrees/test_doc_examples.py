@@ -13,7 +13,14 @@ import yaml
 from amnesty.decree import load_text
 from amnesty.errors import ConfigError, DecreeErrors
 
-from .tables import ROOT, decide_with_engine, decide_with_interpreter, mismatches, read_table
+from .tables import (
+    ROOT,
+    Table,
+    decide_with_engine,
+    decide_with_interpreter,
+    mismatches,
+    read_table,
+)
 
 DOC = ROOT / "docs" / "decrees.md"
 HEAD = 'id = "doc"\ntitle = "doc"\njurisdiction = "kp-2015"\nas_of = 2015-10-08\n'
@@ -29,16 +36,29 @@ def block(containing: str, lang: str = "toml") -> str:
     return text
 
 
-def _decide(tmp_path: Path, decree: str, cases: str) -> list[str]:
-    (tmp_path / "d.toml").write_text(decree, encoding="utf-8")
-    (tmp_path / "t.yaml").write_text(f"decree_file: d.toml\n{cases}", encoding="utf-8")
-    table = read_table(tmp_path / "t.yaml")
+# One penitentiary and plain defaults, for the tables written here.
+WORLD = """
+facilities: [{id: F, type: penitentiary, authority: MPS}]
+defaults:
+  person: {born: 1970-01-01, facility: F, authority: MPS}
+  conviction: {gravity: medium, intent: intentional, term: 5 years, start: 2013-01-01}"""
+
+
+def _mismatches(table: Table) -> list[str]:
+    """Every case of ``table`` decided by the engine and by the interpreter, as they
+    differ from what the case expects."""
     out = []
     for case in table.cases:
         for decide in (decide_with_engine, decide_with_interpreter):
             row = decide(table, case.as_of).get(case.person_id)
             out += [f"{case.name} ({decide.__name__}): {m}" for m in mismatches(case, row)]
     return out
+
+
+def _decide(tmp_path: Path, decree: str, cases: str) -> list[str]:
+    (tmp_path / "d.toml").write_text(decree, encoding="utf-8")
+    (tmp_path / "t.yaml").write_text(f"decree_file: d.toml\n{cases}", encoding="utf-8")
+    return _mismatches(read_table(tmp_path / "t.yaml"))
 
 
 def test_the_fractions_example_holds_on_its_dates(tmp_path: Path) -> None:
@@ -48,11 +68,9 @@ def test_the_fractions_example_holds_on_its_dates(tmp_path: Path) -> None:
         f'source = "s"\n{predicate}\n'
         for cid, predicate in (("G-DAYS", days), ("G-MONTHS", months))
     )
-    cases = """
-facilities: [{id: F, type: penitentiary, authority: MPS}]
-defaults:
-  person: {born: 1970-01-01, facility: F, authority: MPS}
-  conviction: {gravity: medium, intent: intentional, term: 5 years, start: 2013-01-01}
+    cases = (
+        WORLD
+        + """
 cases:
   - name: on 1 January 2019 the calendar reading holds and the exact one does not
     as_of: 2019-01-01
@@ -63,6 +81,7 @@ cases:
     person: {convictions: [{category: theft, term: 6 years, start: 2015-01-01}]}
     expect: {outcome: eligible, grounds: [G-DAYS, G-MONTHS], blocking: []}
 """
+    )
     assert _decide(tmp_path, HEAD + clauses, cases) == []
 
 
@@ -89,11 +108,9 @@ def test_the_without_ground_excerpt_reaches_a_person_with_no_ground(tmp_path: Pa
         + PLAIN_GRANT.replace("sentence.count >= 1", 'any convictions (category = "theft")')
     )
     load_text(decree, "doc.toml")
-    cases = """
-facilities: [{id: F, type: penitentiary, authority: MPS}]
-defaults:
-  person: {born: 1970-01-01, facility: F, authority: MPS}
-  conviction: {gravity: medium, intent: intentional, term: 5 years, start: 2013-01-01}
+    cases = (
+        WORLD
+        + """
 cases:
   - name: no ground and severely ill goes to the council
     person: {health: {severity: severe}, convictions: [{category: political}]}
@@ -102,6 +119,7 @@ cases:
     person: {health: {severity: mild}, convictions: [{category: political}]}
     expect: {outcome: ineligible, grounds: [], blocking: []}
 """
+    )
     assert _decide(tmp_path, decree, cases) == []
 
 
@@ -121,12 +139,7 @@ def test_the_test_table_sample_is_cases_of_the_shipped_table_that_pass(tmp_path:
         assert sample["defaults"][key].items() <= shipped["defaults"][key].items()
     runnable = {**shipped, "cases": sample["cases"]}
     (tmp_path / "sample.yaml").write_text(yaml.safe_dump(runnable), encoding="utf-8")
-    table = read_table(tmp_path / "sample.yaml")
-    wrong = []
-    for case in table.cases:
-        for decide in (decide_with_engine, decide_with_interpreter):
-            wrong += mismatches(case, decide(table, case.as_of).get(case.person_id))
-    assert wrong == []
+    assert _mismatches(read_table(tmp_path / "sample.yaml")) == []
 
 
 # --- the one-line examples of the predicate table (section 2) ---------------------------

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 
 from amnesty.errors import IllegalTransition
 from amnesty.store.database import Database
-from amnesty.store.tables import determinations, releases
+from amnesty.store.tables import determinations, releases, roster_entries
 from amnesty.workflow import recheck
 from amnesty.workflow.casefiles import decree_for_run, determination_of, run_info
 from amnesty.workflow.execution import (
@@ -209,10 +209,17 @@ def _readiness(conn: Connection, roster: Roster, day: dt.date) -> Readiness:
     )
     readiness.already = [p for p in people if p in released]
     pending = [p for p in people if p not in released]
+    # The roster's persons only: a run holds the whole registry's determinations.
+    on_roster = sa.and_(
+        roster_entries.c.roster_id == roster.roster_id,
+        roster_entries.c.person_id == determinations.c.person_id,
+    )
     stored = {
         row["person_id"]: determination_of(row)
         for row in conn.execute(
-            sa.select(determinations).where(determinations.c.run_id == run_id)
+            sa.select(determinations)
+            .join(roster_entries, on_roster)
+            .where(determinations.c.run_id == run_id)
         ).mappings()
     }
     decided = latest_records(conn, run_id)
